@@ -1,0 +1,132 @@
+package dsp.core.usecase;
+
+import dsp.core.DomainException;
+import dsp.core.ledger.CapacityLedger;
+import dsp.core.model.Allocation;
+import dsp.core.model.Names;
+import dsp.core.model.PoolCatalog;
+import dsp.core.model.PoolDefinition;
+import dsp.core.model.Quantity;
+import dsp.core.model.Server;
+import dsp.core.port.AllocationStore;
+import dsp.core.port.ServerInventory;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Admission: every allocation, release and resize goes through the ledger under the fleet lock,
+ * so no sequence of them ever promises a server more than its budget.
+ */
+public final class CapacityAdmission {
+
+    /** What a caller asks for; {@code server} pins placement to one server (e.g. a scheduler's choice). */
+    public record Request(String name, String pool, long sizeBytes, String kind, Optional<String> server) {
+    }
+
+    private final PoolCatalog catalog;
+    private final ServerInventory inventory;
+    private final AllocationStore store;
+    private final FleetLock lock;
+    private final Clock clock;
+    private final Supplier<String> ids;
+
+    public CapacityAdmission(PoolCatalog catalog, ServerInventory inventory, AllocationStore store,
+                             FleetLock lock, Clock clock, Supplier<String> ids) {
+        this.catalog = catalog;
+        this.inventory = inventory;
+        this.store = store;
+        this.lock = lock;
+        this.clock = clock;
+        this.ids = ids;
+    }
+
+    public Allocation admit(Request request) {
+        Names.require("volume", request.name());
+        PoolDefinition pool = catalog.require(request.pool());
+        if (request.sizeBytes() <= 0) {
+            throw DomainException.invalid("size must be positive");
+        }
+        if (request.sizeBytes() > Quantity.MAX_BYTES) {
+            throw DomainException.invalid("size is larger than 1 EB; refusing an absurd size");
+        }
+        return lock.locked(() -> {
+            CapacityLedger ledger = ledger();
+            Server target = request.server()
+                    .map(name -> pinned(ledger, pool, name, request.sizeBytes()))
+                    .orElseGet(() -> ledger.place(pool, request.sizeBytes(), catalog.placement())
+                            .orElseThrow(() -> noRoom(ledger, pool, request.sizeBytes())));
+            Allocation a = new Allocation(ids.get(), request.name(), pool.name(), target.name(),
+                    request.sizeBytes(), request.kind(), clock.instant());
+            store.addAllocation(a);
+            return a;
+        });
+    }
+
+    /** Forgets an allocation; the caller has dealt with its data according to the reclaim policy. */
+    public void release(String id) {
+        lock.locked(() -> {
+            store.findAllocation(id).orElseThrow(() -> DomainException.notFound("allocation '" + id + "' does not exist"));
+            store.removeAllocation(id);
+            return null;
+        });
+    }
+
+    /** Grows an allocation in place on its server; shrinking is refused, the same size is a no-op. */
+    public Allocation grow(String id, long newSize) {
+        if (newSize <= 0 || newSize > Quantity.MAX_BYTES) {
+            throw DomainException.invalid("new size must be between 1 byte and 1 EB");
+        }
+        return lock.locked(() -> {
+            Allocation a = store.findAllocation(id)
+                    .orElseThrow(() -> DomainException.notFound("allocation '" + id + "' does not exist"));
+            if (newSize < a.sizeBytes()) {
+                throw DomainException.conflict("'" + a.name() + "' is " + Quantity.humanize(a.sizeBytes())
+                        + "; shrinking to " + Quantity.humanize(newSize) + " is not supported (grow only)");
+            }
+            if (newSize == a.sizeBytes()) {
+                return a;
+            }
+            CapacityLedger ledger = ledger();
+            long extra = newSize - a.sizeBytes();
+            Server s = ledger.server(a.server()).orElseThrow(() -> DomainException.conflict(
+                    "server '" + a.server() + "' holding '" + a.name() + "' no longer exists"));
+            if (ledger.isStranded(a)) {
+                throw DomainException.conflict("'" + a.name() + "' is stranded on server '" + s.name()
+                        + "', which left pool " + a.pool() + "; it cannot grow there");
+            }
+            if (ledger.budgetOf(s) < extra) {
+                throw DomainException.insufficientCapacity("server '" + s.name() + "' of pool " + a.pool() + " has "
+                        + Quantity.humanize(Math.max(0, ledger.budgetOf(s))) + " free; growing '" + a.name() + "' by "
+                        + Quantity.humanize(extra) + " needs " + Quantity.humanize(extra - Math.max(0, ledger.budgetOf(s))) + " more");
+            }
+            Allocation grown = a.withSize(newSize);
+            store.updateAllocation(grown);
+            return grown;
+        });
+    }
+
+    private Server pinned(CapacityLedger ledger, PoolDefinition pool, String name, long size) {
+        Server s = ledger.server(name).orElseThrow(() -> DomainException.notFound("server '" + name + "' does not exist"));
+        if (ledger.poolOf(s).map(p -> !p.name().equals(pool.name())).orElse(true)) {
+            throw DomainException.conflict("server '" + name + "' is not in pool " + pool.name());
+        }
+        if (ledger.budgetOf(s) < size) {
+            throw DomainException.insufficientCapacity("server '" + name + "' of pool " + pool.name() + " has "
+                    + Quantity.humanize(Math.max(0, ledger.budgetOf(s))) + " free; " + Quantity.humanize(size) + " requested");
+        }
+        return s;
+    }
+
+    private DomainException noRoom(CapacityLedger ledger, PoolDefinition pool, long size) {
+        long best = Math.max(0, ledger.largestFit(pool));
+        return DomainException.insufficientCapacity("pool " + pool.name() + " has no server with room for "
+                + Quantity.humanize(size) + ": the most any server can take is " + Quantity.humanize(best)
+                + " (short by " + Quantity.humanize(size - best) + "); pool has "
+                + Quantity.humanize(ledger.available(pool)) + " available over " + ledger.serversIn(pool).size() + " server(s)");
+    }
+
+    private CapacityLedger ledger() {
+        return new CapacityLedger(catalog, inventory.listServers(), store.listAllocations());
+    }
+}
