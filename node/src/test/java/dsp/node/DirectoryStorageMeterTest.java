@@ -1,0 +1,93 @@
+package dsp.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dsp.core.DomainException;
+import dsp.core.model.PoolCatalog;
+import dsp.core.model.Server;
+import dsp.core.port.StorageMeter.ServerDiskUsage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DirectoryStorageMeterTest {
+
+    @TempDir
+    Path dir;
+
+    private final PoolCatalog catalog = PoolCatalog.guideDefaults();
+
+    @Test
+    void measuresPoolDirectoriesAndTheRestSeparately() throws Exception {
+        ServerRoots roots = new ServerRoots(dir);
+        Path root = roots.prepare("k8s-1", catalog.pools());
+        Files.write(root.resolve("k8s-storage-pool").resolve("data.bin"), new byte[3 * 1024 * 1024]);
+        Files.write(root.resolve("vm-storage-pool").resolve("disk.img"), new byte[1024 * 1024]);
+        Files.createDirectories(root.resolve("var-log"));
+        Files.write(root.resolve("var-log").resolve("syslog"), new byte[2 * 1024 * 1024]);
+
+        DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, Clock.systemUTC(), Duration.ZERO);
+        ServerDiskUsage u = meter.measure(List.of(server("k8s-1"))).get(0);
+
+        assertThat(u.poolBytes().get("k8s")).isBetween(3L * 1024 * 1024, 4L * 1024 * 1024);
+        assertThat(u.poolBytes().get("vm")).isBetween(1L * 1024 * 1024, 2L * 1024 * 1024);
+        assertThat(u.otherBytes()).isBetween(2L * 1024 * 1024, 3L * 1024 * 1024);
+        assertThat(u.filesystemBytes()).isPositive();
+        assertThat(u.filesystemId()).isNotBlank();
+    }
+
+    @Test
+    void sparseFilesCountOnlyWhatIsWritten() throws Exception {
+        ServerRoots roots = new ServerRoots(dir);
+        Path root = roots.prepare("vm-1", catalog.pools());
+        try (var raf = new java.io.RandomAccessFile(root.resolve("vm-storage-pool/sparse.img").toFile(), "rw")) {
+            raf.setLength(10L * 1024 * 1024 * 1024);
+        }
+        DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, Clock.systemUTC(), Duration.ZERO);
+        assertThat(meter.measureNow("vm-1").poolBytes().get("vm")).isLessThan(1024L * 1024);
+    }
+
+    @Test
+    void aMissingServerDirectoryMeasuresAsEmpty() {
+        DirectoryStorageMeter meter = new DirectoryStorageMeter(new ServerRoots(dir), catalog, Clock.systemUTC(), Duration.ZERO);
+        ServerDiskUsage u = meter.measureNow("ghost");
+        assertThat(u.pooledBytes()).isZero();
+        assertThat(u.otherBytes()).isZero();
+    }
+
+    @Test
+    void cachesWithinTheMaximumAge() throws Exception {
+        ServerRoots roots = new ServerRoots(dir);
+        Path root = roots.prepare("k8s-1", catalog.pools());
+        Instant[] now = {Instant.parse("2026-11-25T00:00:00Z")};
+        Clock clock = new Clock() {
+            public java.time.ZoneId getZone() { return java.time.ZoneOffset.UTC; }
+            public Clock withZone(java.time.ZoneId z) { return this; }
+            public Instant instant() { return now[0]; }
+        };
+        DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, clock, Duration.ofSeconds(10));
+        assertThat(meter.measure(List.of(server("k8s-1"))).get(0).poolBytes().get("k8s")).isLessThan(1024L * 1024);
+        Files.write(root.resolve("k8s-storage-pool/new.bin"), new byte[2 * 1024 * 1024]);
+        assertThat(meter.measure(List.of(server("k8s-1"))).get(0).poolBytes().get("k8s")).isLessThan(1024L * 1024);
+        now[0] = now[0].plusSeconds(11);
+        assertThat(meter.measure(List.of(server("k8s-1"))).get(0).poolBytes().get("k8s")).isGreaterThan(2L * 1024 * 1024 - 1);
+    }
+
+    @Test
+    void serverNamesCannotEscapeTheBase() {
+        ServerRoots roots = new ServerRoots(dir);
+        assertThatThrownBy(() -> roots.rootOf("../etc")).isInstanceOf(DomainException.class);
+        assertThatThrownBy(() -> roots.rootOf("a/b")).isInstanceOf(DomainException.class);
+    }
+
+    private static Server server(String name) {
+        return new Server(name, Optional.of("k8s"), Optional.empty(), Instant.EPOCH);
+    }
+}
