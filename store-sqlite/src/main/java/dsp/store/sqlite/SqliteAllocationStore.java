@@ -1,0 +1,91 @@
+package dsp.store.sqlite;
+
+import dsp.core.model.Allocation;
+import dsp.core.port.AllocationStore;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Admitted allocations of standalone mode, one row each. */
+public final class SqliteAllocationStore implements AllocationStore {
+
+    private static final String COLUMNS = "id, name, pool, server, size_bytes, kind, created_at";
+    private final SqliteDatabase db;
+
+    public SqliteAllocationStore(SqliteDatabase db) {
+        this.db = db;
+    }
+
+    @Override
+    public List<Allocation> listAllocations() {
+        return db.transaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM allocations ORDER BY created_at, id");
+                 ResultSet rs = ps.executeQuery()) {
+                List<Allocation> out = new ArrayList<>();
+                while (rs.next()) {
+                    out.add(read(rs));
+                }
+                return out;
+            }
+        });
+    }
+
+    @Override
+    public Optional<Allocation> findAllocation(String id) {
+        return db.transaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " FROM allocations WHERE id = ?")) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(read(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public void addAllocation(Allocation a) {
+        db.transaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO allocations (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                ps.setString(1, a.id());
+                ps.setString(2, a.name());
+                ps.setString(3, a.pool());
+                ps.setString(4, a.server());
+                ps.setLong(5, a.sizeBytes());
+                ps.setString(6, a.kind());
+                ps.setString(7, a.createdAt().toString());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public void updateAllocation(Allocation a) {
+        db.transaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE allocations SET size_bytes = ?, server = ? WHERE id = ?")) {
+                ps.setLong(1, a.sizeBytes());
+                ps.setString(2, a.server());
+                ps.setString(3, a.id());
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    @Override
+    public void removeAllocation(String id) {
+        db.transaction(c -> {
+            try (PreparedStatement ps = c.prepareStatement("DELETE FROM allocations WHERE id = ?")) {
+                ps.setString(1, id);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    private static Allocation read(ResultSet rs) throws SQLException {
+        return new Allocation(rs.getString("id"), rs.getString("name"), rs.getString("pool"), rs.getString("server"),
+                rs.getLong("size_bytes"), rs.getString("kind"), Instant.parse(rs.getString("created_at")));
+    }
+}
