@@ -1,0 +1,9 @@
+package dsp.api;
+
+import dsp.core.usecase.PoolQueries;
+import dsp.core.usecase.ServerAdministration;
+import java.util.function.BooleanSupplier;
+
+/** What the HTTP layer calls: the core's use cases, and a readiness probe of the adapters. */
+public record ApiServices(PoolQueries queries, ServerAdministration servers, BooleanSupplier ready) {
+}

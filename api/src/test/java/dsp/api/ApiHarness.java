@@ -1,0 +1,94 @@
+package dsp.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dsp.core.memory.InMemoryAllocationStore;
+import dsp.core.memory.InMemoryServerInventory;
+import dsp.core.model.PoolCatalog;
+import dsp.core.port.StorageMeter;
+import dsp.core.usecase.CapacityAdmission;
+import dsp.core.usecase.FleetLock;
+import dsp.core.usecase.PoolQueries;
+import dsp.core.usecase.ServerAdministration;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** The API on a free port over the in-memory engine, with a tiny HTTP client. */
+final class ApiHarness implements AutoCloseable {
+
+    record Reply(int status, String body, String contentType) {
+        JsonNode json() {
+            try {
+                return Json.MAPPER.readTree(body);
+            } catch (Exception e) {
+                throw new AssertionError("not JSON: " + body, e);
+            }
+        }
+    }
+
+    final InMemoryServerInventory inventory = new InMemoryServerInventory();
+    final InMemoryAllocationStore store = new InMemoryAllocationStore();
+    final CapacityAdmission admission;
+    final PoolApi api;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    ApiHarness() {
+        this(PoolCatalog.guideDefaults(), servers -> List.of());
+    }
+
+    ApiHarness(PoolCatalog catalog, StorageMeter meter) {
+        Clock clock = Clock.systemUTC();
+        FleetLock lock = new FleetLock();
+        AtomicLong ids = new AtomicLong();
+        PoolQueries queries = new PoolQueries(catalog, inventory, store, meter, clock);
+        ServerAdministration servers = new ServerAdministration(catalog, inventory, store, lock, clock);
+        admission = new CapacityAdmission(catalog, inventory, store, lock, clock, () -> "a" + ids.incrementAndGet());
+        api = new PoolApi(new ApiServices(queries, servers, () -> true));
+        api.start("127.0.0.1", 0);
+    }
+
+    Reply get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).GET());
+    }
+
+    Reply put(String path, String body) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    Reply post(String path, String body) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    Reply delete(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).DELETE());
+    }
+
+    Reply send(String method, String path, String body) {
+        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    private URI uri(String path) {
+        return URI.create("http://127.0.0.1:" + api.port() + path);
+    }
+
+    private Reply send(HttpRequest.Builder b) {
+        try {
+            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return new Reply(r.statusCode(), r.body(), r.headers().firstValue("Content-Type").orElse(""));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        api.stop();
+    }
+}
