@@ -1,0 +1,49 @@
+package dsp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dsp.cli.client.ApiClient;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Pool health, with exit codes a monitoring check can use. */
+@Command(name = "health", mixinStandardHelpOptions = true,
+        description = "Show pool health. Exit code follows the monitoring convention.",
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {"0:healthy", "1:the API refused the request", "3:the API could not be reached",
+                "10:warning (a pool above the warning threshold, stranded volumes, ...)", "11:critical"})
+public final class HealthCommand implements Callable<Integer> {
+
+    static final int WARNING = 10;
+    static final int CRITICAL = 11;
+
+    @Mixin
+    ClientOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        boolean json = options.json();
+        JsonNode health = options.client().get("/api/v1/pools/health");
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            out.println(ApiClient.json().writerWithDefaultPrettyPrinter().writeValueAsString(health));
+        } else {
+            out.println("status: " + health.path("status").asText());
+            health.path("pools").fields().forEachRemaining(e -> out.println("  " + e.getKey() + ": " + e.getValue().asText()));
+            health.path("errors").forEach(m -> out.println("CRITICAL " + m.asText()));
+            health.path("warnings").forEach(m -> out.println("WARNING  " + m.asText()));
+        }
+        out.flush();
+        return switch (health.path("status").asText()) {
+            case "healthy" -> 0;
+            case "warning" -> WARNING;
+            default -> CRITICAL;
+        };
+    }
+}

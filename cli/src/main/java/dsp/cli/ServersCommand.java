@@ -1,0 +1,128 @@
+package dsp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dsp.cli.client.ApiClient;
+import dsp.core.model.Names;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** The server inventory: the standalone counterpart of {@code kubectl label node X pool=...}. */
+@Command(name = "servers", mixinStandardHelpOptions = true, description = "List servers and put them in pools.",
+        subcommands = {ServersCommand.List.class, ServersCommand.SetPool.class, ServersCommand.Remove.class})
+public final class ServersCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static void print(CommandSpec spec, JsonNode node) throws Exception {
+        spec.commandLine().getOut().println(ApiClient.json().writerWithDefaultPrettyPrinter().writeValueAsString(node));
+        spec.commandLine().getOut().flush();
+    }
+
+    static String row(JsonNode s) {
+        return String.format("%-24s %-8s %10s %10s %10s %6s %s", s.path("name").asText(),
+                s.path("pool").isNull() ? "-" : s.path("pool").asText(),
+                s.path("capacity_gb").asText() + " GB", s.path("used_capacity_gb").asText() + " GB",
+                s.path("available_capacity_gb").asText() + " GB", s.path("allocations").asText(),
+                s.path("stranded_allocations").asInt() > 0 ? s.path("stranded_allocations").asText() + " stranded" : "");
+    }
+
+    static final String HEADER = String.format("%-24s %-8s %10s %10s %10s %6s", "NAME", "POOL", "CAPACITY", "USED", "AVAILABLE", "VOLS");
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List every server with its pool and figures.")
+    static final class List implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            boolean json = options.json();
+            JsonNode servers = options.client().get("/api/v1/servers");
+            if (json) {
+                print(spec, servers);
+                return 0;
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(HEADER);
+            servers.path("servers").forEach(s -> out.println(row(s).stripTrailing()));
+            out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "set-pool", mixinStandardHelpOptions = true,
+            description = "Add a server to a pool or move it (like `kubectl label node NAME pool=POOL --overwrite`); "
+                    + "POOL 'none' takes it out of its pool and keeps its data (like `pool-`).")
+    static final class SetPool implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+        @Parameters(index = "1", paramLabel = "POOL")
+        String pool;
+        @Option(names = "--capacity", description = "override the pool's per-server share, e.g. 2T or 2000G")
+        String capacity;
+
+        @Override
+        public Integer call() throws Exception {
+            boolean json = options.json();
+            Names.require("server", name);
+            ObjectNode body = ApiClient.json().createObjectNode();
+            if (pool.equals("none") || pool.equals("-")) {
+                body.putNull("pool");
+            } else {
+                body.put("pool", pool);
+            }
+            if (capacity != null) {
+                body.put("capacity", capacity);
+            }
+            JsonNode server = options.client().put("/api/v1/servers/" + name, body);
+            if (json) {
+                print(spec, server);
+            } else {
+                PrintWriter out = spec.commandLine().getOut();
+                out.println(server.path("pool").isNull()
+                        ? "server " + name + " is in no pool now (its data stays where it is)"
+                        : "server " + name + " is in pool " + server.path("pool").asText() + " with " + server.path("capacity_gb").asText() + " GB");
+                out.flush();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Forget a server that holds no allocations (refused while it holds any).")
+    static final class Remove implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Override
+        public Integer call() {
+            Names.require("server", name);
+            options.client().delete("/api/v1/servers/" + name);
+            spec.commandLine().getOut().println("server " + name + " removed");
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package dsp.cli;
+
+import dsp.cli.standalone.StandaloneServer;
+import dsp.config.PoolConfig;
+import dsp.core.model.PoolCatalog;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Runs everything in one process: SQLite state, server directories, the HTTP API. */
+@Command(name = "standalone", mixinStandardHelpOptions = true,
+        description = "Run the standalone server: embedded SQLite state, each server a directory under the data dir.")
+public final class StandaloneCommand implements Callable<Integer> {
+
+    private static volatile boolean serving;
+
+    @Option(names = "--port", defaultValue = "8080", description = "HTTP port (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--host", defaultValue = "0.0.0.0", description = "address to listen on (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--data-dir", defaultValue = "./data", description = "where state and server directories live (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--config", description = "pool configuration YAML (default: the guide's k8s and vm pools)")
+    Path config;
+
+    @Option(names = "--demo", description = "on an empty data dir, create the guide's Example 1 start: 2 k8s and 2 vm servers")
+    boolean demo;
+
+    static boolean serving() {
+        return serving;
+    }
+
+    @Override
+    public Integer call() {
+        if (port < 0 || port > 65535) {
+            throw new CliFailure(CliFailure.USAGE, "--port " + port + " is not a TCP port");
+        }
+        PoolCatalog catalog = config == null ? PoolCatalog.guideDefaults() : PoolConfig.load(config);
+        StandaloneServer server = new StandaloneServer(catalog, dataDir, Clock.systemUTC());
+        if (demo) {
+            server.seedDemoIfEmpty();
+        }
+        try {
+            server.start(host, port);
+        } catch (RuntimeException e) {
+            server.close();
+            throw new CliFailure(CliFailure.USAGE, "cannot listen on " + host + ":" + port + ": "
+                    + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "shutdown"));
+        serving = true;
+        return 0;
+    }
+}

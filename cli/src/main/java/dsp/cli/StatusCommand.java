@@ -1,0 +1,36 @@
+package dsp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dsp.cli.client.ApiClient;
+import dsp.cli.client.StatusTable;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** What the guide's monitor-pools.sh is for: capacity, use and health of every pool. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Show every pool: servers, capacity, used, available, usage and health.")
+public final class StatusCommand implements Callable<Integer> {
+
+    @Mixin
+    ClientOptions options;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        boolean json = options.json();
+        ApiClient client = options.client();
+        JsonNode status = client.get("/api/v1/pools/status");
+        if (json) {
+            spec.commandLine().getOut().println(ApiClient.json().writerWithDefaultPrettyPrinter().writeValueAsString(status));
+        } else {
+            spec.commandLine().getOut().print(StatusTable.render(status, client.get("/api/v1/pools/health")));
+        }
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+}

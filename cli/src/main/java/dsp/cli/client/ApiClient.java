@@ -1,0 +1,80 @@
+package dsp.cli.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dsp.cli.CliFailure;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+
+/** Talks to a poolctl server's HTTP API; API errors become {@link CliFailure}s with the server's message. */
+public final class ApiClient {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final URI base;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    public ApiClient(String server) {
+        try {
+            URI u = URI.create(server.endsWith("/") ? server.substring(0, server.length() - 1) : server);
+            if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https")) || u.getHost() == null) {
+                throw new IllegalArgumentException();
+            }
+            this.base = u;
+        } catch (IllegalArgumentException e) {
+            throw new CliFailure(CliFailure.USAGE, "--server '" + server + "' is not an http(s) URL such as http://localhost:8080");
+        }
+    }
+
+    public JsonNode get(String path) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).GET());
+    }
+
+    public JsonNode put(String path, JsonNode body) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(body.toString())));
+    }
+
+    public JsonNode delete(String path) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).DELETE());
+    }
+
+    public static ObjectMapper json() {
+        return JSON;
+    }
+
+    private JsonNode send(HttpRequest.Builder request) {
+        HttpResponse<String> r;
+        try {
+            r = http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (ConnectException e) {
+            throw new CliFailure(CliFailure.UNREACHABLE, "cannot reach " + base + ": connection refused (is `make run` or `poolctl standalone` running?)");
+        } catch (HttpTimeoutException e) {
+            throw new CliFailure(CliFailure.UNREACHABLE, "cannot reach " + base + ": timed out");
+        } catch (IOException e) {
+            throw new CliFailure(CliFailure.UNREACHABLE, "cannot reach " + base + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliFailure(CliFailure.UNREACHABLE, "interrupted");
+        }
+        JsonNode body = null;
+        if (r.body() != null && !r.body().isBlank()) {
+            try {
+                body = JSON.readTree(r.body());
+            } catch (IOException e) {
+                body = null;
+            }
+        }
+        if (r.statusCode() >= 400) {
+            String message = body != null && body.has("error")
+                    ? body.get("error").path("message").asText() : "HTTP " + r.statusCode();
+            throw new CliFailure(CliFailure.REFUSED, message + " (HTTP " + r.statusCode() + ")");
+        }
+        return body == null ? JSON.createObjectNode() : body;
+    }
+}

@@ -1,0 +1,100 @@
+package dsp.cli.standalone;
+
+import dsp.api.ApiServices;
+import dsp.api.PoolApi;
+import dsp.core.model.PoolCatalog;
+import dsp.core.model.PoolDefinition;
+import dsp.core.model.Server;
+import dsp.core.port.ServerInventory;
+import dsp.core.usecase.CapacityAdmission;
+import dsp.core.usecase.FleetLock;
+import dsp.core.usecase.PoolQueries;
+import dsp.core.usecase.ServerAdministration;
+import dsp.node.DirectoryBackedInventory;
+import dsp.node.DirectoryStorageMeter;
+import dsp.node.ServerRoots;
+import dsp.store.sqlite.SqliteAllocationStore;
+import dsp.store.sqlite.SqliteDatabase;
+import dsp.store.sqlite.SqliteServerInventory;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Standalone mode wired: SQLite state under the data dir, each server a directory under
+ * {@code <data-dir>/servers}, the HTTP API on top. One process, one machine.
+ */
+public final class StandaloneServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(StandaloneServer.class);
+
+    /** The guide's Example 1 start: 2 k8s servers and 2 vm servers. */
+    static final List<String[]> DEMO = List.of(
+            new String[] {"k8s-server-1", "k8s"}, new String[] {"k8s-server-2", "k8s"},
+            new String[] {"vm-server-1", "vm"}, new String[] {"vm-server-2", "vm"});
+
+    private final SqliteDatabase db;
+    private final PoolApi api;
+    private final ServerInventory inventory;
+    private final ServerAdministration servers;
+    private final CapacityAdmission admission;
+    private final PoolCatalog catalog;
+
+    public StandaloneServer(PoolCatalog catalog, Path dataDir, Clock clock) {
+        this.catalog = catalog;
+        this.db = SqliteDatabase.open(dataDir.resolve("pools.db"));
+        ServerRoots roots = new ServerRoots(dataDir.resolve("servers"));
+        this.inventory = new DirectoryBackedInventory(new SqliteServerInventory(db), roots, catalog);
+        SqliteAllocationStore allocations = new SqliteAllocationStore(db);
+        DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, clock, Duration.ofSeconds(5));
+        FleetLock lock = new FleetLock();
+        PoolQueries queries = new PoolQueries(catalog, inventory, allocations, meter, clock);
+        this.servers = new ServerAdministration(catalog, inventory, allocations, lock, clock);
+        this.admission = new CapacityAdmission(catalog, inventory, allocations, lock, clock, () -> UUID.randomUUID().toString());
+        this.api = new PoolApi(new ApiServices(queries, servers, this::databaseAnswers));
+    }
+
+    /** On an empty inventory, creates the demo servers; a restart keeps whatever is there. */
+    public boolean seedDemoIfEmpty() {
+        if (!inventory.listServers().isEmpty()) {
+            return false;
+        }
+        for (String[] s : DEMO) {
+            Optional<PoolDefinition> pool = catalog.find(s[1]);
+            if (pool.isPresent()) {
+                servers.assign(s[0], Optional.of(s[1]), Optional.empty());
+            }
+        }
+        LOG.info("demo inventory created: {}", inventory.listServers().stream().map(Server::name).toList());
+        return true;
+    }
+
+    public int start(String host, int port) {
+        api.start(host, port);
+        LOG.info("standalone server listening on http://{}:{} (data in {})", host, api.port(), db.file().getParent());
+        return api.port();
+    }
+
+    public CapacityAdmission admission() {
+        return admission;
+    }
+
+    private boolean databaseAnswers() {
+        try {
+            return db.transaction(c -> c.createStatement().execute("SELECT 1"));
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() {
+        api.stop();
+        db.close();
+    }
+}

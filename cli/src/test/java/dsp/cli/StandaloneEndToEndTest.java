@@ -1,0 +1,123 @@
+package dsp.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dsp.cli.standalone.StandaloneServer;
+import dsp.core.model.PoolCatalog;
+import dsp.core.usecase.CapacityAdmission;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The standalone server for real (SQLite, server directories, HTTP) driven by poolctl's own commands. */
+class StandaloneEndToEndTest {
+
+    @TempDir
+    Path data;
+
+    record Run(int code, String out, String err) {
+    }
+
+    private Run poolctl(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = Poolctl.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void demoExamplesAndRestart() throws Exception {
+        int port;
+        try (StandaloneServer server = new StandaloneServer(PoolCatalog.guideDefaults(), data, Clock.systemUTC())) {
+            assertThat(server.seedDemoIfEmpty()).isTrue();
+            port = server.start("127.0.0.1", 0);
+            String url = "http://127.0.0.1:" + port;
+            assertThat(Files.isDirectory(data.resolve("servers/k8s-server-1/k8s-storage-pool"))).isTrue();
+            assertThat(Files.isDirectory(data.resolve("servers/vm-server-2/vm-storage-pool"))).isTrue();
+
+            JsonNode s = status(url);
+            assertThat(s.at("/k8s_pool/total_capacity_gb").asInt()).isEqualTo(3000);
+            assertThat(s.at("/vm_pool/total_capacity_gb").asInt()).isEqualTo(3000);
+
+            assertThat(poolctl("servers", "set-pool", "new-k8s-server", "k8s", "--server", url).code()).isZero();
+            s = status(url);
+            assertThat(s.at("/k8s_pool/servers").asInt()).isEqualTo(3);
+            assertThat(s.at("/k8s_pool/total_capacity_gb").asInt()).isEqualTo(4500);
+            assertThat(s.at("/system_reserve/total_capacity_gb").asInt()).isEqualTo(1500);
+
+            assertThat(poolctl("servers", "set-pool", "new-k8s-server", "none", "--server", url).code()).isZero();
+            assertThat(status(url).at("/k8s_pool/total_capacity_gb").asInt()).isEqualTo(3000);
+
+            assertThat(poolctl("servers", "set-pool", "k8s-server-1", "vm", "--server", url).code()).isZero();
+            s = status(url);
+            assertThat(s.at("/k8s_pool/total_capacity_gb").asInt()).isEqualTo(1500);
+            assertThat(s.at("/vm_pool/total_capacity_gb").asInt()).isEqualTo(4500);
+
+            server.admission().admit(new CapacityAdmission.Request("disk", "vm", 900_000_000_000L, "vm-disk", Optional.empty()));
+
+            Run table = poolctl("status", "--server", url);
+            assertThat(table.code()).isZero();
+            assertThat(table.out()).contains("vm_pool").contains("4500 GB").contains("900 GB").contains("20.00%");
+
+            Run health = poolctl("health", "--server", url, "-o", "json");
+            // the demo declares far more than a test machine's disk holds: a warning, exit 10
+            assertThat(health.code()).isEqualTo(HealthCommand.WARNING);
+            assertThat(health.out()).contains("declared capacity exceeds the real disk");
+
+            Run bad = poolctl("servers", "set-pool", "x", "nope", "--server", url);
+            assertThat(bad.code()).isEqualTo(CliFailure.REFUSED);
+            assertThat(bad.err()).startsWith("poolctl: pool 'nope' does not exist").doesNotContain("Exception");
+            assertThat(bad.err().lines()).hasSize(1);
+        }
+        // a restart keeps everything, and --demo does not re-seed
+        try (StandaloneServer again = new StandaloneServer(PoolCatalog.guideDefaults(), data, Clock.systemUTC())) {
+            assertThat(again.seedDemoIfEmpty()).isFalse();
+            String url = "http://127.0.0.1:" + again.start("127.0.0.1", 0);
+            JsonNode s = status(url);
+            assertThat(s.at("/k8s_pool/total_capacity_gb").asInt()).isEqualTo(1500);
+            assertThat(s.at("/vm_pool/total_capacity_gb").asInt()).isEqualTo(4500);
+            assertThat(s.at("/vm_pool/used_capacity_gb").asInt()).isEqualTo(900);
+            Run list = poolctl("servers", "list", "--server", url);
+            assertThat(list.out()).contains("new-k8s-server").contains("k8s-server-1");
+        }
+    }
+
+    @Test
+    void unreachableServerAndBadOptionsExitWithOneLine() {
+        Run r = poolctl("status", "--server", "http://127.0.0.1:9");
+        assertThat(r.code()).isEqualTo(CliFailure.UNREACHABLE);
+        assertThat(r.err().lines()).hasSize(1);
+        assertThat(poolctl("status", "--server", "not a url").code()).isEqualTo(CliFailure.USAGE);
+        assertThat(poolctl("status", "-o", "yaml").code()).isEqualTo(CliFailure.USAGE);
+        assertThat(poolctl("servers", "set-pool", "../etc", "k8s").code()).isEqualTo(CliFailure.USAGE);
+        assertThat(poolctl("frobnicate").code()).isEqualTo(CliFailure.USAGE);
+    }
+
+    @Test
+    void aBadConfigurationFileIsOneClearLine() throws Exception {
+        Path cfg = data.resolve("pools.yaml");
+        Files.writeString(cfg, "pools:\n  - name: k8s\n    shares: 1T\n");
+        Run r = poolctl("standalone", "--config", cfg.toString(), "--data-dir", data.resolve("d").toString(), "--port", "0");
+        assertThat(r.code()).isEqualTo(CliFailure.USAGE);
+        assertThat(r.err()).contains("unknown key 'shares'");
+    }
+
+    private static JsonNode status(String url) throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        var resp = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/pools/status")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(resp.statusCode()).isEqualTo(200);
+        return new ObjectMapper().readTree(resp.body());
+    }
+}
