@@ -14,7 +14,9 @@ public class DomainException extends RuntimeException {
         /** The request contradicts current state (e.g. removing a server that holds data). */
         CONFLICT,
         /** No server in the pool has room for the request. */
-        INSUFFICIENT_CAPACITY
+        INSUFFICIENT_CAPACITY,
+        /** The storage underneath failed (a tool, a disk); the request itself was fine. */
+        STORAGE_FAILED
     }
 
     private final Code code;
@@ -38,6 +40,10 @@ public class DomainException extends RuntimeException {
 
     public static DomainException conflict(String message) {
         return new DomainException(Code.CONFLICT, message);
+    }
+
+    public static DomainException storageFailed(String message) {
+        return new DomainException(Code.STORAGE_FAILED, message);
     }
 
     public static DomainException insufficientCapacity(String message) {

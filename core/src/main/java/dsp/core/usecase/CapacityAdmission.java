@@ -8,6 +8,8 @@ import dsp.core.model.PoolCatalog;
 import dsp.core.model.PoolDefinition;
 import dsp.core.model.Quantity;
 import dsp.core.model.Server;
+import dsp.core.model.VolumeFormat;
+import dsp.core.model.VolumePhase;
 import dsp.core.port.AllocationStore;
 import dsp.core.port.ServerInventory;
 import java.time.Clock;
@@ -20,8 +22,17 @@ import java.util.function.Supplier;
  */
 public final class CapacityAdmission {
 
-    /** What a caller asks for; {@code server} pins placement to one server (e.g. a scheduler's choice). */
-    public record Request(String name, String pool, long sizeBytes, String kind, Optional<String> server) {
+    /**
+     * What a caller asks for; {@code server} pins placement to one server (e.g. a scheduler's
+     * choice). {@code phase} is PENDING when the caller will make the data after admission.
+     */
+    public record Request(String name, String pool, long sizeBytes, String kind, Optional<String> server,
+                          VolumeFormat format, Optional<String> template, Optional<String> owner, VolumePhase phase) {
+
+        /** A ledger-only request: a ready directory allocation. */
+        public Request(String name, String pool, long sizeBytes, String kind, Optional<String> server) {
+            this(name, pool, sizeBytes, kind, server, VolumeFormat.DIRECTORY, Optional.empty(), Optional.empty(), VolumePhase.READY);
+        }
     }
 
     private final PoolCatalog catalog;
@@ -52,12 +63,16 @@ public final class CapacityAdmission {
         }
         return lock.locked(() -> {
             CapacityLedger ledger = ledger();
+            if (ledger.allocations().stream().anyMatch(a -> a.pool().equals(pool.name()) && a.name().equals(request.name()))) {
+                throw DomainException.conflict("pool " + pool.name() + " already has a volume named '" + request.name() + "'");
+            }
             Server target = request.server()
                     .map(name -> pinned(ledger, pool, name, request.sizeBytes()))
                     .orElseGet(() -> ledger.place(pool, request.sizeBytes(), catalog.placement())
                             .orElseThrow(() -> noRoom(ledger, pool, request.sizeBytes())));
             Allocation a = new Allocation(ids.get(), request.name(), pool.name(), target.name(),
-                    request.sizeBytes(), request.kind(), clock.instant());
+                    request.sizeBytes(), request.kind(), clock.instant(), request.format(), request.template(),
+                    request.owner(), request.phase());
             store.addAllocation(a);
             return a;
         });
@@ -68,6 +83,25 @@ public final class CapacityAdmission {
         lock.locked(() -> {
             store.findAllocation(id).orElseThrow(() -> DomainException.notFound("allocation '" + id + "' does not exist"));
             store.removeAllocation(id);
+            return null;
+        });
+    }
+
+    /** Records a new phase or owner of an allocation (capacity is unchanged). */
+    public Allocation update(Allocation changed) {
+        return lock.locked(() -> {
+            Allocation current = store.findAllocation(changed.id())
+                    .orElseThrow(() -> DomainException.notFound("allocation '" + changed.id() + "' does not exist"));
+            Allocation next = current.withPhase(changed.phase()).withOwner(changed.owner());
+            store.updateAllocation(next);
+            return next;
+        });
+    }
+
+    /** Puts an allocation back to an earlier size, e.g. when growing its data failed. */
+    public void restoreSize(String id, long size) {
+        lock.locked(() -> {
+            store.findAllocation(id).ifPresent(a -> store.updateAllocation(a.withSize(size)));
             return null;
         });
     }

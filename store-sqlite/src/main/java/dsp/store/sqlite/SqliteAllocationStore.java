@@ -1,6 +1,8 @@
 package dsp.store.sqlite;
 
 import dsp.core.model.Allocation;
+import dsp.core.model.VolumeFormat;
+import dsp.core.model.VolumePhase;
 import dsp.core.port.AllocationStore;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,7 +15,7 @@ import java.util.Optional;
 /** Admitted allocations of standalone mode, one row each. */
 public final class SqliteAllocationStore implements AllocationStore {
 
-    private static final String COLUMNS = "id, name, pool, server, size_bytes, kind, created_at";
+    private static final String COLUMNS = "id, name, pool, server, size_bytes, kind, created_at, format, template, owner, phase";
     private final SqliteDatabase db;
 
     public SqliteAllocationStore(SqliteDatabase db) {
@@ -49,7 +51,7 @@ public final class SqliteAllocationStore implements AllocationStore {
     @Override
     public void addAllocation(Allocation a) {
         db.transaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO allocations (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO allocations (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, a.id());
                 ps.setString(2, a.name());
                 ps.setString(3, a.pool());
@@ -57,6 +59,10 @@ public final class SqliteAllocationStore implements AllocationStore {
                 ps.setLong(5, a.sizeBytes());
                 ps.setString(6, a.kind());
                 ps.setString(7, a.createdAt().toString());
+                ps.setString(8, a.format().display());
+                ps.setString(9, a.template().orElse(null));
+                ps.setString(10, a.owner().orElse(null));
+                ps.setString(11, a.phase().display());
                 return ps.executeUpdate();
             }
         });
@@ -65,10 +71,12 @@ public final class SqliteAllocationStore implements AllocationStore {
     @Override
     public void updateAllocation(Allocation a) {
         db.transaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE allocations SET size_bytes = ?, server = ? WHERE id = ?")) {
+            try (PreparedStatement ps = c.prepareStatement("UPDATE allocations SET size_bytes = ?, server = ?, owner = ?, phase = ? WHERE id = ?")) {
                 ps.setLong(1, a.sizeBytes());
                 ps.setString(2, a.server());
-                ps.setString(3, a.id());
+                ps.setString(3, a.owner().orElse(null));
+                ps.setString(4, a.phase().display());
+                ps.setString(5, a.id());
                 return ps.executeUpdate();
             }
         });
@@ -86,6 +94,8 @@ public final class SqliteAllocationStore implements AllocationStore {
 
     private static Allocation read(ResultSet rs) throws SQLException {
         return new Allocation(rs.getString("id"), rs.getString("name"), rs.getString("pool"), rs.getString("server"),
-                rs.getLong("size_bytes"), rs.getString("kind"), Instant.parse(rs.getString("created_at")));
+                rs.getLong("size_bytes"), rs.getString("kind"), Instant.parse(rs.getString("created_at")),
+                VolumeFormat.parse(rs.getString("format")), Optional.ofNullable(rs.getString("template")),
+                Optional.ofNullable(rs.getString("owner")), VolumePhase.valueOf(rs.getString("phase").toUpperCase()));
     }
 }

@@ -1,0 +1,80 @@
+package dsp.core.usecase;
+
+import dsp.core.model.Allocation;
+import dsp.core.model.VolumeFormat;
+import dsp.core.model.VolumePhase;
+import dsp.core.port.AllocationStore;
+import dsp.core.port.VmStore;
+import dsp.core.port.VolumeMaker;
+import dsp.core.vm.VirtualMachine;
+import dsp.core.vm.VmStatus;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * Converges records and disks after a crash: half-made data is swept, operations that never
+ * finished are rolled back (no leaked capacity), ones that finished on disk are recorded, and an
+ * interrupted grow is completed. Idempotent: running it twice changes nothing the second time.
+ */
+public final class StartupReconciler {
+
+    /** What the pass did, for the log. */
+    public record Report(int temporariesRemoved, List<String> rolledBack, List<String> completed, List<String> regrown) {
+        public boolean changedAnything() {
+            return temporariesRemoved > 0 || !rolledBack.isEmpty() || !completed.isEmpty() || !regrown.isEmpty();
+        }
+    }
+
+    private final AllocationStore allocations;
+    private final VmStore vms;
+    private final VolumeMaker maker;
+    private final CapacityAdmission admission;
+
+    public StartupReconciler(AllocationStore allocations, VmStore vms, VolumeMaker maker, CapacityAdmission admission) {
+        this.allocations = allocations;
+        this.vms = vms;
+        this.maker = maker;
+        this.admission = admission;
+    }
+
+    public Report reconcile() {
+        int swept = maker.sweepTemporaries();
+        List<String> rolledBack = new ArrayList<>();
+        List<String> completed = new ArrayList<>();
+        List<String> regrown = new ArrayList<>();
+        Set<String> vmIds = vms.listVms().stream().map(VirtualMachine::id).collect(Collectors.toSet());
+        for (Allocation a : allocations.listAllocations()) {
+            boolean orphanDisk = a.owner().isPresent() && !vmIds.contains(a.owner().get());
+            if (a.phase() == VolumePhase.PENDING) {
+                if (maker.exists(a) && !orphanDisk) {
+                    admission.update(a.withPhase(VolumePhase.READY));
+                    completed.add(a.name());
+                } else {
+                    maker.delete(a);
+                    admission.release(a.id());
+                    rolledBack.add(a.name());
+                }
+            } else if (a.format() != VolumeFormat.DIRECTORY && maker.exists(a) && maker.presentedBytes(a) < a.sizeBytes()) {
+                maker.grow(a, a.sizeBytes());
+                regrown.add(a.name());
+            }
+        }
+        Set<String> diskIds = allocations.listAllocations().stream().map(Allocation::id).collect(Collectors.toSet());
+        for (VirtualMachine vm : vms.listVms()) {
+            if (!diskIds.contains(vm.diskId())) {
+                vms.removeVm(vm.id());
+                rolledBack.add(vm.id());
+            } else if (vm.status() == VmStatus.CREATING) {
+                Optional<Allocation> disk = allocations.findAllocation(vm.diskId());
+                if (disk.isPresent() && disk.get().phase() == VolumePhase.READY) {
+                    vms.updateVm(vm.withStatus(VmStatus.STOPPED));
+                    completed.add(vm.id());
+                }
+            }
+        }
+        return new Report(swept, rolledBack, completed, regrown);
+    }
+}

@@ -1,0 +1,57 @@
+package dsp.core.usecase;
+
+import dsp.core.DomainException;
+import dsp.core.model.Allocation;
+import dsp.core.model.Names;
+import dsp.core.port.AllocationStore;
+import dsp.core.port.TemplateLibrary;
+import dsp.core.vm.Template;
+import java.util.List;
+
+/** Templates: list, import, and delete only when no disk is made from them. */
+public final class TemplateService {
+
+    private final TemplateLibrary library;
+    private final AllocationStore allocations;
+    private final FleetLock lock;
+
+    public TemplateService(TemplateLibrary library, AllocationStore allocations, FleetLock lock) {
+        this.library = library;
+        this.allocations = allocations;
+        this.lock = lock;
+    }
+
+    public List<Template> list() {
+        return library.listTemplates();
+    }
+
+    public Template get(String name) {
+        Names.require("template", name);
+        return library.findTemplate(name).orElseThrow(() -> DomainException.notFound("template '" + name + "' does not exist"));
+    }
+
+    public Template importTemplate(String name, String sourceFile) {
+        Names.require("template", name);
+        if (sourceFile == null || sourceFile.isBlank()) {
+            throw DomainException.invalid("a source image file is required");
+        }
+        if (library.findTemplate(name).isPresent()) {
+            throw DomainException.conflict("template '" + name + "' already exists");
+        }
+        return library.importTemplate(name, sourceFile);
+    }
+
+    public void delete(String name) {
+        get(name);
+        lock.locked(() -> {
+            List<Allocation> children = allocations.listAllocations().stream()
+                    .filter(a -> a.template().map(name::equals).orElse(false)).toList();
+            if (!children.isEmpty()) {
+                throw DomainException.conflict("template '" + name + "' has " + children.size()
+                        + " disk(s) made from it, e.g. '" + children.get(0).name() + "'; delete them first");
+            }
+            library.deleteTemplate(name);
+            return null;
+        });
+    }
+}

@@ -1,0 +1,97 @@
+package dsp.core.usecase;
+
+import dsp.core.DomainException;
+import dsp.core.model.Allocation;
+import dsp.core.model.Names;
+import dsp.core.model.PoolCatalog;
+import dsp.core.model.PoolDefinition;
+import dsp.core.model.ReclaimPolicy;
+import dsp.core.model.VolumeFormat;
+import dsp.core.model.VolumePhase;
+import dsp.core.port.AllocationStore;
+import dsp.core.port.VolumeMaker;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Volumes by hand (standalone mode's stand-in for PVCs): directories in any pool, blank images
+ * where asked. Deleting follows the pool's reclaim policy; released data is purged explicitly.
+ */
+public final class VolumeService {
+
+    private final PoolCatalog catalog;
+    private final CapacityAdmission admission;
+    private final AllocationStore allocations;
+    private final VolumeMaker maker;
+
+    public VolumeService(PoolCatalog catalog, CapacityAdmission admission, AllocationStore allocations, VolumeMaker maker) {
+        this.catalog = catalog;
+        this.admission = admission;
+        this.allocations = allocations;
+        this.maker = maker;
+    }
+
+    public Allocation create(String name, String poolName, long sizeBytes, Optional<VolumeFormat> format) {
+        Names.require("volume", name);
+        PoolDefinition pool = catalog.require(poolName);
+        Allocation a = admission.admit(new CapacityAdmission.Request(name, pool.name(), sizeBytes, "volume",
+                Optional.empty(), format.orElse(VolumeFormat.DIRECTORY), Optional.empty(), Optional.empty(), VolumePhase.PENDING));
+        try {
+            maker.make(a, Optional.empty());
+            return admission.update(a.withPhase(VolumePhase.READY));
+        } catch (RuntimeException e) {
+            try {
+                maker.delete(a);
+            } finally {
+                admission.release(a.id());
+            }
+            throw e;
+        }
+    }
+
+    public List<Allocation> list(Optional<String> pool) {
+        pool.ifPresent(catalog::require);
+        return allocations.listAllocations().stream()
+                .filter(a -> pool.map(p -> p.equals(a.pool())).orElse(true))
+                .sorted(Comparator.comparing(Allocation::pool).thenComparing(Allocation::name))
+                .toList();
+    }
+
+    public Allocation get(String id) {
+        if (id == null || id.isBlank() || id.length() > 100) {
+            throw DomainException.notFound("volume '" + id + "' does not exist");
+        }
+        return allocations.findAllocation(id).orElseThrow(() -> DomainException.notFound("volume '" + id + "' does not exist"));
+    }
+
+    public String pathOf(Allocation a) {
+        return maker.pathOf(a);
+    }
+
+    public long measuredBytes(Allocation a) {
+        return maker.measuredBytes(a);
+    }
+
+    /**
+     * Deletes a volume. A VM's disk is deleted through its VM. In a Retain pool the first delete
+     * releases the volume and keeps its data; {@code purge} (or deleting a released volume) removes it.
+     */
+    public Optional<Allocation> delete(String id, boolean purge) {
+        Allocation a = get(id);
+        if (a.owner().isPresent()) {
+            throw DomainException.conflict("volume '" + a.name() + "' is the disk of " + a.owner().get() + "; delete the VM instead");
+        }
+        if (a.phase() == VolumePhase.PENDING) {
+            throw DomainException.conflict("volume '" + a.name() + "' is still being made; try again shortly");
+        }
+        PoolDefinition pool = catalog.find(a.pool()).orElse(null);
+        boolean retain = pool != null && pool.reclaimPolicy() == ReclaimPolicy.RETAIN;
+        if (retain && !purge && a.phase() != VolumePhase.RELEASED) {
+            return Optional.of(admission.update(a.withPhase(VolumePhase.RELEASED)));
+        }
+        maker.delete(a);
+        admission.release(a.id());
+        return Optional.empty();
+    }
+}

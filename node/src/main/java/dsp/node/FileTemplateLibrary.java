@@ -1,0 +1,189 @@
+package dsp.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dsp.core.DomainException;
+import dsp.core.model.Names;
+import dsp.core.model.VolumeFormat;
+import dsp.core.port.TemplateLibrary;
+import dsp.core.vm.Template;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Templates as read-only image files {@code <name>.qcow2} or {@code <name>.raw} in one library
+ * directory; servers get their own read-only copy under their vm pool root on first use.
+ */
+public final class FileTemplateLibrary implements TemplateLibrary {
+
+    private static final Pattern FILE = Pattern.compile("^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\\.(qcow2|raw)$");
+
+    private record Cached(long modified, long size, Template template) {
+    }
+
+    private final Path dir;
+    private final QemuImg qemu;
+    private final ServerRoots roots;
+    private final dsp.core.model.PoolCatalog catalog;
+    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
+
+    /** @param roots the servers whose pool roots hold copies of the templates */
+    public FileTemplateLibrary(Path dir, QemuImg qemu, ServerRoots roots, dsp.core.model.PoolCatalog catalog) {
+        this.dir = dir.toAbsolutePath().normalize();
+        this.qemu = qemu;
+        this.roots = roots;
+        this.catalog = catalog;
+        try {
+            Files.createDirectories(this.dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create template directory " + dir, e);
+        }
+    }
+
+    @Override
+    public List<Template> listTemplates() {
+        List<Template> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.sorted().toList()) {
+                Matcher m = FILE.matcher(f.getFileName().toString());
+                if (m.matches() && Files.isRegularFile(f)) {
+                    out.add(describe(m.group(1), f));
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list templates in " + dir, e);
+        }
+        out.sort(Comparator.comparing(Template::name));
+        return out;
+    }
+
+    @Override
+    public Optional<Template> findTemplate(String name) {
+        if (!Names.isValid(name)) {
+            return Optional.empty();
+        }
+        for (VolumeFormat f : List.of(VolumeFormat.QCOW2, VolumeFormat.RAW)) {
+            Path p = dir.resolve(name + "." + f.display());
+            if (Files.isRegularFile(p)) {
+                return Optional.of(describe(name, p));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The library's own copy of a template. */
+    public Path fileOf(Template t) {
+        return dir.resolve(t.name() + "." + t.format().display());
+    }
+
+    @Override
+    public Template importTemplate(String name, String sourceFile) {
+        Names.require("template", name);
+        Path source = Path.of(sourceFile).toAbsolutePath().normalize();
+        if (!Files.isRegularFile(source)) {
+            throw DomainException.invalid("source image " + source + " is not a readable file");
+        }
+        JsonNode info = qemu.info(source, true);
+        String format = info.path("format").asText();
+        if (!format.equals("qcow2") && !format.equals("raw")) {
+            throw DomainException.invalid("source image " + source.getFileName() + " is " + format + "; templates must be qcow2 or raw");
+        }
+        if (info.has("backing-filename")) {
+            throw DomainException.invalid("source image " + source.getFileName() + " has a backing file; flatten it first "
+                    + "(qemu-img convert -O qcow2 in.qcow2 out.qcow2)");
+        }
+        Path target = dir.resolve(name + "." + format);
+        Path temporary = dir.resolve(".tmp-template-" + name);
+        try {
+            Files.copy(source, temporary, StandardCopyOption.REPLACE_EXISTING);
+            Files2.sync(temporary);
+            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("r--r--r--"));
+            Files2.publish(temporary, target);
+        } catch (IOException e) {
+            Files2.deleteTree(temporary);
+            throw DomainException.storageFailed("cannot copy " + source + " into the template library: " + e.getMessage());
+        }
+        return describe(name, target);
+    }
+
+    /** Builds a blank qcow2 template of {@code virtualBytes} (the demo's stand-in for a cloud image). */
+    public Template createBlank(String name, long virtualBytes) {
+        Names.require("template", name);
+        Path temporary = dir.resolve(".tmp-template-" + name + ".qcow2");
+        Files2.deleteTree(temporary);
+        qemu.create(temporary, "qcow2", virtualBytes, Optional.empty(), "qcow2");
+        try {
+            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("r--r--r--"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Files2.publish(temporary, dir.resolve(name + ".qcow2"));
+        return findTemplate(name).orElseThrow();
+    }
+
+    @Override
+    public void deleteTemplate(String name) {
+        findTemplate(name).ifPresent(t -> {
+            String file = t.name() + "." + t.format().display();
+            if (Files.isDirectory(roots.base())) {
+                try (Stream<Path> servers = Files.list(roots.base())) {
+                    for (Path server : servers.toList()) {
+                        for (var pool : catalog.pools()) {
+                            Files2.deleteTree(server.resolve(pool.directory()).resolve(LocalVolumeMaker.TEMPLATES).resolve(file));
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot remove copies of template " + name, e);
+                }
+            }
+            Files2.deleteTree(fileOf(t));
+            cache.remove(name);
+        });
+    }
+
+    /** Removes half-imported templates. */
+    int sweepTemporaries() {
+        int n = 0;
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                if (f.getFileName().toString().startsWith(".tmp-")) {
+                    Files2.deleteTree(f);
+                    n++;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return n;
+    }
+
+    private Template describe(String name, Path file) {
+        try {
+            long modified = Files.getLastModifiedTime(file).toMillis();
+            long size = Files.size(file);
+            Cached c = cache.get(name);
+            if (c != null && c.modified() == modified && c.size() == size) {
+                return c.template();
+            }
+            JsonNode info = qemu.info(file, true);
+            Template t = new Template(name, VolumeFormat.parse(info.path("format").asText()),
+                    info.path("virtual-size").asLong(), info.path("actual-size").asLong(size));
+            cache.put(name, new Cached(modified, size, t));
+            return t;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read template " + file, e);
+        }
+    }
+}

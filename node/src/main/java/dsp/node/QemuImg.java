@@ -1,0 +1,152 @@
+package dsp.node;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dsp.core.DomainException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one way this system runs {@code qemu-img}: an argument list (never a shell string), a
+ * timeout, and stderr turned into a clear error. A held image lock (a running VM, qemu-nbd)
+ * becomes a CONFLICT saying the image is busy; anything else is a storage failure.
+ */
+public final class QemuImg {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QemuImg.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String binary;
+    private final Duration timeout;
+
+    public QemuImg(String binary, Duration timeout) {
+        this.binary = binary;
+        this.timeout = timeout;
+    }
+
+    public static QemuImg onPath() {
+        return new QemuImg("qemu-img", Duration.ofMinutes(10));
+    }
+
+    /** Whether the binary answers at all (so callers can say clearly that it is missing). */
+    public boolean available() {
+        try {
+            run(List.of("--version"), Path.of("."));
+            return true;
+        } catch (DomainException e) {
+            return false;
+        }
+    }
+
+    /** {@code qemu-img info --output=json}; {@code forceShare} reads an image a VM holds (-U). */
+    public JsonNode info(Path image, boolean forceShare) {
+        List<String> args = new ArrayList<>(List.of("info", "--output=json"));
+        if (forceShare) {
+            args.add("-U");
+        }
+        args.add(image.toString());
+        String out = run(args, image);
+        try {
+            return JSON.readTree(out);
+        } catch (IOException e) {
+            throw DomainException.storageFailed("qemu-img info printed no JSON for " + image);
+        }
+    }
+
+    /** Creates an image of exactly {@code bytes}, optionally as an overlay on {@code backing}. */
+    public void create(Path image, String format, long bytes, Optional<Path> backing, String backingFormat) {
+        List<String> args = new ArrayList<>(List.of("create", "-q", "-f", format));
+        if (backing.isPresent()) {
+            args.addAll(List.of("-b", backing.get().toAbsolutePath().toString(), "-F", backingFormat));
+        }
+        args.add(image.toString());
+        args.add(Long.toString(bytes));
+        run(args, image);
+    }
+
+    public void resize(Path image, String format, long bytes) {
+        run(List.of("resize", "-q", "-f", format, image.toString(), Long.toString(bytes)), image);
+    }
+
+    /** Converts (sparse output); {@code compress} only for qcow2 output. */
+    public void convert(Path source, String sourceFormat, Path target, String targetFormat, boolean compress) {
+        List<String> args = new ArrayList<>(List.of("convert", "-q", "-f", sourceFormat, "-O", targetFormat));
+        if (compress) {
+            args.add("-c");
+        }
+        args.add(source.toString());
+        args.add(target.toString());
+        run(args, target);
+    }
+
+    /** True when a writer (a running VM) holds the image: {@code info} without -U cannot lock it. */
+    public boolean inUse(Path image) {
+        try {
+            info(image, false);
+            return false;
+        } catch (DomainException e) {
+            return e.code() == DomainException.Code.CONFLICT;
+        }
+    }
+
+    String run(List<String> args, Path subject) {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(binary);
+        cmd.addAll(args);
+        Process p;
+        try {
+            p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        } catch (IOException e) {
+            throw DomainException.storageFailed("cannot run " + binary + " (is qemu-utils installed?): " + e.getMessage());
+        }
+        CompletableFuture<String> out = drain(p.getInputStream());
+        CompletableFuture<String> err = drain(p.getErrorStream());
+        try {
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw DomainException.storageFailed("qemu-img " + args.get(0) + " on " + subject + " timed out after " + timeout);
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw DomainException.storageFailed("qemu-img " + args.get(0) + " interrupted");
+        }
+        String stderr = err.join().strip();
+        if (p.exitValue() != 0) {
+            String first = stderr.isEmpty() ? "exit code " + p.exitValue() : stderr.lines().findFirst().orElse("").replaceFirst("^qemu-img: ", "");
+            LOG.debug("qemu-img {} failed on {}: {}", args, subject, stderr);
+            if (stderr.contains("lock")) {
+                throw DomainException.conflict("image " + subject.getFileName() + " is in use by another process (a running VM holds its lock): " + first);
+            }
+            throw DomainException.storageFailed("qemu-img " + args.get(0) + " failed on " + subject.getFileName() + ": " + first);
+        }
+        return out.join();
+    }
+
+    /** Pipes are drained on their own daemon threads so a slow tool never blocks the common pool. */
+    private static final java.util.concurrent.ExecutorService DRAINERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "qemu-img-output");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private static CompletableFuture<String> drain(InputStream in) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (in) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        }, DRAINERS);
+    }
+}

@@ -1,0 +1,163 @@
+package dsp.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dsp.core.DomainException;
+import dsp.core.model.Allocation;
+import dsp.core.model.PoolCatalog;
+import dsp.core.model.VolumeFormat;
+import dsp.core.model.VolumePhase;
+import dsp.core.vm.Template;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The node storage engine against the real qemu-img. */
+class LocalVolumeMakerTest {
+
+    private static final long GB = 1_000_000_000L;
+
+    @TempDir
+    Path dir;
+
+    private final PoolCatalog catalog = PoolCatalog.guideDefaults();
+    private final QemuImg qemu = QemuImg.onPath();
+    private ServerRoots roots;
+    private FileTemplateLibrary library;
+    private LocalVolumeMaker maker;
+    private Template ubuntu;
+
+    @BeforeEach
+    void setUp() {
+        assumeTrue(qemu.available(), "qemu-img is required (make test installs qemu-utils)");
+        roots = new ServerRoots(dir.resolve("servers"));
+        library = new FileTemplateLibrary(dir.resolve("templates"), qemu, roots, catalog);
+        maker = new LocalVolumeMaker(roots, catalog, library, qemu);
+        ubuntu = library.createBlank("ubuntu22", 10 * GB);
+    }
+
+    private static Allocation disk(String name, VolumeFormat format, long size) {
+        return new Allocation("id-" + name, name, "vm", "vm-1", size, "vm-disk", Instant.EPOCH, format,
+                Optional.of("ubuntu22"), Optional.of(name), VolumePhase.PENDING);
+    }
+
+    @Test
+    void qcow2DiskIsAnOverlayOnTheServersTemplateCopyAtTheRequestedSize() throws Exception {
+        Allocation a = disk("vm-a", VolumeFormat.QCOW2, 50 * GB);
+        String path = maker.make(a, Optional.of(ubuntu));
+        assertThat(path).endsWith("servers/vm-1/vm-storage-pool/vm-a.qcow2");
+        JsonNode info = qemu.info(Path.of(path), true);
+        assertThat(info.path("format").asText()).isEqualTo("qcow2");
+        assertThat(info.path("virtual-size").asLong()).isEqualTo(50 * GB);
+        Path copy = dir.resolve("servers/vm-1/vm-storage-pool/templates/ubuntu22.qcow2");
+        assertThat(info.path("full-backing-filename").asText()).isEqualTo(copy.toString());
+        assertThat(info.path("backing-filename-format").asText()).isEqualTo("qcow2");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(copy))).isEqualTo("r--r--r--");
+        assertThat(maker.exists(a)).isTrue();
+        assertThat(maker.measuredBytes(a)).isLessThan(10L * 1024 * 1024);
+        // idempotent: making it again changes nothing
+        assertThat(maker.make(a, Optional.of(ubuntu))).isEqualTo(path);
+    }
+
+    @Test
+    void growIsRealAndDeleteRemovesTheImage() {
+        Allocation a = disk("vm-b", VolumeFormat.QCOW2, 50 * GB);
+        maker.make(a, Optional.of(ubuntu));
+        maker.grow(a, 100 * GB);
+        assertThat(maker.presentedBytes(a)).isEqualTo(100 * GB);
+        maker.delete(a);
+        assertThat(maker.exists(a)).isFalse();
+        maker.delete(a); // gone already is fine
+        assertThat(Files.exists(dir.resolve("servers/vm-1/vm-storage-pool/templates/ubuntu22.qcow2"))).isTrue();
+    }
+
+    @Test
+    void rawDiskForKubeVirtIsASparseDiskImg() {
+        Allocation a = disk("vm-raw", VolumeFormat.RAW, 20 * GB);
+        String path = maker.make(a, Optional.of(ubuntu));
+        assertThat(path).endsWith("vm-storage-pool/vm-raw/disk.img");
+        JsonNode info = qemu.info(Path.of(path), true);
+        assertThat(info.path("format").asText()).isEqualTo("raw");
+        assertThat(info.path("virtual-size").asLong()).isEqualTo(20 * GB);
+        assertThat(maker.measuredBytes(a)).isLessThan(100L * 1024 * 1024);
+        maker.delete(a);
+        assertThat(Files.exists(Path.of(path).getParent())).isFalse();
+    }
+
+    @Test
+    void directoryVolumes() {
+        Allocation v = new Allocation("id-v", "data", "k8s", "k8s-1", 100 * GB, "volume", Instant.EPOCH);
+        String path = maker.make(v, Optional.empty());
+        assertThat(Path.of(path)).isDirectory().endsWith(Path.of("k8s-1", "k8s-storage-pool", "data"));
+        maker.delete(v);
+        assertThat(Path.of(path)).doesNotExist();
+    }
+
+    @Test
+    void anImageInUseIsNeverWritten() throws Exception {
+        Allocation a = disk("vm-busy", VolumeFormat.QCOW2, 50 * GB);
+        Path image = Path.of(maker.make(a, Optional.of(ubuntu)));
+        Path socket = dir.resolve("nbd.sock");
+        // qemu-nbd holds the image's write lock the way a running VM does
+        Process nbd = new ProcessBuilder("qemu-nbd", "-f", "qcow2", "-k", socket.toString(), image.toString())
+                .redirectErrorStream(true).start();
+        try {
+            for (int i = 0; i < 100 && !Files.exists(socket); i++) {
+                Thread.sleep(50);
+            }
+            assumeTrue(Files.exists(socket), "qemu-nbd did not start");
+            assertThatThrownBy(() -> maker.grow(a, 100 * GB))
+                    .isInstanceOf(DomainException.class)
+                    .hasMessageContaining("in use")
+                    .extracting(e -> ((DomainException) e).code()).isEqualTo(DomainException.Code.CONFLICT);
+            assertThatThrownBy(() -> maker.delete(a))
+                    .extracting(e -> ((DomainException) e).code()).isEqualTo(DomainException.Code.CONFLICT);
+            assertThat(Files.exists(image)).isTrue();
+        } finally {
+            nbd.destroy();
+            nbd.waitFor(5, TimeUnit.SECONDS);
+        }
+        assertThat(maker.presentedBytes(a)).isEqualTo(50 * GB);
+    }
+
+    @Test
+    void halfMadeDataIsSweptAtStartUp() throws Exception {
+        Path pool = roots.prepare("vm-1", catalog.pools()).resolve("vm-storage-pool");
+        Files.writeString(pool.resolve(".tmp-abc"), "half an image");
+        Files.createDirectories(pool.resolve(".tmp-def-deleting/x"));
+        Allocation keep = disk("vm-keep", VolumeFormat.QCOW2, 20 * GB);
+        maker.make(keep, Optional.of(ubuntu));
+        assertThat(maker.sweepTemporaries()).isEqualTo(2);
+        assertThat(maker.exists(keep)).isTrue();
+        try (var s = Files.list(pool)) {
+            assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("vm-keep.qcow2", "templates");
+        }
+    }
+
+    @Test
+    void templatesImportOnlyFlatQcow2OrRawImages() throws Exception {
+        Path src = dir.resolve("src.qcow2");
+        qemu.create(src, "qcow2", 2 * GB, Optional.empty(), "qcow2");
+        Template t = library.importTemplate("debian12", src.toString());
+        assertThat(t.format()).isEqualTo(VolumeFormat.QCOW2);
+        assertThat(t.virtualBytes()).isEqualTo(2 * GB);
+        assertThat(library.listTemplates()).extracting(Template::name).containsExactly("debian12", "ubuntu22");
+
+        Path overlay = dir.resolve("overlay.qcow2");
+        qemu.create(overlay, "qcow2", 2 * GB, Optional.of(src), "qcow2");
+        assertThatThrownBy(() -> library.importTemplate("layered", overlay.toString())).hasMessageContaining("backing file");
+        assertThatThrownBy(() -> library.importTemplate("missing", dir.resolve("nope.img").toString()))
+                .hasMessageContaining("not a readable file");
+        library.deleteTemplate("debian12");
+        assertThat(library.findTemplate("debian12")).isEmpty();
+    }
+
+}
