@@ -71,6 +71,7 @@ public final class PoolApi {
             services.servers().remove(Names.require("server", ctx.pathParam("name")));
             ctx.status(204);
         });
+        new VmRoutes(services).register(this);
         addRoute(HandlerType.GET, "/healthz", ctx -> ctx.json(Map.of("status", "ok")));
         addRoute(HandlerType.GET, "/readyz", ctx -> {
             boolean ready = services.ready().getAsBoolean();
@@ -118,6 +119,7 @@ public final class PoolApi {
                 case NOT_FOUND -> 404;
                 case CONFLICT -> 409;
                 case INSUFFICIENT_CAPACITY -> 507;
+                case STORAGE_FAILED -> 500;
             };
             ctx.status(code).json(ApiError.body(e.code().name().toLowerCase(), e.getMessage()));
         });

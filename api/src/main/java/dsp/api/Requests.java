@@ -50,6 +50,22 @@ public final class Requests {
         return Optional.of(n.asText());
     }
 
+    public static String requiredText(JsonNode body, String field) {
+        return optionalText(body, field).orElseThrow(() -> DomainException.invalid("field '" + field + "' is required"));
+    }
+
+    /** A whole number that may be null or absent. */
+    public static Optional<Integer> optionalInt(JsonNode body, String field) {
+        JsonNode n = body.get(field);
+        if (n == null || n.isNull()) {
+            return Optional.empty();
+        }
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw DomainException.invalid("field '" + field + "' must be a whole number");
+        }
+        return Optional.of(n.asInt());
+    }
+
     /**
      * A size given either as a number of decimal GB ({@code 50}) or as a quantity string
      * ({@code "1.5T"}, {@code "100Gi"}).

@@ -2,6 +2,14 @@ package dsp.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.core.memory.InMemoryAllocationStore;
+import dsp.core.memory.InMemoryVmStore;
+import dsp.core.memory.InMemoryVolumes;
+import dsp.core.model.VolumeFormat;
+import dsp.core.usecase.TemplateService;
+import dsp.core.usecase.VmService;
+import dsp.core.usecase.VolumeService;
+import dsp.core.vm.ServerType;
+import dsp.core.vm.Template;
 import dsp.core.memory.InMemoryServerInventory;
 import dsp.core.model.PoolCatalog;
 import dsp.core.port.StorageMeter;
@@ -33,6 +41,8 @@ final class ApiHarness implements AutoCloseable {
     final InMemoryServerInventory inventory = new InMemoryServerInventory();
     final InMemoryAllocationStore store = new InMemoryAllocationStore();
     final CapacityAdmission admission;
+    final InMemoryVmStore vms = new InMemoryVmStore();
+    final InMemoryVolumes volumes;
     final PoolApi api;
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -47,7 +57,11 @@ final class ApiHarness implements AutoCloseable {
         PoolQueries queries = new PoolQueries(catalog, inventory, store, meter, clock);
         ServerAdministration servers = new ServerAdministration(catalog, inventory, store, lock, clock);
         admission = new CapacityAdmission(catalog, inventory, store, lock, clock, () -> "a" + ids.incrementAndGet());
-        api = new PoolApi(new ApiServices(queries, servers, () -> true));
+        volumes = new InMemoryVolumes().withTemplate(new Template("ubuntu22", VolumeFormat.QCOW2, 10_000_000_000L, 200_000L));
+        VmService vmService = new VmService(catalog, "vm", ServerType.HETZNER, admission, store, vms, volumes, volumes, clock,
+                () -> Long.toHexString(ids.incrementAndGet()));
+        api = new PoolApi(new ApiServices(queries, servers, vmService, new VolumeService(catalog, admission, store, volumes),
+                new TemplateService(volumes, store, lock), () -> true));
         api.start("127.0.0.1", 0);
     }
 

@@ -46,6 +46,30 @@ class SqliteStoreTest {
     }
 
     @Test
+    void vmsAndVolumeDetailsRoundTrip() {
+        Instant t = Instant.parse("2026-11-25T10:15:30Z");
+        try (SqliteDatabase db = SqliteDatabase.open(dir.resolve("pools.db"))) {
+            SqliteAllocationStore allocations = new SqliteAllocationStore(db);
+            SqliteVmStore vms = new SqliteVmStore(db);
+            Allocation disk = new Allocation("d1", "vm-1", "vm", "vm-server-1", 50_000_000_000L, "vm-disk", t,
+                    dsp.core.model.VolumeFormat.QCOW2, Optional.of("ubuntu22"), Optional.of("vm-1"), dsp.core.model.VolumePhase.PENDING);
+            allocations.addAllocation(disk);
+            allocations.updateAllocation(disk.withPhase(dsp.core.model.VolumePhase.READY));
+            assertThat(allocations.findAllocation("d1")).contains(disk.withPhase(dsp.core.model.VolumePhase.READY));
+            var vm = new dsp.core.vm.VirtualMachine("vm-1", "test-vm", "default", "ubuntu22", Optional.of("cx21"), 2, 4, "d1",
+                    dsp.core.vm.VmStatus.CREATING, t);
+            vms.addVm(vm);
+            vms.updateVm(vm.withStatus(dsp.core.vm.VmStatus.STOPPED));
+            assertThat(vms.findVm("vm-1")).contains(vm.withStatus(dsp.core.vm.VmStatus.STOPPED));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> vms.addVm(new dsp.core.vm.VirtualMachine("vm-2", "test-vm",
+                            "default", "ubuntu22", Optional.empty(), 1, 1, "d2", dsp.core.vm.VmStatus.CREATING, t)))
+                    .hasMessageContaining("already exists");
+            vms.removeVm("vm-1");
+            assertThat(vms.listVms()).isEmpty();
+        }
+    }
+
+    @Test
     void usesWalAndRecordsMigrations() {
         try (SqliteDatabase db = SqliteDatabase.open(dir.resolve("pools.db"))) {
             String mode = db.transaction(c -> {
@@ -61,7 +85,7 @@ class SqliteStoreTest {
                     return rs.getInt(1);
                 }
             });
-            assertThat(migrations).isGreaterThanOrEqualTo(1);
+            assertThat(migrations).isGreaterThanOrEqualTo(2);
         }
     }
 

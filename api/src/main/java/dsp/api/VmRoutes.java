@@ -1,0 +1,143 @@
+package dsp.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dsp.core.DomainException;
+import dsp.core.model.Allocation;
+import dsp.core.model.VolumeFormat;
+import dsp.core.vm.CreateVm;
+import dsp.core.vm.Template;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** The guide's VM API plus volumes, templates and server types. */
+final class VmRoutes {
+
+    private static final Set<String> CREATE_FIELDS = Set.of("name", "image", "server_type", "cpu", "memory", "storage",
+            "namespace", "disk_format");
+
+    private final ApiServices services;
+
+    VmRoutes(ApiServices services) {
+        this.services = services;
+    }
+
+    void register(PoolApi api) {
+        api.addRoute(HandlerType.POST, "/api/v1/vms", this::createVm);
+        api.addRoute(HandlerType.GET, "/api/v1/vms", ctx -> ctx.json(Map.of("vms",
+                services.vms().list(Optional.ofNullable(ctx.queryParam("namespace"))).stream().map(VmJson::vm).toList())));
+        api.addRoute(HandlerType.GET, "/api/v1/vms/{vm_id}", ctx -> ctx.json(VmJson.vm(services.vms().get(ctx.pathParam("vm_id")))));
+        api.addRoute(HandlerType.DELETE, "/api/v1/vms/{vm_id}", this::deleteVm);
+        api.addRoute(HandlerType.POST, "/api/v1/vms/{vm_id}/resize", this::resizeVm);
+        api.addRoute(HandlerType.GET, "/api/v1/server-types", ctx -> ctx.json(Map.of("server_types",
+                services.vms().serverTypes().stream().map(VmJson::serverType).toList())));
+
+        api.addRoute(HandlerType.POST, "/api/v1/volumes", this::createVolume);
+        api.addRoute(HandlerType.GET, "/api/v1/volumes", ctx -> ctx.json(Map.of("volumes",
+                services.volumes().list(Optional.ofNullable(ctx.queryParam("pool"))).stream()
+                        .map(a -> VmJson.volume(a, services.volumes().pathOf(a))).toList())));
+        api.addRoute(HandlerType.GET, "/api/v1/volumes/{id}", ctx -> {
+            Allocation a = services.volumes().get(ctx.pathParam("id"));
+            Map<String, Object> body = VmJson.volume(a, services.volumes().pathOf(a));
+            body.put("measured_used_gb", Json.gb(services.volumes().measuredBytes(a)));
+            ctx.json(body);
+        });
+        api.addRoute(HandlerType.DELETE, "/api/v1/volumes/{id}", this::deleteVolume);
+
+        api.addRoute(HandlerType.GET, "/api/v1/templates", ctx -> ctx.json(Map.of("templates",
+                services.templates().list().stream().map(this::templateJson).toList())));
+        api.addRoute(HandlerType.GET, "/api/v1/templates/{name}", ctx -> ctx.json(templateJson(services.templates().get(ctx.pathParam("name")))));
+        api.addRoute(HandlerType.POST, "/api/v1/templates", this::importTemplate);
+        api.addRoute(HandlerType.DELETE, "/api/v1/templates/{name}", ctx -> {
+            services.templates().delete(ctx.pathParam("name"));
+            ctx.status(204);
+        });
+    }
+
+    private void createVm(Context ctx) {
+        JsonNode body = Requests.object(ctx, CREATE_FIELDS);
+        CreateVm request = new CreateVm(
+                Requests.requiredText(body, "name"),
+                Requests.optionalText(body, "namespace"),
+                Requests.requiredText(body, "image"),
+                Requests.optionalText(body, "server_type"),
+                Requests.optionalInt(body, "cpu"),
+                Requests.optionalInt(body, "memory"),
+                Requests.optionalSize(body, "storage"),
+                Requests.optionalText(body, "disk_format").map(VolumeFormat::parse));
+        ctx.status(201).json(VmJson.vm(services.vms().create(request)));
+    }
+
+    private void resizeVm(Context ctx) {
+        JsonNode body = Requests.object(ctx, Set.of("new_size_gb"));
+        long bytes = Requests.optionalSize(body, "new_size_gb")
+                .orElseThrow(() -> DomainException.invalid("field 'new_size_gb' is required, e.g. {\"new_size_gb\": 100}"));
+        ctx.json(VmJson.vm(services.vms().resize(ctx.pathParam("vm_id"), bytes)));
+    }
+
+    private void deleteVm(Context ctx) {
+        boolean purge = purge(ctx);
+        String id = ctx.pathParam("vm_id");
+        Allocation disk = services.vms().delete(id, purge);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("deleted", id);
+        out.put("disk", diskOutcome(disk));
+        ctx.json(out);
+    }
+
+    private Map<String, Object> diskOutcome(Allocation disk) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("id", disk.id());
+        d.put("name", disk.name());
+        boolean kept = services.volumes().list(Optional.empty()).stream().anyMatch(a -> a.id().equals(disk.id()));
+        d.put("result", kept ? "released" : "deleted");
+        d.put("path", services.volumes().pathOf(disk));
+        return d;
+    }
+
+    private void createVolume(Context ctx) {
+        JsonNode body = Requests.object(ctx, Set.of("name", "pool", "size", "format"));
+        long size = Requests.optionalSize(body, "size")
+                .orElseThrow(() -> DomainException.invalid("field 'size' is required: GB as a number or a quantity such as \"100Gi\""));
+        Allocation a = services.volumes().create(Requests.requiredText(body, "name"), Requests.requiredText(body, "pool"), size,
+                Requests.optionalText(body, "format").map(VolumeFormat::parse));
+        ctx.status(201).json(VmJson.volume(a, services.volumes().pathOf(a)));
+    }
+
+    private void deleteVolume(Context ctx) {
+        boolean purge = purge(ctx);
+        Allocation before = services.volumes().get(ctx.pathParam("id"));
+        Optional<Allocation> kept = services.volumes().delete(before.id(), purge);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", before.id());
+        out.put("result", kept.isPresent() ? "released" : "deleted");
+        out.put("path", services.volumes().pathOf(before));
+        ctx.json(out);
+    }
+
+    private void importTemplate(Context ctx) {
+        JsonNode body = Requests.object(ctx, Set.of("name", "source"));
+        Template t = services.templates().importTemplate(Requests.requiredText(body, "name"), Requests.requiredText(body, "source"));
+        ctx.status(201).json(templateJson(t));
+    }
+
+    private Map<String, Object> templateJson(Template t) {
+        long children = services.volumes().list(Optional.empty()).stream().filter(a -> a.template().map(t.name()::equals).orElse(false)).count();
+        return VmJson.template(t, children);
+    }
+
+    private static boolean purge(Context ctx) {
+        String p = ctx.queryParam("purge");
+        if (p == null || p.equals("false")) {
+            return false;
+        }
+        if (p.equals("true")) {
+            return true;
+        }
+        throw DomainException.invalid("purge must be true or false, not '" + p + "'");
+    }
+
+}
