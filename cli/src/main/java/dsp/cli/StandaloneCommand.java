@@ -2,7 +2,6 @@ package dsp.cli;
 
 import dsp.cli.standalone.StandaloneServer;
 import dsp.config.PoolConfig;
-import dsp.core.model.PoolCatalog;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -40,10 +39,11 @@ public final class StandaloneCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new CliFailure(CliFailure.USAGE, "--port " + port + " is not a TCP port");
         }
-        PoolCatalog catalog = config == null ? PoolCatalog.guideDefaults() : PoolConfig.load(config);
-        StandaloneServer server = new StandaloneServer(catalog, dataDir, Clock.systemUTC());
+        PoolConfig.Configuration configuration = config == null ? PoolConfig.Configuration.guideDefaults() : PoolConfig.load(config);
+        StandaloneServer server = new StandaloneServer(configuration, dataDir, Clock.systemUTC());
         if (demo) {
             server.seedDemoIfEmpty();
+            server.ensureDemoTemplate();
         }
         try {
             server.start(host, port);

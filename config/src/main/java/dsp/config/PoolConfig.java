@@ -11,6 +11,7 @@ import dsp.core.model.PoolDefinition;
 import dsp.core.model.Quantity;
 import dsp.core.model.ReclaimPolicy;
 import dsp.core.model.Thresholds;
+import dsp.core.vm.ServerType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -42,14 +43,23 @@ import java.util.Set;
 public final class PoolConfig {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Set<String> TOP = Set.of("reserve", "thresholds", "placement", "pools");
+    private static final Set<String> TOP = Set.of("reserve", "thresholds", "placement", "pools", "vm-pool", "server-types");
+    private static final Set<String> SERVER_TYPE = Set.of("name", "cpu", "memory", "storage");
+
+    /** Everything the configuration file defines. */
+    public record Configuration(PoolCatalog catalog, String vmPool, List<ServerType> serverTypes) {
+
+        public static Configuration guideDefaults() {
+            return new Configuration(PoolCatalog.guideDefaults(), "vm", ServerType.HETZNER);
+        }
+    }
     private static final Set<String> POOL = Set.of("name", "label", "share", "storage-class", "path", "reclaim-policy", "overcommit");
     private static final Set<String> THRESHOLDS = Set.of("warning", "critical");
 
     private PoolConfig() {
     }
 
-    public static PoolCatalog load(Path file) {
+    public static Configuration load(Path file) {
         String text;
         try {
             text = Files.readString(file);
@@ -59,24 +69,64 @@ public final class PoolConfig {
             throw DomainException.invalid("cannot read configuration file " + file + ": " + e.getMessage());
         }
         try {
-            return parse(text);
+            return parseAll(text);
         } catch (DomainException e) {
             throw DomainException.invalid(file + ": " + e.getMessage());
         }
     }
 
+    /** The pool catalog alone. */
     public static PoolCatalog parse(String yaml) {
+        return parseAll(yaml).catalog();
+    }
+
+    public static Configuration parseAll(String yaml) {
+        JsonNode root = tree(yaml);
+        PoolCatalog catalog = catalog(root);
+        String vmPool = root != null && root.has("vm-pool") ? root.get("vm-pool").asText() : "vm";
+        catalog.find(vmPool).orElseThrow(() -> DomainException.invalid("vm-pool '" + vmPool + "' is not one of the configured pools"));
+        List<ServerType> types = ServerType.HETZNER;
+        if (root != null && root.has("server-types")) {
+            JsonNode list = root.get("server-types");
+            if (!list.isArray() || list.isEmpty()) {
+                throw DomainException.invalid("'server-types' must be a non-empty list");
+            }
+            types = new ArrayList<>();
+            for (JsonNode t : list) {
+                requireObject(t, "server type", SERVER_TYPE);
+                int cpu = (int) number(t, "cpu", -1);
+                int memory = (int) number(t, "memory", -1);
+                int storage = (int) number(t, "storage", -1);
+                String name = t.path("name").asText("");
+                dsp.core.model.Names.require("server type", name);
+                if (cpu <= 0 || memory <= 0 || storage <= 0) {
+                    throw DomainException.invalid("server type " + name + " needs positive cpu, memory (GB) and storage (GB)");
+                }
+                types.add(new ServerType(name, cpu, memory, storage));
+            }
+        }
+        return new Configuration(catalog, vmPool, List.copyOf(types));
+    }
+
+    private static JsonNode tree(String yaml) {
         JsonNode root;
         try {
             root = YAML.readTree(yaml);
         } catch (JsonProcessingException e) {
             throw DomainException.invalid("not valid YAML: " + e.getOriginalMessage());
         }
-        PoolCatalog defaults = PoolCatalog.guideDefaults();
         if (root == null || root.isMissingNode() || root.isNull()) {
-            return defaults;
+            return null;
         }
         requireObject(root, "configuration", TOP);
+        return root;
+    }
+
+    private static PoolCatalog catalog(JsonNode root) {
+        PoolCatalog defaults = PoolCatalog.guideDefaults();
+        if (root == null) {
+            return defaults;
+        }
         long reserve = root.has("reserve") ? size(root.get("reserve"), "reserve") : defaults.reserveBytes();
         Thresholds thresholds = defaults.thresholds();
         if (root.has("thresholds")) {

@@ -46,6 +46,20 @@ class PoolConfigTest {
     }
 
     @Test
+    void serverTypesAndTheVmPoolAreConfiguration() {
+        PoolConfig.Configuration c = PoolConfig.parseAll("""
+                server-types:
+                  - {name: small, cpu: 1, memory: 1, storage: 10}
+                """);
+        assertThat(c.vmPool()).isEqualTo("vm");
+        assertThat(c.serverTypes()).containsExactly(new dsp.core.vm.ServerType("small", 1, 1, 10));
+        assertThat(PoolConfig.parseAll("").serverTypes()).hasSize(14);
+        assertThatThrownBy(() -> PoolConfig.parseAll("vm-pool: nope\n")).hasMessageContaining("vm-pool 'nope'");
+        assertThatThrownBy(() -> PoolConfig.parseAll("server-types:\n  - {name: x, cpu: 0, memory: 1, storage: 1}\n"))
+                .hasMessageContaining("positive");
+    }
+
+    @Test
     void mistakesAreClearErrors() {
         assertThatThrownBy(() -> PoolConfig.parse("pools:\n  - name: k8s\n    shares: 1T\n"))
                 .isInstanceOf(DomainException.class).hasMessageContaining("unknown key 'shares'");

@@ -40,6 +40,11 @@ public final class ApiClient {
                 .PUT(HttpRequest.BodyPublishers.ofString(body.toString())));
     }
 
+    public JsonNode post(String path, JsonNode body) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+    }
+
     public JsonNode delete(String path) {
         return send(HttpRequest.newBuilder(base.resolve(path)).DELETE());
     }

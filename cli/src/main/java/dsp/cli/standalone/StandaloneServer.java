@@ -2,6 +2,16 @@ package dsp.cli.standalone;
 
 import dsp.api.ApiServices;
 import dsp.api.PoolApi;
+import dsp.config.PoolConfig;
+import dsp.core.usecase.StartupReconciler;
+import dsp.core.usecase.TemplateService;
+import dsp.core.usecase.VmService;
+import dsp.core.usecase.VolumeService;
+import dsp.core.vm.ServerType;
+import dsp.node.FileTemplateLibrary;
+import dsp.node.LocalVolumeMaker;
+import dsp.node.QemuImg;
+import dsp.store.sqlite.SqliteVmStore;
 import dsp.core.model.PoolCatalog;
 import dsp.core.model.PoolDefinition;
 import dsp.core.model.Server;
@@ -38,14 +48,25 @@ public final class StandaloneServer implements AutoCloseable {
             new String[] {"k8s-server-1", "k8s"}, new String[] {"k8s-server-2", "k8s"},
             new String[] {"vm-server-1", "vm"}, new String[] {"vm-server-2", "vm"});
 
+    /** The demo's template: a blank image standing in for a cloud image, built with qemu-img at first start. */
+    static final String DEMO_TEMPLATE = "ubuntu22";
+    static final long DEMO_TEMPLATE_BYTES = 10_000_000_000L;
+
     private final SqliteDatabase db;
     private final PoolApi api;
+    private final FileTemplateLibrary templates;
+    private final StartupReconciler reconciler;
     private final ServerInventory inventory;
     private final ServerAdministration servers;
     private final CapacityAdmission admission;
     private final PoolCatalog catalog;
 
     public StandaloneServer(PoolCatalog catalog, Path dataDir, Clock clock) {
+        this(new PoolConfig.Configuration(catalog, "vm", ServerType.HETZNER), dataDir, clock);
+    }
+
+    public StandaloneServer(PoolConfig.Configuration config, Path dataDir, Clock clock) {
+        PoolCatalog catalog = config.catalog();
         this.catalog = catalog;
         this.db = SqliteDatabase.open(dataDir.resolve("pools.db"));
         ServerRoots roots = new ServerRoots(dataDir.resolve("servers"));
@@ -56,7 +77,15 @@ public final class StandaloneServer implements AutoCloseable {
         PoolQueries queries = new PoolQueries(catalog, inventory, allocations, meter, clock);
         this.servers = new ServerAdministration(catalog, inventory, allocations, lock, clock);
         this.admission = new CapacityAdmission(catalog, inventory, allocations, lock, clock, () -> UUID.randomUUID().toString());
-        this.api = new PoolApi(new ApiServices(queries, servers, this::databaseAnswers));
+        QemuImg qemu = QemuImg.onPath();
+        this.templates = new FileTemplateLibrary(dataDir.resolve("templates"), qemu, roots, catalog);
+        LocalVolumeMaker maker = new LocalVolumeMaker(roots, catalog, templates, qemu);
+        SqliteVmStore vmStore = new SqliteVmStore(db);
+        VmService vms = new VmService(catalog, config.vmPool(), config.serverTypes(), admission, allocations, vmStore, maker,
+                templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
+        this.reconciler = new StartupReconciler(allocations, vmStore, maker, admission);
+        this.api = new PoolApi(new ApiServices(queries, servers, vms, new VolumeService(catalog, admission, allocations, maker),
+                new TemplateService(templates, allocations, lock), this::databaseAnswers));
     }
 
     /** On an empty inventory, creates the demo servers; a restart keeps whatever is there. */
@@ -74,7 +103,32 @@ public final class StandaloneServer implements AutoCloseable {
         return true;
     }
 
+    /** The demo's template, built with qemu-img if missing; no downloads. */
+    public void ensureDemoTemplate() {
+        if (templates.findTemplate(DEMO_TEMPLATE).isPresent()) {
+            return;
+        }
+        try {
+            templates.createBlank(DEMO_TEMPLATE, DEMO_TEMPLATE_BYTES);
+            LOG.info("demo template {} created (blank qcow2, 10 GB virtual); import a real image with poolctl templates import",
+                    DEMO_TEMPLATE);
+        } catch (RuntimeException e) {
+            LOG.warn("demo template {} not created: {}", DEMO_TEMPLATE, e.getMessage());
+        }
+    }
+
+    /** Converges records and disks after an unclean stop; runs before the API serves. */
+    public StartupReconciler.Report reconcile() {
+        StartupReconciler.Report r = reconciler.reconcile();
+        if (r.changedAnything()) {
+            LOG.info("start-up reconcile: removed {} half-made item(s), rolled back {}, completed {}, regrown {}",
+                    r.temporariesRemoved(), r.rolledBack(), r.completed(), r.regrown());
+        }
+        return r;
+    }
+
     public int start(String host, int port) {
+        reconcile();
         api.start(host, port);
         LOG.info("standalone server listening on http://{}:{} (data in {})", host, api.port(), db.file().getParent());
         return api.port();

@@ -1,0 +1,102 @@
+package dsp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dsp.cli.client.ApiClient;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** VM templates: the read-only images under the vm pool. */
+@Command(name = "templates", mixinStandardHelpOptions = true, description = "List, import and delete VM templates.",
+        subcommands = {TemplatesCommand.ListTemplates.class, TemplatesCommand.Import.class, TemplatesCommand.Delete.class})
+public final class TemplatesCommand implements Callable<Integer> {
+
+    @Mixin
+    ClientOptions options;
+    @Spec
+    CommandSpec spec;
+
+    static final List<Output.Column> COLUMNS = List.of(Output.col("NAME", "name"), Output.col("FORMAT", "format"),
+            new Output.Column("VIRTUAL SIZE", n -> n.path("virtual_size_gb").asText() + " GB"),
+            new Output.Column("FILE SIZE", n -> n.path("file_size_gb").asText() + " GB"), Output.col("DISKS", "children"));
+
+    /** {@code poolctl templates} alone lists them. */
+    @Override
+    public Integer call() {
+        return list(spec, options);
+    }
+
+    static int list(CommandSpec spec, ClientOptions options) {
+        boolean json = options.json();
+        JsonNode t = options.client().get("/api/v1/templates");
+        if (json) {
+            Output.json(spec, t);
+        } else {
+            Output.table(spec, t.path("templates"), COLUMNS);
+        }
+        return 0;
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List templates.")
+    static final class ListTemplates implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            return list(spec, options);
+        }
+    }
+
+    @Command(name = "import", mixinStandardHelpOptions = true,
+            description = "Register a qcow2 or raw image FILE (on the server's machine) as template NAME.")
+    static final class Import implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+        @Parameters(index = "1", paramLabel = "FILE")
+        Path file;
+
+        @Override
+        public Integer call() {
+            boolean json = options.json();
+            ObjectNode body = ApiClient.json().createObjectNode().put("name", name).put("source", file.toAbsolutePath().toString());
+            JsonNode t = options.client().post("/api/v1/templates", body);
+            if (json) {
+                Output.json(spec, t);
+            } else {
+                Output.table(spec, ApiClient.json().createArrayNode().add(t), COLUMNS);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a template no disk is made from.")
+    static final class Delete implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Override
+        public Integer call() {
+            options.client().delete("/api/v1/templates/" + Paths.segment(name));
+            spec.commandLine().getOut().println("template " + name + " deleted");
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package dsp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dsp.cli.client.ApiClient;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** VMs through the API: the guide's POST /api/v1/vms and friends. */
+@Command(name = "vms", mixinStandardHelpOptions = true, description = "Create, list, resize and delete VMs.",
+        subcommands = {VmsCommand.Create.class, VmsCommand.ListVms.class, VmsCommand.Get.class, VmsCommand.Resize.class,
+                VmsCommand.Delete.class})
+public final class VmsCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static final List<Output.Column> COLUMNS = List.of(Output.col("ID", "id"), Output.col("NAME", "name"),
+            Output.col("NAMESPACE", "namespace"), Output.col("NODE", "node"), Output.col("IMAGE", "image"),
+            Output.col("CPU", "cpu"), Output.col("MEMORY", "memory"), new Output.Column("STORAGE", n -> n.path("storage").asText() + " GB"),
+            Output.col("FORMAT", "disk_format"), Output.col("STATUS", "status"));
+
+    static void show(CommandSpec spec, ClientOptions options, JsonNode vm) {
+        if (options.json()) {
+            Output.json(spec, vm);
+        } else {
+            Output.table(spec, ApiClient.json().createArrayNode().add(vm), COLUMNS);
+            spec.commandLine().getOut().println("disk: " + vm.path("disk_path").asText());
+            spec.commandLine().getOut().flush();
+        }
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a VM from a template (its disk is a qcow2 overlay).")
+    static final class Create implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+        @Option(names = "--image", required = true, description = "template name, e.g. ubuntu22")
+        String image;
+        @Option(names = "--server-type", description = "preset such as cx21 (fixes cpu and memory)")
+        String serverType;
+        @Option(names = "--cpu")
+        Integer cpu;
+        @Option(names = "--memory", description = "GB")
+        Integer memory;
+        @Option(names = "--storage", description = "disk size in GB")
+        Double storage;
+        @Option(names = "--namespace", defaultValue = "default")
+        String namespace;
+        @Option(names = "--disk-format", description = "qcow2 (default) or raw")
+        String diskFormat;
+
+        @Override
+        public Integer call() {
+            options.json();
+            ObjectNode body = ApiClient.json().createObjectNode();
+            body.put("name", name);
+            body.put("image", image);
+            if (serverType != null) {
+                body.put("server_type", serverType);
+            }
+            if (cpu != null) {
+                body.put("cpu", cpu);
+            }
+            if (memory != null) {
+                body.put("memory", memory);
+            }
+            if (storage != null) {
+                body.put("storage", storage);
+            }
+            body.put("namespace", namespace);
+            if (diskFormat != null) {
+                body.put("disk_format", diskFormat);
+            }
+            show(spec, options, options.client().post("/api/v1/vms", body));
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List VMs.")
+    static final class ListVms implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--namespace", description = "only this namespace")
+        String namespace;
+
+        @Override
+        public Integer call() {
+            boolean json = options.json();
+            String q = namespace == null ? "" : "?namespace=" + URLEncoder.encode(namespace, StandardCharsets.UTF_8);
+            JsonNode vms = options.client().get("/api/v1/vms" + q);
+            if (json) {
+                Output.json(spec, vms);
+            } else {
+                Output.table(spec, vms.path("vms"), COLUMNS);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Show one VM.")
+    static final class Get implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "VM_ID")
+        String id;
+
+        @Override
+        public Integer call() {
+            options.json();
+            show(spec, options, options.client().get("/api/v1/vms/" + Paths.segment(id)));
+            return 0;
+        }
+    }
+
+    @Command(name = "resize", mixinStandardHelpOptions = true, description = "Grow a VM's disk to NEW_SIZE_GB (grow only).")
+    static final class Resize implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "VM_ID")
+        String id;
+        @Parameters(index = "1", paramLabel = "NEW_SIZE_GB")
+        double size;
+
+        @Override
+        public Integer call() {
+            options.json();
+            ObjectNode body = ApiClient.json().createObjectNode().put("new_size_gb", size);
+            show(spec, options, options.client().post("/api/v1/vms/" + Paths.segment(id) + "/resize", body));
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+            description = "Delete a VM. The vm pool retains its disk (listed as a Released volume) unless --purge.")
+    static final class Delete implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "VM_ID")
+        String id;
+        @Option(names = "--purge", description = "also delete the disk")
+        boolean purge;
+
+        @Override
+        public Integer call() {
+            boolean json = options.json();
+            JsonNode r = options.client().delete("/api/v1/vms/" + Paths.segment(id) + (purge ? "?purge=true" : ""));
+            if (json) {
+                Output.json(spec, r);
+            } else {
+                spec.commandLine().getOut().println("VM " + id + " deleted; disk " + r.path("disk").path("result").asText()
+                        + " (" + r.path("disk").path("path").asText() + ")");
+                spec.commandLine().getOut().flush();
+            }
+            return 0;
+        }
+    }
+}

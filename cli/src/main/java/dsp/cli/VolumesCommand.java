@@ -1,0 +1,108 @@
+package dsp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dsp.cli.client.ApiClient;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Volumes (every allocation; VM disks included). */
+@Command(name = "volumes", mixinStandardHelpOptions = true, description = "Create, list and delete volumes.",
+        subcommands = {VolumesCommand.ListVolumes.class, VolumesCommand.Create.class, VolumesCommand.Delete.class})
+public final class VolumesCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static final List<Output.Column> COLUMNS = List.of(Output.col("ID", "id"), Output.col("NAME", "name"), Output.col("POOL", "pool"),
+            Output.col("NODE", "node"), new Output.Column("SIZE", n -> n.path("size_gb").asText() + " GB"),
+            Output.col("FORMAT", "format"), Output.col("PHASE", "phase"), Output.col("OWNER", "owner"));
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List volumes.")
+    static final class ListVolumes implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--pool")
+        String pool;
+
+        @Override
+        public Integer call() {
+            boolean json = options.json();
+            JsonNode v = options.client().get("/api/v1/volumes" + (pool == null ? "" : "?pool=" + URLEncoder.encode(pool, StandardCharsets.UTF_8)));
+            if (json) {
+                Output.json(spec, v);
+            } else {
+                Output.table(spec, v.path("volumes"), COLUMNS);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a volume (a directory unless --format).")
+    static final class Create implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+        @Option(names = "--pool", required = true)
+        String pool;
+        @Option(names = "--size", required = true, description = "e.g. 100Gi, 50G, 1.5T")
+        String size;
+        @Option(names = "--format", description = "directory (default), qcow2 or raw")
+        String format;
+
+        @Override
+        public Integer call() {
+            boolean json = options.json();
+            ObjectNode body = ApiClient.json().createObjectNode().put("name", name).put("pool", pool).put("size", size);
+            if (format != null) {
+                body.put("format", format);
+            }
+            JsonNode v = options.client().post("/api/v1/volumes", body);
+            if (json) {
+                Output.json(spec, v);
+            } else {
+                Output.table(spec, ApiClient.json().createArrayNode().add(v), COLUMNS);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+            description = "Delete a volume; in a Retain pool the first delete releases it, --purge removes its data.")
+    static final class Delete implements Callable<Integer> {
+        @Mixin
+        ClientOptions options;
+        @Spec
+        CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "ID")
+        String id;
+        @Option(names = "--purge")
+        boolean purge;
+
+        @Override
+        public Integer call() {
+            JsonNode r = options.client().delete("/api/v1/volumes/" + Paths.segment(id) + (purge ? "?purge=true" : ""));
+            spec.commandLine().getOut().println("volume " + id + " " + r.path("result").asText());
+            spec.commandLine().getOut().flush();
+            return 0;
+        }
+    }
+}
