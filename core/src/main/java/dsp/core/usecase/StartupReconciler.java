@@ -9,6 +9,7 @@ import dsp.core.port.VolumeMaker;
 import dsp.core.vm.VirtualMachine;
 import dsp.core.vm.VmStatus;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -42,8 +43,9 @@ public final class StartupReconciler {
 
     public Report reconcile() {
         int swept = maker.sweepTemporaries();
-        List<String> rolledBack = new ArrayList<>();
-        List<String> completed = new ArrayList<>();
+        // a VM's disk is named after the VM, so a set keeps each name once
+        Set<String> rolledBack = new LinkedHashSet<>();
+        Set<String> completed = new LinkedHashSet<>();
         List<String> regrown = new ArrayList<>();
         Set<String> vmIds = vms.listVms().stream().map(VirtualMachine::id).collect(Collectors.toSet());
         for (Allocation a : allocations.listAllocations()) {
@@ -75,6 +77,6 @@ public final class StartupReconciler {
                 }
             }
         }
-        return new Report(swept, rolledBack, completed, regrown);
+        return new Report(swept, List.copyOf(rolledBack), List.copyOf(completed), regrown);
     }
 }
