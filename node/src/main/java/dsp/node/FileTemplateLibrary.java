@@ -137,15 +137,12 @@ public final class FileTemplateLibrary implements TemplateLibrary {
     public void deleteTemplate(String name) {
         findTemplate(name).ifPresent(t -> {
             String file = t.name() + "." + t.format().display();
-            if (Files.isDirectory(roots.base())) {
-                try (Stream<Path> servers = Files.list(roots.base())) {
-                    for (Path server : servers.toList()) {
-                        for (var pool : catalog.pools()) {
-                            Files2.deleteTree(server.resolve(pool.directory()).resolve(LocalVolumeMaker.TEMPLATES).resolve(file));
-                        }
+            for (Path server : roots.allRoots()) {
+                for (var pool : catalog.pools()) {
+                    Path copy = server.resolve(pool.directory()).resolve(LocalVolumeMaker.TEMPLATES).resolve(file);
+                    if (!copy.equals(fileOf(t))) {
+                        Files2.deleteTree(copy);
                     }
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot remove copies of template " + name, e);
                 }
             }
             Files2.deleteTree(fileOf(t));

@@ -167,30 +167,25 @@ public final class LocalVolumeMaker implements VolumeMaker {
     @Override
     public int sweepTemporaries() {
         int n = library.sweepTemporaries();
-        if (!Files.isDirectory(roots.base())) {
-            return n;
-        }
-        try (Stream<Path> servers = Files.list(roots.base())) {
-            for (Path server : servers.toList()) {
-                for (PoolDefinition pool : catalog.pools()) {
-                    for (Path dir : List.of(server.resolve(pool.directory()), server.resolve(pool.directory()).resolve(TEMPLATES))) {
-                        if (!Files.isDirectory(dir)) {
-                            continue;
-                        }
-                        try (Stream<Path> entries = Files.list(dir)) {
-                            for (Path e : entries.toList()) {
-                                if (e.getFileName().toString().startsWith(".tmp-")) {
-                                    LOG.info("removing half-made {}", e);
-                                    Files2.deleteTree(e);
-                                    n++;
-                                }
+        for (Path server : roots.allRoots()) {
+            for (PoolDefinition pool : catalog.pools()) {
+                for (Path dir : List.of(server.resolve(pool.directory()), server.resolve(pool.directory()).resolve(TEMPLATES))) {
+                    if (!Files.isDirectory(dir)) {
+                        continue;
+                    }
+                    try (Stream<Path> entries = Files.list(dir)) {
+                        for (Path e : entries.toList()) {
+                            if (e.getFileName().toString().startsWith(".tmp-")) {
+                                LOG.info("removing half-made {}", e);
+                                Files2.deleteTree(e);
+                                n++;
                             }
                         }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException("cannot sweep " + dir, e);
                     }
                 }
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot sweep " + roots.base(), e);
         }
         return n;
     }

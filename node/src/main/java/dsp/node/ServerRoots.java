@@ -15,9 +15,36 @@ import java.nio.file.Path;
 public final class ServerRoots {
 
     private final Path base;
+    /** On a real node every server name maps to the one root (the node's "/", or the agent's --root). */
+    private final boolean singleNode;
 
     public ServerRoots(Path base) {
+        this(base, false);
+    }
+
+    private ServerRoots(Path base, boolean singleNode) {
         this.base = base.toAbsolutePath().normalize();
+        this.singleNode = singleNode;
+    }
+
+    /** The roots as a node agent sees them: its own node's root, whatever the server's name. */
+    public static ServerRoots singleNode(Path root) {
+        return new ServerRoots(root, true);
+    }
+
+    /** Every server root present on this machine. */
+    public java.util.List<Path> allRoots() {
+        if (singleNode) {
+            return java.util.List.of(base);
+        }
+        if (!Files.isDirectory(base)) {
+            return java.util.List.of();
+        }
+        try (var list = Files.list(base)) {
+            return list.filter(Files::isDirectory).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + base, e);
+        }
     }
 
     public Path base() {
@@ -26,6 +53,10 @@ public final class ServerRoots {
 
     /** The root of one server; the name is validated so it can never leave {@link #base()}. */
     public Path rootOf(String server) {
+        if (singleNode) {
+            Names.require("server", server);
+            return base;
+        }
         Path root = base.resolve(Names.require("server", server)).normalize();
         if (!root.getParent().equals(base)) {
             throw new IllegalArgumentException("server root escapes " + base);

@@ -1,0 +1,53 @@
+package dsp.kubernetes.adapter;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dsp.core.model.Server;
+import dsp.core.port.StorageMeter;
+import dsp.kubernetes.Names;
+import dsp.kubernetes.crd.NodeDiskReport;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Disk figures as the node agents last reported them on their Nodes. */
+public final class NodeReportedMeter implements StorageMeter {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final SharedIndexInformer<Node> nodes;
+
+    public NodeReportedMeter(SharedIndexInformer<Node> nodes) {
+        this.nodes = nodes;
+    }
+
+    @Override
+    public List<ServerDiskUsage> measure(List<Server> servers) {
+        List<ServerDiskUsage> out = new ArrayList<>();
+        for (Server s : servers) {
+            report(s.name()).ifPresent(r -> out.add(new ServerDiskUsage(s.name(), r.poolBytes() == null ? java.util.Map.of() : r.poolBytes(),
+                    r.otherBytes(), "node:" + s.name(), r.filesystemBytes(), r.filesystemFreeBytes())));
+        }
+        return out;
+    }
+
+    public Optional<NodeDiskReport> report(String node) {
+        Node n = nodes.getStore().getByKey(node);
+        if (n == null || n.getMetadata().getAnnotations() == null) {
+            return Optional.empty();
+        }
+        String json = n.getMetadata().getAnnotations().get(Names.DISK_REPORT_ANNOTATION);
+        if (json == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readValue(json, NodeDiskReport.class));
+        } catch (Exception malformed) {
+            return Optional.empty();
+        }
+    }
+
+    public List<NodeDiskReport> reports() {
+        return nodes.getStore().list().stream().map(n -> report(n.getMetadata().getName())).flatMap(Optional::stream).toList();
+    }
+}
