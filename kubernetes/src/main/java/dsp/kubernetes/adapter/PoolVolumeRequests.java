@@ -1,0 +1,73 @@
+package dsp.kubernetes.adapter;
+
+import dsp.core.model.Allocation;
+import dsp.core.model.PoolCatalog;
+import dsp.core.port.VolumeMaker;
+import dsp.core.vm.Template;
+import dsp.kubernetes.crd.PoolVolume;
+import java.util.Optional;
+
+/**
+ * The controller's side of making volumes in Kubernetes mode: the PoolVolume object is the
+ * request, so there is nothing to do here but answer from what the node agents report. Growing
+ * and deleting happen on the node when the object's size changes or it is deleted.
+ */
+public final class PoolVolumeRequests implements VolumeMaker {
+
+    private final PoolVolumeStore store;
+    private final PoolCatalog catalog;
+
+    public PoolVolumeRequests(PoolVolumeStore store, PoolCatalog catalog) {
+        this.store = store;
+        this.catalog = catalog;
+    }
+
+    @Override
+    public String make(Allocation a, Optional<Template> template) {
+        return pathOf(a);
+    }
+
+    @Override
+    public void grow(Allocation a, long newSizeBytes) {
+        // the spec's size is already updated by admission; the node agent grows the image
+    }
+
+    @Override
+    public void delete(Allocation a) {
+        // deleting the PoolVolume (admission's release) makes the node agent delete the data
+    }
+
+    @Override
+    public boolean exists(Allocation a) {
+        return status(a).map(s -> "Ready".equals(s.phase)).orElse(false);
+    }
+
+    @Override
+    public long presentedBytes(Allocation a) {
+        return status(a).map(s -> s.presentedBytes).orElse(a.sizeBytes());
+    }
+
+    @Override
+    public long measuredBytes(Allocation a) {
+        return status(a).map(s -> s.measuredBytes).orElse(0L);
+    }
+
+    @Override
+    public String pathOf(Allocation a) {
+        String pool = catalog.require(a.pool()).path();
+        return switch (a.format()) {
+            case DIRECTORY -> pool + "/" + a.name();
+            case QCOW2 -> pool + "/" + a.name() + ".qcow2";
+            case RAW -> pool + "/" + a.name() + "/disk.img";
+        };
+    }
+
+    @Override
+    public int sweepTemporaries() {
+        return 0; // each node agent sweeps its own node when it starts
+    }
+
+    private Optional<PoolVolume.Status> status(Allocation a) {
+        return store.object(a.id()).map(PoolVolume::getStatus);
+    }
+}

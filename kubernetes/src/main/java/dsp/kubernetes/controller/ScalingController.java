@@ -1,0 +1,207 @@
+package dsp.kubernetes.controller;
+
+import dsp.api.Json;
+import dsp.api.StatusJson;
+import dsp.core.health.FleetStatus;
+import dsp.core.health.Health;
+import dsp.core.health.PoolFigures;
+import dsp.core.model.PoolDefinition;
+import dsp.core.model.Quantity;
+import dsp.core.model.Server;
+import dsp.core.usecase.PoolQueries;
+import dsp.kubernetes.Names;
+import dsp.kubernetes.crd.StoragePool;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code pool-scaling-controller} role: on every label change, node change and allocation
+ * change it recomputes the pools, writes each StoragePool's status and the ConfigMap key
+ * {@code pool-status} (the same JSON as {@code GET /api/v1/pools/status}), and records Events
+ * when servers join or leave pools, when pools cross the thresholds and when volumes are stranded.
+ * Idempotent: with nothing changed it writes nothing.
+ */
+public final class ScalingController implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ScalingController.class);
+    private static final String KEY = "pools";
+
+    private final KubernetesClient client;
+    private final PoolQueries queries;
+    private final Events events;
+    private final String namespace;
+    private final String identity;
+    private final Clock clock;
+    private final WorkQueue queue;
+    private Map<String, Optional<String>> lastLabels;
+    private final Map<String, Health> lastHealth = new HashMap<>();
+    private final Map<String, Integer> lastStranded = new HashMap<>();
+
+    public ScalingController(KubernetesClient client, PoolQueries queries, Events events, String namespace, String identity, Clock clock) {
+        this.client = client;
+        this.queries = queries;
+        this.events = events;
+        this.namespace = namespace;
+        this.identity = identity;
+        this.clock = clock;
+        this.queue = new WorkQueue("pool-scaling-controller", 1, key -> reconcile());
+    }
+
+    /** Something changed: reconcile soon (changes arriving together are handled once). */
+    public void trigger() {
+        queue.addAfter(KEY, Duration.ofMillis(20));
+    }
+
+    /** Validate, observe, reconcile: one pass over every pool. */
+    public synchronized void reconcile() {
+        FleetStatus status = queries.status();
+        observeServers();
+        for (PoolFigures p : status.pools()) {
+            writePool(p);
+            observeThresholds(p);
+        }
+        String json;
+        try {
+            json = Json.MAPPER.writeValueAsString(StatusJson.status(status));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        Writes.Result r = Writes.configMapKey(client, namespace, Names.CONFIG_MAP, Names.POOL_STATUS_KEY, json,
+                Map.of(Names.GROUP + "/written-by", identity));
+        if (r != Writes.Result.NOOP) {
+            LOG.info("ConfigMap {}/{} key {}: {}", namespace, Names.CONFIG_MAP, Names.POOL_STATUS_KEY, r);
+        }
+    }
+
+    private void observeServers() {
+        Map<String, Optional<String>> now = new HashMap<>();
+        for (Server s : queries.ledger().servers()) {
+            now.put(s.name(), s.pool());
+        }
+        if (lastLabels != null) {
+            for (Map.Entry<String, Optional<String>> e : now.entrySet()) {
+                Optional<String> before = lastLabels.getOrDefault(e.getKey(), Optional.empty());
+                if (!before.equals(e.getValue())) {
+                    serverEvent(e.getKey(), before, e.getValue());
+                }
+            }
+            for (Map.Entry<String, Optional<String>> e : lastLabels.entrySet()) {
+                if (!now.containsKey(e.getKey()) && e.getValue().isPresent()) {
+                    serverEvent(e.getKey(), e.getValue(), Optional.empty());
+                }
+            }
+        }
+        lastLabels = now;
+    }
+
+    private void serverEvent(String node, Optional<String> from, Optional<String> to) {
+        Node ref = new NodeBuilder().withMetadata(new ObjectMetaBuilder().withName(node).build()).build();
+        String share = queries.ledger().server(node).map(s -> Quantity.humanize(queries.ledger().shareOf(s))).orElse("its share");
+        if (from.isEmpty()) {
+            events.normal(ref, "ServerJoinedPool", "node " + node + " joined pool " + to.get() + " (+" + share + ")");
+        } else if (to.isEmpty()) {
+            events.normal(ref, "ServerLeftPool", "node " + node + " left pool " + from.get() + "; its data stays where it is");
+        } else {
+            events.normal(ref, "ServerMovedPool", "node " + node + " moved from pool " + from.get() + " to pool " + to.get()
+                    + " (" + share + " moved); its data stays where it is");
+        }
+    }
+
+    private void observeThresholds(PoolFigures p) {
+        String name = p.pool().name();
+        StoragePool ref = poolRef(p.pool());
+        Health before = lastHealth.put(name, p.health());
+        if (before != null && before != p.health()) {
+            String figures = "usage " + p.usagePercent() + "% allocated, " + p.measuredPercent() + "% measured";
+            if (p.health() == Health.HEALTHY) {
+                events.normal(ref, "PoolHealthy", "pool " + name + " is healthy again (" + figures + ")");
+            } else {
+                events.warning(ref, p.health() == Health.CRITICAL ? "PoolCritical" : "PoolWarning",
+                        "pool " + name + " is " + p.health().display() + " (" + figures + ")");
+            }
+        }
+        Integer strandedBefore = lastStranded.put(name, p.strandedVolumes());
+        if (p.strandedVolumes() > (strandedBefore == null ? 0 : strandedBefore)) {
+            events.warning(ref, "VolumesStranded", p.strandedVolumes() + " volume(s) of pool " + name + " ("
+                    + Quantity.humanize(p.strandedBytes()) + ") are on nodes outside the pool; their data is untouched");
+        }
+    }
+
+    private StoragePool poolRef(PoolDefinition d) {
+        StoragePool sp = new StoragePool();
+        sp.setMetadata(new ObjectMetaBuilder().withName(d.name()).build());
+        return sp;
+    }
+
+    private void writePool(PoolFigures p) {
+        PoolDefinition d = p.pool();
+        var pools = client.resources(StoragePool.class);
+        StoragePool current = pools.withName(d.name()).get();
+        if (current == null) {
+            StoragePool sp = poolRef(d);
+            StoragePool.Spec spec = new StoragePool.Spec();
+            spec.label = d.label();
+            spec.share = Quantity.humanize(d.shareBytes()).replace(" ", "");
+            spec.storageClass = d.storageClass();
+            spec.path = d.path();
+            spec.reclaimPolicy = d.reclaimPolicy().display();
+            spec.overcommit = d.overcommit();
+            sp.setSpec(spec);
+            try {
+                current = pools.resource(sp).create();
+                LOG.info("StoragePool {}: CREATED", d.name());
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409) {
+                    throw e;
+                }
+                current = pools.withName(d.name()).get();
+            }
+        }
+        StoragePool.Status desired = new StoragePool.Status();
+        desired.servers = p.servers();
+        desired.capacityGb = Quantity.toGb(p.capacity());
+        desired.allocatedGb = Quantity.toGb(p.used());
+        desired.usedGb = Quantity.toGb(p.measured());
+        desired.availableGb = Quantity.toGb(p.available());
+        desired.usagePercentage = p.usagePercent();
+        desired.health = p.health().display();
+        desired.strandedVolumes = p.strandedVolumes();
+        desired.conditions = List.of(new ConditionBuilder().withType("Healthy")
+                .withStatus(p.health() == Health.HEALTHY ? "True" : "False")
+                .withReason(p.health() == Health.HEALTHY ? "BelowThresholds" : p.health() == Health.CRITICAL ? "Critical" : "Warning")
+                .withMessage(p.servers() + " server(s), " + p.usagePercent() + "% allocated")
+                .withLastTransitionTime(clock.instant().toString()).build());
+        if (current.getStatus() != null && sameFigures(current.getStatus(), desired)) {
+            return;
+        }
+        desired.observedAt = clock.instant().toString();
+        current.setStatus(desired);
+        pools.resource(current).updateStatus();
+        LOG.info("StoragePool {} status: PATCHED ({} servers, {} GB, {})", d.name(), p.servers(), desired.capacityGb, desired.health);
+    }
+
+    private static boolean sameFigures(StoragePool.Status a, StoragePool.Status b) {
+        return Objects.equals(a.servers, b.servers) && Objects.equals(a.capacityGb, b.capacityGb)
+                && Objects.equals(a.allocatedGb, b.allocatedGb) && Objects.equals(a.usedGb, b.usedGb)
+                && Objects.equals(a.availableGb, b.availableGb) && Objects.equals(a.usagePercentage, b.usagePercentage)
+                && Objects.equals(a.health, b.health) && Objects.equals(a.strandedVolumes, b.strandedVolumes);
+    }
+
+    @Override
+    public void close() {
+        queue.close();
+    }
+}
