@@ -41,6 +41,8 @@ public final class PoolApi {
     private final List<Route> routes = new ArrayList<>();
     private final String openApi;
     private Javalin app;
+    private java.util.function.BooleanSupplier writable = () -> true;
+    private String notWritable = "";
 
     public PoolApi(ApiServices services) {
         this.services = services;
@@ -52,6 +54,12 @@ public final class PoolApi {
     /** Extra routes contributed by later features (VMs, volumes); must be added before {@link #start}. */
     public void addRoute(HandlerType method, String path, Handler handler) {
         routes.add(new Route(method, path, handler));
+    }
+
+    /** Refuses changes (503) while {@code writable} is false, e.g. on a replica without the admission Lease. */
+    public void guardWrites(java.util.function.BooleanSupplier writable, String why) {
+        this.writable = writable;
+        this.notWritable = why;
     }
 
     public List<Route> routes() {
@@ -111,7 +119,14 @@ public final class PoolApi {
                     ctx.statusCode(), Duration.ofNanos((long) (ms * 1_000_000))));
         });
         for (Route r : routes) {
-            app.addHttpHandler(r.method(), r.path(), r.handler());
+            Handler h = r.method() == HandlerType.GET ? r.handler() : ctx -> {
+                if (!writable.getAsBoolean()) {
+                    ctx.status(503).json(ApiError.body("not_leader", notWritable));
+                    return;
+                }
+                r.handler().handle(ctx);
+            };
+            app.addHttpHandler(r.method(), r.path(), h);
         }
         app.exception(DomainException.class, (e, ctx) -> {
             int code = switch (e.code()) {

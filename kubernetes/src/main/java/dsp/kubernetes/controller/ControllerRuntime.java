@@ -1,0 +1,279 @@
+package dsp.kubernetes.controller;
+
+import dsp.api.ApiServices;
+import dsp.api.PoolApi;
+import dsp.config.PoolConfig;
+import dsp.core.model.PoolCatalog;
+import dsp.core.usecase.CapacityAdmission;
+import dsp.core.usecase.FleetLock;
+import dsp.core.usecase.PoolQueries;
+import dsp.core.usecase.ServerAdministration;
+import dsp.core.usecase.TemplateService;
+import dsp.core.usecase.VmService;
+import dsp.core.usecase.VolumeService;
+import dsp.kubernetes.adapter.NodeLabelInventory;
+import dsp.kubernetes.adapter.NodeReportedMeter;
+import dsp.kubernetes.adapter.PoolVolumeRequests;
+import dsp.kubernetes.adapter.PoolVolumeStore;
+import dsp.kubernetes.adapter.ReportedTemplates;
+import dsp.kubernetes.adapter.VmResourceStore;
+import dsp.kubernetes.crd.PoolVolume;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.PersistentVolume;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.storage.StorageClass;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Kubernetes mode wired: informers feed the core's ports (Nodes, PoolVolumes, node disk reports);
+ * each writing role runs only while it holds its Lease. Roles are the guide's workloads:
+ * {@code pool-scaling-controller}, {@code k8s-pool-provisioner} (with the VM API, which admits
+ * through the same ledger and so shares its Lease) and {@code vm-pool-api}.
+ */
+public final class ControllerRuntime implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ControllerRuntime.class);
+
+    public enum Role {
+        SCALING("pool-scaling-controller"), PROVISIONER("k8s-pool-provisioner"), API("vm-pool-api");
+
+        public final String workload;
+
+        Role(String workload) {
+            this.workload = workload;
+        }
+
+        public static Role parse(String text) {
+            for (Role r : values()) {
+                if (r.workload.equals(text) || r.name().toLowerCase(Locale.ROOT).equals(text)) {
+                    return r;
+                }
+            }
+            throw dsp.core.DomainException.invalid("role '" + text + "' is unknown; roles are scaling, provisioner, api");
+        }
+    }
+
+    /** The Lease that admission (the provisioner and the VM API) holds, so one process admits at a time. */
+    public static final String ADMISSION_LEASE = "k8s-pool-provisioner";
+    public static final String SCALING_LEASE = "pool-scaling-controller";
+
+    private final KubernetesClient client;
+    private final PoolCatalog catalog;
+    private final String namespace;
+    private final List<AutoCloseable> closing = new ArrayList<>();
+    private final SharedIndexInformer<Node> nodes;
+    private final SharedIndexInformer<PoolVolume> poolVolumes;
+    private final PoolVolumeStore store;
+    private final PoolQueries queries;
+    private final CapacityAdmission admission;
+    private final Events events;
+    private final String identity;
+    private final Clock clock;
+    private volatile ScalingController scaling;
+    private volatile Provisioner provisioner;
+    private Leadership admissionLease;
+    private Leadership scalingLease;
+    private PoolApi api;
+
+    public ControllerRuntime(KubernetesClient client, PoolConfig.Configuration config, String namespace, String identity, Clock clock) {
+        this.client = client;
+        this.catalog = config.catalog();
+        this.namespace = namespace;
+        this.identity = identity;
+        this.clock = clock;
+        this.nodes = client.nodes().inform();
+        this.poolVolumes = client.resources(PoolVolume.class).inform();
+        closing.add(nodes::close);
+        closing.add(poolVolumes::close);
+        this.store = new PoolVolumeStore(client, poolVolumes);
+        NodeLabelInventory inventory = new NodeLabelInventory(client, nodes);
+        NodeReportedMeter meter = new NodeReportedMeter(nodes);
+        FleetLock lock = new FleetLock();
+        this.queries = new PoolQueries(catalog, inventory, store, meter, clock);
+        this.admission = new CapacityAdmission(catalog, inventory, store, lock, clock, () -> UUID.randomUUID().toString());
+        this.events = new Events(client, namespace, "dynamic-storage-pools", clock);
+        this.servicesConfig = config;
+        this.inventory = inventory;
+        this.meter = meter;
+        this.lock = lock;
+    }
+
+    private final PoolConfig.Configuration servicesConfig;
+    private final NodeLabelInventory inventory;
+    private final NodeReportedMeter meter;
+    private final FleetLock lock;
+
+    public ControllerRuntime start(Set<Role> roles, Leadership.Timing timing, String host, int apiPort) {
+        EnumSet<Role> set = roles.isEmpty() ? EnumSet.allOf(Role.class) : EnumSet.copyOf(roles);
+        if (set.contains(Role.SCALING)) {
+            scalingLease = new Leadership(client, namespace, SCALING_LEASE, identity, timing, this::startScaling, this::stopScaling);
+            closing.add(scalingLease);
+        }
+        if (set.contains(Role.PROVISIONER) || set.contains(Role.API)) {
+            admissionLease = new Leadership(client, namespace, ADMISSION_LEASE, identity, timing,
+                    () -> startAdmission(set.contains(Role.PROVISIONER)), this::stopAdmission);
+            closing.add(admissionLease);
+        }
+        if (set.contains(Role.API)) {
+            startApi(host, apiPort);
+        }
+        LOG.info("controller {} started with roles {}", identity, set.stream().map(r -> r.workload).toList());
+        return this;
+    }
+
+    private synchronized void startScaling() {
+        ScalingController c = new ScalingController(client, queries, events, namespace, identity, clock);
+        scaling = c;
+        Consumer<Object> poke = x -> {
+            ScalingController s = scaling;
+            if (s != null) {
+                s.trigger();
+            }
+        };
+        nodes.addEventHandler(handler(poke));
+        poolVolumes.addEventHandler(handler(poke));
+        ScheduledExecutorService resync = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "scaling-resync");
+            t.setDaemon(true);
+            return t;
+        });
+        resync.scheduleWithFixedDelay(() -> poke.accept(null), 0, 30, TimeUnit.SECONDS);
+        closing.add(resync::shutdownNow);
+    }
+
+    private synchronized void stopScaling() {
+        if (scaling != null) {
+            scaling.close();
+            scaling = null;
+        }
+    }
+
+    private synchronized void startAdmission(boolean provision) {
+        if (!provision) {
+            return;
+        }
+        SharedIndexInformer<PersistentVolumeClaim> claims = client.persistentVolumeClaims().inAnyNamespace().inform();
+        SharedIndexInformer<PersistentVolume> pvs = client.persistentVolumes().inform();
+        SharedIndexInformer<StorageClass> classes = client.storage().v1().storageClasses().inform();
+        closing.add(claims::close);
+        closing.add(pvs::close);
+        closing.add(classes::close);
+        Provisioner p = new Provisioner(client, catalog, admission, store, claims, pvs, classes, events);
+        provisioner = p;
+        closing.add(p);
+        claims.addEventHandler(handler(c -> {
+            Provisioner x = provisioner;
+            if (x != null) {
+                x.claimChanged((PersistentVolumeClaim) c);
+            }
+        }));
+        pvs.addEventHandler(handler(v -> {
+            Provisioner x = provisioner;
+            if (x != null) {
+                x.volumeChanged((PersistentVolume) v);
+            }
+        }));
+        poolVolumes.addEventHandler(handler(v -> {
+            Provisioner x = provisioner;
+            if (x != null) {
+                x.poolVolumeChanged((PoolVolume) v);
+            }
+        }));
+    }
+
+    private synchronized void stopAdmission() {
+        if (provisioner != null) {
+            provisioner.close();
+            provisioner = null;
+        }
+    }
+
+    private void startApi(String host, int port) {
+        PoolVolumeRequests requests = new PoolVolumeRequests(store, catalog);
+        VmResourceStore vms = new VmResourceStore(client, store, requests);
+        ReportedTemplates templates = new ReportedTemplates(meter);
+        VmService vmService = new VmService(catalog, servicesConfig.vmPool(), servicesConfig.serverTypes(), admission, store, vms,
+                requests, templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
+        api = new PoolApi(new ApiServices(queries, new ServerAdministration(catalog, inventory, store, lock, clock), vmService,
+                new VolumeService(catalog, admission, store, requests), new TemplateService(templates, store, lock),
+                this::isAdmissionLeader));
+        api.guardWrites(this::isAdmissionLeader, "this replica does not hold the " + ADMISSION_LEASE + " lease; retry (the Service routes to the one that does)");
+        api.start(host, port);
+        closing.add(api::stop);
+    }
+
+    public boolean isAdmissionLeader() {
+        return admissionLease != null && admissionLease.isLeader();
+    }
+
+    public boolean isScalingLeader() {
+        return scalingLease != null && scalingLease.isLeader();
+    }
+
+    public PoolQueries queries() {
+        return queries;
+    }
+
+    public PoolVolumeStore store() {
+        return store;
+    }
+
+    public int apiPort() {
+        return api == null ? -1 : api.port();
+    }
+
+    /** For tests: recompute now instead of waiting for the debounce. */
+    public void reconcileNow() {
+        ScalingController s = scaling;
+        if (s != null) {
+            s.reconcile();
+        }
+    }
+
+    private static <T> ResourceEventHandler<T> handler(Consumer<Object> onAny) {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                onAny.accept(obj);
+            }
+
+            @Override
+            public void onUpdate(T oldObj, T newObj) {
+                onAny.accept(newObj);
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                onAny.accept(obj);
+            }
+        };
+    }
+
+    @Override
+    public void close() {
+        stopScaling();
+        stopAdmission();
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            try {
+                closing.get(i).close();
+            } catch (Exception e) {
+                LOG.debug("closing: {}", e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package dsp.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dsp.config.PoolConfig;
+import dsp.kubernetes.controller.ControllerRuntime;
+import dsp.kubernetes.controller.Leadership;
+import dsp.kubernetes.crd.StoragePool;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Event;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The guide's examples 1–3 by labelling Nodes, observed in the ConfigMap, StoragePools and Events. */
+class ScalingControllerTest {
+
+    static final Leadership.Timing FAST = new Leadership.Timing(Duration.ofSeconds(2), Duration.ofMillis(1500), Duration.ofMillis(200));
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private TestCluster cluster;
+    private ControllerRuntime controller;
+
+    @BeforeEach
+    void start() {
+        cluster = new TestCluster();
+        cluster.addNode("k8s-1", "k8s");
+        cluster.addNode("k8s-2", "k8s");
+        cluster.addNode("vm-1", "vm");
+        cluster.addNode("vm-2", "vm");
+        controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE, "controller-a",
+                Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0);
+    }
+
+    @AfterEach
+    void stop() {
+        controller.close();
+        cluster.close();
+    }
+
+    @Test
+    void examples1To3ByLabellingNodes() throws Exception {
+        awaitPools(2, 3000, 2, 3000);
+        cluster.addNode("new-k8s-server", "k8s"); // example 1
+        awaitPools(3, 4500, 2, 3000);
+        JsonNode status = poolStatus();
+        assertThat(status.at("/system_reserve/total_servers").asInt()).isEqualTo(5);
+        assertThat(status.at("/system_reserve/total_capacity_gb").asInt()).isEqualTo(1500);
+        cluster.label("new-k8s-server", null); // example 2
+        awaitPools(2, 3000, 2, 3000);
+        cluster.label("k8s-1", "vm"); // example 3
+        awaitPools(1, 1500, 3, 4500);
+
+        StoragePool vm = cluster.client.resources(StoragePool.class).withName("vm").get();
+        assertThat(vm.getStatus().servers).isEqualTo(3);
+        assertThat(vm.getStatus().capacityGb).isEqualTo(4500.0);
+        assertThat(vm.getStatus().health).isEqualTo("healthy");
+        assertThat(vm.getSpec().storageClass).isEqualTo("vm-pool-storage");
+
+        await(() -> reasons().containsAll(List.of("ServerJoinedPool", "ServerLeftPool", "ServerMovedPool")));
+        Event moved = events().stream().filter(e -> e.getReason().equals("ServerMovedPool")).findFirst().orElseThrow();
+        assertThat(moved.getInvolvedObject().getName()).isEqualTo("k8s-1");
+        assertThat(moved.getMessage()).contains("from pool k8s to pool vm");
+    }
+
+    @Test
+    void aNodeDeletedLeavesItsPool() throws Exception {
+        awaitPools(2, 3000, 2, 3000);
+        cluster.client.nodes().withName("vm-2").delete();
+        awaitPools(2, 3000, 1, 1500);
+    }
+
+    private void awaitPools(int k8s, int k8sGb, int vm, int vmGb) throws Exception {
+        await(() -> {
+            JsonNode s = poolStatus();
+            return s != null && s.at("/k8s_pool/servers").asInt() == k8s && s.at("/k8s_pool/total_capacity_gb").asInt() == k8sGb
+                    && s.at("/vm_pool/servers").asInt() == vm && s.at("/vm_pool/total_capacity_gb").asInt() == vmGb;
+        });
+    }
+
+    private JsonNode poolStatus() {
+        ConfigMap cm = cluster.client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get();
+        if (cm == null || cm.getData() == null || cm.getData().get(Names.POOL_STATUS_KEY) == null) {
+            return null;
+        }
+        try {
+            return JSON.readTree(cm.getData().get(Names.POOL_STATUS_KEY));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private List<Event> events() {
+        return cluster.client.v1().events().inNamespace(Names.NAMESPACE).list().getItems();
+    }
+
+    private List<String> reasons() {
+        return events().stream().map(Event::getReason).toList();
+    }
+
+    static void await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("condition not met within 20 s");
+    }
+}

@@ -1,0 +1,182 @@
+package dsp.kubernetes;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Buffer;
+import io.fabric8.mockwebserver.http.Headers;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * fabric8's mock API server in CRUD mode, with what it lacks for our tests: the discovery
+ * endpoints the real kubectl needs, RFC 7386 merge patches that delete keys set to null (as
+ * {@code kubectl label node X pool-} sends), and our CRDs created from {@code deploy/crds}.
+ */
+public final class TestCluster implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public final KubernetesMockServer server;
+    public final KubernetesClient client;
+
+    public TestCluster() {
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new Dispatcher(), false);
+        server.init(InetAddress.getLoopbackAddress(), 0);
+        client = server.createClient();
+        for (Path crd : crdFiles()) {
+            try (InputStream in = new FileInputStream(crd.toFile())) {
+                client.apiextensions().v1().customResourceDefinitions().load(in).create();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(Names.NAMESPACE).endMetadata().build()).create();
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("default").endMetadata().build()).create();
+    }
+
+    public static List<Path> crdFiles() {
+        Path dir = Path.of("..", "deploy", "crds");
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + dir.toAbsolutePath(), e);
+        }
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + server.getPort();
+    }
+
+    public Node addNode(String name, String pool) {
+        NodeBuilder b = new NodeBuilder().withNewMetadata().withName(name).addToLabels(Names.HOSTNAME_LABEL, name).endMetadata();
+        if (pool != null) {
+            b.editMetadata().addToLabels(Names.POOL_LABEL, pool).endMetadata();
+        }
+        return client.nodes().resource(b.build()).create();
+    }
+
+    public void label(String node, String pool) {
+        client.nodes().withName(node).edit(n -> {
+            Map<String, String> labels = new HashMap<>(n.getMetadata().getLabels());
+            if (pool == null) {
+                labels.remove(Names.POOL_LABEL);
+            } else {
+                labels.put(Names.POOL_LABEL, pool);
+            }
+            n.getMetadata().setLabels(labels);
+            return n;
+        });
+    }
+
+    /** Writes a kubeconfig pointing at this server, for kubectl and for `poolctl --kubeconfig`. */
+    public Path kubeconfig(Path dir) throws IOException {
+        Path f = dir.resolve("kubeconfig");
+        Files.writeString(f, """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: mock
+                  cluster:
+                    server: %s
+                contexts:
+                - name: mock
+                  context:
+                    cluster: mock
+                    user: tester
+                    namespace: default
+                current-context: mock
+                users:
+                - name: tester
+                  user:
+                    token: test
+                """.formatted(url()));
+        return f;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+        server.destroy();
+    }
+
+    /** The CRUD dispatcher plus discovery and proper merge patches. */
+    private final class Dispatcher extends KubernetesCrudDispatcher {
+
+        @Override
+        public MockResponse dispatch(RecordedRequest request) {
+            String path = request.getPath().split("\\?")[0];
+            if (request.method() == HttpMethod.GET) {
+                String discovery = Discovery.document(path, server.getPort());
+                if (discovery != null) {
+                    return new MockResponse().setResponseCode(200).addHeader("Content-Type", "application/json").setBody(discovery);
+                }
+                if (path.startsWith("/openapi")) {
+                    return new MockResponse().setResponseCode(404).setBody("{}");
+                }
+            }
+            return super.dispatch(request);
+        }
+
+        @Override
+        public MockResponse handlePatch(RecordedRequest request) {
+            String type = request.getHeader("Content-Type");
+            if (type == null || !type.startsWith("application/merge-patch+json")) {
+                return super.handlePatch(request);
+            }
+            String path = request.getPath().split("\\?")[0];
+            MockResponse current = handleGet(path);
+            if (current.code() != 200) {
+                return current;
+            }
+            try {
+                JsonNode target = JSON.readTree(current.getBody().readUtf8());
+                JsonNode patch = JSON.readTree(request.getUtf8Body());
+                JsonNode merged = merge(target, patch);
+                RecordedRequest put = new RecordedRequest("PUT " + path + " HTTP/1.1", HttpMethod.PUT, path,
+                        Headers.builder().add("Content-Type", "application/json").build(),
+                        new Buffer().writeUtf8(JSON.writeValueAsString(merged)));
+                return handleUpdate(put);
+            } catch (IOException e) {
+                return new MockResponse().setResponseCode(400).setBody("{\"message\":\"bad patch\"}");
+            }
+        }
+
+        /** RFC 7386: null deletes, objects merge, anything else replaces. */
+        private JsonNode merge(JsonNode target, JsonNode patch) {
+            if (!patch.isObject()) {
+                return patch;
+            }
+            ObjectNode out = target != null && target.isObject() ? ((ObjectNode) target).deepCopy() : JSON.createObjectNode();
+            for (Iterator<Map.Entry<String, JsonNode>> it = patch.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (e.getValue().isNull()) {
+                    out.remove(e.getKey());
+                } else {
+                    out.set(e.getKey(), merge(out.get(e.getKey()), e.getValue()));
+                }
+            }
+            return out;
+        }
+    }
+}
