@@ -77,7 +77,7 @@ public final class TestCluster implements AutoCloseable {
     }
 
     public void label(String node, String pool) {
-        client.nodes().withName(node).edit(n -> {
+        Conflicts.retry(() -> client.nodes().withName(node).edit(n -> {
             Map<String, String> labels = new HashMap<>(n.getMetadata().getLabels());
             if (pool == null) {
                 labels.remove(Names.POOL_LABEL);
@@ -86,7 +86,7 @@ public final class TestCluster implements AutoCloseable {
             }
             n.getMetadata().setLabels(labels);
             return n;
-        });
+        }));
     }
 
     /** Writes a kubeconfig pointing at this server, for kubectl and for `poolctl --kubeconfig`. */

@@ -48,7 +48,7 @@ public final class NodeLabelInventory implements ServerInventory {
             throw DomainException.notFound("node '" + server.name() + "' does not exist; in Kubernetes mode servers are Nodes");
         }
         try {
-            client.nodes().withName(server.name()).edit(n -> {
+            dsp.kubernetes.Conflicts.retry(() -> client.nodes().withName(server.name()).edit(n -> {
                 Map<String, String> labels = n.getMetadata().getLabels() == null ? new java.util.HashMap<>() : new java.util.HashMap<>(n.getMetadata().getLabels());
                 Map<String, String> annotations = n.getMetadata().getAnnotations() == null ? new java.util.HashMap<>() : new java.util.HashMap<>(n.getMetadata().getAnnotations());
                 if (server.pool().isPresent()) {
@@ -64,7 +64,7 @@ public final class NodeLabelInventory implements ServerInventory {
                 n.getMetadata().setLabels(labels);
                 n.getMetadata().setAnnotations(annotations);
                 return n;
-            });
+            }));
         } catch (KubernetesClientException e) {
             throw DomainException.storageFailed("cannot label node " + server.name() + ": " + e.getMessage());
         }

@@ -148,10 +148,10 @@ public final class PoolVolumeStore implements AllocationStore {
 
     private void edit(String id, java.util.function.Consumer<PoolVolume> change) {
         try {
-            remember(client.resources(PoolVolume.class).withName(id).edit(v -> {
+            remember(dsp.kubernetes.Conflicts.retry(() -> client.resources(PoolVolume.class).withName(id).edit(v -> {
                 change.accept(v);
                 return v;
-            }));
+            })));
         } catch (KubernetesClientException e) {
             throw DomainException.storageFailed("cannot update PoolVolume " + id + ": " + e.getMessage());
         }

@@ -159,7 +159,7 @@ public final class NodeAgent implements AutoCloseable {
 
     private void setStatus(String name, String phase, String path, String message, Long measured, Long presented) {
         try {
-            client.resources(PoolVolume.class).withName(name).editStatus(v -> {
+            dsp.kubernetes.Conflicts.retry(() -> client.resources(PoolVolume.class).withName(name).editStatus(v -> {
                 PoolVolume.Status s = v.getStatus() == null ? new PoolVolume.Status() : v.getStatus();
                 s.phase = phase;
                 if (path != null) {
@@ -174,7 +174,7 @@ public final class NodeAgent implements AutoCloseable {
                 }
                 v.setStatus(s);
                 return v;
-            });
+            }));
         } catch (KubernetesClientException e) {
             if (e.getCode() != 404) {
                 throw e;
@@ -184,12 +184,12 @@ public final class NodeAgent implements AutoCloseable {
 
     private void removeFinalizer(String name) {
         try {
-            client.resources(PoolVolume.class).withName(name).edit(v -> {
+            dsp.kubernetes.Conflicts.retry(() -> client.resources(PoolVolume.class).withName(name).edit(v -> {
                 List<String> f = new ArrayList<>(v.getMetadata().getFinalizers());
                 f.remove(Names.DATA_FINALIZER);
                 v.getMetadata().setFinalizers(f);
                 return v;
-            });
+            }));
         } catch (KubernetesClientException e) {
             if (e.getCode() != 404) {
                 throw e;
@@ -229,12 +229,12 @@ public final class NodeAgent implements AutoCloseable {
         if (before != null && sameFigures(before, r)) {
             return;
         }
-        client.nodes().withName(node).edit(n -> {
+        dsp.kubernetes.Conflicts.retry(() -> client.nodes().withName(node).edit(n -> {
             Map<String, String> a = n.getMetadata().getAnnotations() == null ? new HashMap<>() : new HashMap<>(n.getMetadata().getAnnotations());
             a.put(Names.DISK_REPORT_ANNOTATION, json);
             n.getMetadata().setAnnotations(a);
             return n;
-        });
+        }));
     }
 
     /**

@@ -28,7 +28,7 @@ public final class Writes {
         if (current.getData() != null && Objects.equals(current.getData().get(key), value)) {
             return Result.NOOP;
         }
-        client.configMaps().inNamespace(namespace).withName(name).edit(cm -> {
+        dsp.kubernetes.Conflicts.retry(() -> client.configMaps().inNamespace(namespace).withName(name).edit(cm -> {
             Map<String, String> data = cm.getData() == null ? new HashMap<>() : new HashMap<>(cm.getData());
             data.put(key, value);
             cm.setData(data);
@@ -36,7 +36,7 @@ public final class Writes {
             ann.putAll(annotations);
             cm.getMetadata().setAnnotations(ann);
             return cm;
-        });
+        }));
         return Result.PATCHED;
     }
 }
