@@ -1,0 +1,114 @@
+package dsp.kubernetes;
+
+import static dsp.kubernetes.ScalingControllerTest.FAST;
+import static dsp.kubernetes.ScalingControllerTest.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dsp.config.PoolConfig;
+import dsp.kubernetes.controller.ControllerRuntime;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The guide's own commands, run with the real kubectl against the test API server. */
+class KubectlEndToEndTest {
+
+    private static final Path KUBECTL = Path.of("/usr/bin/kubectl");
+
+    @TempDir
+    Path dir;
+
+    private Path kubeconfig;
+
+    private String kubectl(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(KUBECTL.toString(), "--kubeconfig", kubeconfig.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("kubectl " + String.join(" ", args) + "\n" + out).isZero();
+        return out;
+    }
+
+    /** The guide's check: kubectl get configmap ... -o yaml | grep -A 5 "pool-status". */
+    private String poolStatusLines() throws Exception {
+        String yaml = kubectl("get", "configmap", "dynamic-storage-config", "-n", "dynamic-storage-pools", "-o", "yaml");
+        List<String> lines = yaml.lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains("pool-status")) {
+                return String.join("\n", lines.subList(i, Math.min(lines.size(), i + 6)));
+            }
+        }
+        return "";
+    }
+
+    private void awaitStatus(String... fragments) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            last = poolStatusLines();
+            boolean all = true;
+            for (String f : fragments) {
+                all &= last.contains(f);
+            }
+            if (all) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("pool-status never showed " + List.of(fragments) + "; last:\n" + last);
+    }
+
+    @Test
+    void theGuidesKubectlCommandsMoveCapacity() throws Exception {
+        assumeTrue(Files.isExecutable(KUBECTL), "kubectl is at /usr/bin/kubectl on the project's machines");
+        try (TestCluster cluster = new TestCluster()) {
+            kubeconfig = cluster.kubeconfig(dir);
+            for (String n : List.of("server-1", "server-2", "server-3", "server-4", "new-k8s-server")) {
+                cluster.addNode(n, null);
+            }
+            try (ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(),
+                    Names.NAMESPACE, "controller-a", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0)) {
+                // "Adding Servers to Pools": current status 2 K8s servers, 2 VM servers
+                kubectl("label", "node", "server-1", "pool=k8s");
+                kubectl("label", "node", "server-2", "pool=k8s");
+                kubectl("label", "node", "server-3", "pool=vm");
+                kubectl("label", "node", "server-4", "pool=vm");
+                awaitStatus("\"k8s_pool\":{\"servers\":2,\"total_capacity_gb\":3000", "\"vm_pool\":{\"servers\":2,\"total_capacity_gb\":3000");
+
+                // Example 1: add 1 server to the K8s pool -> 4.5TB
+                kubectl("label", "node", "new-k8s-server", "pool=k8s");
+                awaitStatus("\"k8s_pool\":{\"servers\":3,\"total_capacity_gb\":4500", "\"vm_pool\":{\"servers\":2,\"total_capacity_gb\":3000");
+                assertThat(kubectl("get", "nodes", "-l", "pool=k8s", "--no-headers").lines().count()).isEqualTo(3);
+                assertThat(kubectl("get", "nodes", "-l", "pool=vm", "--no-headers").lines().count()).isEqualTo(2);
+
+                // Example 2: remove it again -> 3TB
+                kubectl("label", "node", "new-k8s-server", "pool-");
+                awaitStatus("\"k8s_pool\":{\"servers\":2,\"total_capacity_gb\":3000", "\"vm_pool\":{\"servers\":2,\"total_capacity_gb\":3000");
+
+                // Example 3: move server-1 from the K8s pool to the VM pool
+                kubectl("label", "node", "server-1", "pool=vm", "--overwrite");
+                awaitStatus("\"k8s_pool\":{\"servers\":1,\"total_capacity_gb\":1500", "\"vm_pool\":{\"servers\":3,\"total_capacity_gb\":4500",
+                        "\"system_reserve\":{\"total_servers\":4,\"total_capacity_gb\":1200");
+
+                String pools = kubectl("get", "storagepools");
+                assertThat(pools).contains("k8s").contains("vm");
+                await(() -> {
+                    try {
+                        return kubectl("get", "storagepool", "vm", "-o", "jsonpath={.status.capacityGb}").contains("4500");
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
+            }
+        }
+    }
+}
