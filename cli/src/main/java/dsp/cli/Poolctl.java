@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "poolctl", mixinStandardHelpOptions = true, version = "poolctl 0.1.0",
         description = "Dynamic Storage Pools: run the standalone server, inspect pools and manage servers.",
         subcommands = {StandaloneCommand.class, StatusCommand.class, HealthCommand.class, ServersCommand.class,
-                VmsCommand.class, VolumesCommand.class, TemplatesCommand.class},
+                VmsCommand.class, VolumesCommand.class, TemplatesCommand.class, ControllerCommand.class, AgentCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the API refused the request", "2:bad command line or configuration",
                 "3:the API could not be reached"})
@@ -25,7 +25,7 @@ public final class Poolctl implements Runnable {
         System.setProperty("org.slf4j.simpleLogger.log.org.flywaydb", "warn");
         System.setProperty("org.slf4j.simpleLogger.log.io.javalin", "warn");
         int code = commandLine().execute(args);
-        if (code != 0 || !StandaloneCommand.serving()) {
+        if (code != 0 || !Daemon.isServing()) {
             System.exit(code);
         }
     }

@@ -13,8 +13,6 @@ import picocli.CommandLine.Option;
         description = "Run the standalone server: embedded SQLite state, each server a directory under the data dir.")
 public final class StandaloneCommand implements Callable<Integer> {
 
-    private static volatile boolean serving;
-
     @Option(names = "--port", defaultValue = "8080", description = "HTTP port (default: ${DEFAULT-VALUE})")
     int port;
 
@@ -29,10 +27,6 @@ public final class StandaloneCommand implements Callable<Integer> {
 
     @Option(names = "--demo", description = "on an empty data dir, create the guide's Example 1 start: 2 k8s and 2 vm servers")
     boolean demo;
-
-    static boolean serving() {
-        return serving;
-    }
 
     @Override
     public Integer call() {
@@ -53,7 +47,7 @@ public final class StandaloneCommand implements Callable<Integer> {
                     + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "shutdown"));
-        serving = true;
+        Daemon.serving();
         return 0;
     }
 }

@@ -1,0 +1,55 @@
+package dsp.cli;
+
+import dsp.kubernetes.agent.NodeAgent;
+import dsp.node.QemuImg;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The node agent (DaemonSets vm-pool-storage-manager and k8s-pool-storage-manager). */
+@Command(name = "agent", mixinStandardHelpOptions = true,
+        description = "Run the node agent: make this node's PoolVolumes real under ROOT/k8s-storage-pool and ROOT/vm-storage-pool.")
+public final class AgentCommand implements Callable<Integer> {
+
+    @Mixin
+    KubeOptions kube;
+
+    @Option(names = "--node", defaultValue = "${env:NODE_NAME}", description = "this node's name (default: $NODE_NAME)")
+    String node;
+
+    @Option(names = "--root", defaultValue = "/", description = "the node's file system root holding the pool directories (default: ${DEFAULT-VALUE})")
+    Path root;
+
+    @Option(names = "--report-every", defaultValue = "30", description = "seconds between disk reports (default: ${DEFAULT-VALUE})")
+    int reportEvery;
+
+    @Override
+    public Integer call() {
+        if (node == null || node.isBlank()) {
+            throw new CliFailure(CliFailure.USAGE, "--node is required (or set NODE_NAME)");
+        }
+        dsp.core.model.Names.require("node", node);
+        if (!Files.isDirectory(root)) {
+            throw new CliFailure(CliFailure.USAGE, "--root " + root + " is not a directory");
+        }
+        if (reportEvery < 1) {
+            throw new CliFailure(CliFailure.USAGE, "--report-every must be at least 1 second");
+        }
+        KubernetesClient client = kube.client();
+        var configuration = kube.configuration(client);
+        NodeAgent agent = new NodeAgent(client, node, root, configuration.catalog(), configuration.vmPool(), QemuImg.onPath(),
+                Clock.systemUTC(), Duration.ofSeconds(reportEvery));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            agent.close();
+            client.close();
+        }, "shutdown"));
+        Daemon.serving();
+        return 0;
+    }
+}

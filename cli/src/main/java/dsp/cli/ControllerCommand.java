@@ -1,0 +1,54 @@
+package dsp.cli;
+
+import dsp.core.DomainException;
+import dsp.kubernetes.controller.ControllerRuntime;
+import dsp.kubernetes.controller.Leadership;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Kubernetes mode's controller: the guide's provisioner, scaling controller and VM API, each role under its Lease. */
+@Command(name = "controller", mixinStandardHelpOptions = true,
+        description = "Run the Kubernetes controller roles: scaling (pool-scaling-controller), provisioner (k8s-pool-provisioner), api (vm-pool-api).")
+public final class ControllerCommand implements Callable<Integer> {
+
+    @Mixin
+    KubeOptions kube;
+
+    @Option(names = "--roles", split = ",", description = "roles to run (default: all): scaling, provisioner, api")
+    List<String> roles;
+
+    @Option(names = "--port", defaultValue = "8080", description = "HTTP port of the api role (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--host", defaultValue = "0.0.0.0")
+    String host;
+
+    @Override
+    public Integer call() {
+        Set<ControllerRuntime.Role> set = EnumSet.noneOf(ControllerRuntime.Role.class);
+        try {
+            if (roles != null) {
+                roles.forEach(r -> set.add(ControllerRuntime.Role.parse(r.trim())));
+            }
+        } catch (DomainException e) {
+            throw new CliFailure(CliFailure.USAGE, e.getMessage());
+        }
+        KubernetesClient client = kube.client();
+        var configuration = kube.configuration(client);
+        ControllerRuntime runtime = new ControllerRuntime(client, configuration, kube.namespace, KubeOptions.identity(), Clock.systemUTC())
+                .start(set, Leadership.Timing.DEFAULT, host, port);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            runtime.close();
+            client.close();
+        }, "shutdown"));
+        Daemon.serving();
+        return 0;
+    }
+}
