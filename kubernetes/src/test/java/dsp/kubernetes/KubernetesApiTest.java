@@ -1,0 +1,124 @@
+package dsp.kubernetes;
+
+import static dsp.kubernetes.ScalingControllerTest.FAST;
+import static dsp.kubernetes.ScalingControllerTest.await;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dsp.config.PoolConfig;
+import dsp.core.model.PoolCatalog;
+import dsp.kubernetes.agent.NodeAgent;
+import dsp.kubernetes.controller.ControllerRuntime;
+import dsp.kubernetes.crd.PoolVirtualMachine;
+import dsp.kubernetes.crd.PoolVolume;
+import dsp.node.QemuImg;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The HTTP API in Kubernetes mode: a VM becomes a PoolVirtualMachine, a PoolVolume made real by the node agent, and a KubeVirt VM. */
+class KubernetesApiTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @TempDir
+    Path disks;
+
+    private JsonNode call(String method, String url, String body, int expected) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(method + " " + url + " -> " + r.body()).isEqualTo(expected);
+        return r.body().isBlank() ? null : JSON.readTree(r.body());
+    }
+
+    @Test
+    void theGuidesVmCurlOnKubernetes() throws Exception {
+        QemuImg qemu = QemuImg.onPath();
+        assumeTrue(qemu.available(), "qemu-img is required");
+        Path vmRoot = disks.resolve("vm-1");
+        Path templates = vmRoot.resolve("vm-storage-pool/templates");
+        Files.createDirectories(templates);
+        qemu.create(templates.resolve("ubuntu22.qcow2"), "qcow2", 10_000_000_000L, Optional.empty(), "qcow2");
+        ResourceDefinitionContext kubevirt = new ResourceDefinitionContext.Builder().withGroup("kubevirt.io").withVersion("v1")
+                .withKind("VirtualMachine").withPlural("virtualmachines").withNamespaced(true).build();
+
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.client.apiextensions().v1().customResourceDefinitions().resource(new io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder()
+                    .withNewMetadata().withName("virtualmachines.kubevirt.io").endMetadata()
+                    .withNewSpec().withGroup("kubevirt.io").withScope("Namespaced")
+                    .withNewNames().withKind("VirtualMachine").withPlural("virtualmachines").withSingular("virtualmachine").endNames()
+                    .addNewVersion().withName("v1").withServed(true).withStorage(true).endVersion().endSpec().build()).create();
+            cluster.addNode("vm-1", "vm");
+            cluster.addNode("k8s-1", "k8s");
+            try (NodeAgent agent = new NodeAgent(cluster.client, "vm-1", vmRoot, PoolCatalog.guideDefaults(), "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));
+                 ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE,
+                         "controller-a", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.API, ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0)) {
+                String api = "http://127.0.0.1:" + controller.apiPort();
+                await(controller::isAdmissionLeader);
+                await(() -> {
+                    try {
+                        return call("GET", api + "/api/v1/templates", null, 200).get("templates").size() == 1;
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
+                JsonNode vm = call("POST", api + "/api/v1/vms", """
+                        {"name": "test-vm", "image": "ubuntu22", "server_type": "cx21", "cpu": 2, "memory": 4, "storage": 50, "namespace": "default"}""", 201);
+                assertThat(vm.get("node").asText()).isEqualTo("vm-1");
+                String id = vm.get("id").asText();
+                assertThat(vm.get("disk_path").asText()).isEqualTo("/vm-storage-pool/" + id + ".qcow2");
+
+                PoolVirtualMachine pvm = cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").withName("test-vm").get();
+                assertThat(pvm.getSpec().id).isEqualTo(id);
+                Path image = vmRoot.resolve("vm-storage-pool").resolve(id + ".qcow2");
+                await(() -> Files.exists(image));
+                JsonNode info = qemu.info(image, true);
+                assertThat(info.get("virtual-size").asLong()).isEqualTo(50_000_000_000L);
+                assertThat(info.get("backing-filename").asText()).isEqualTo(templates.resolve("ubuntu22.qcow2").toString());
+                await(() -> cluster.client.resources(PoolVolume.class).list().getItems().stream()
+                        .anyMatch(v -> v.getStatus() != null && "Ready".equals(v.getStatus().phase)));
+
+                GenericKubernetesResource kv = cluster.client.genericKubernetesResources(kubevirt).inNamespace("default").withName("test-vm").get();
+                assertThat(kv).isNotNull();
+                @SuppressWarnings("unchecked")
+                Map<String, Object> spec = (Map<String, Object>) kv.getAdditionalProperties().get("spec");
+                assertThat(spec.toString()).contains("kubernetes.io/hostname=vm-1").contains("/vm-storage-pool/" + id + ".qcow2");
+
+                call("POST", api + "/api/v1/vms/" + id + "/resize", "{\"new_size_gb\": 100}", 200);
+                await(() -> qemu.info(image, true).get("virtual-size").asLong() == 100_000_000_000L);
+                assertThat(call("GET", api + "/api/v1/pools/status", null, 200).at("/vm_pool/used_capacity_gb").asInt()).isEqualTo(100);
+                call("POST", api + "/api/v1/vms/" + id + "/resize", "{\"new_size_gb\": 60}", 409);
+
+                // Retain: deleting the VM keeps its disk, released
+                JsonNode deleted = call("DELETE", api + "/api/v1/vms/" + id, null, 200);
+                assertThat(deleted.at("/disk/result").asText()).isEqualTo("released");
+                assertThat(cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").withName("test-vm").get()).isNull();
+                Thread.sleep(300);
+                assertThat(image).exists();
+                assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).singleElement()
+                        .satisfies(v -> assertThat(v.getSpec().released).isTrue());
+                // purge it through the volumes API: the agent deletes the image
+                String volumeId = deleted.at("/disk/id").asText();
+                call("DELETE", api + "/api/v1/volumes/" + volumeId, null, 200);
+                await(() -> !Files.exists(image));
+                await(() -> cluster.client.resources(PoolVolume.class).list().getItems().isEmpty());
+            }
+        }
+    }
+}
