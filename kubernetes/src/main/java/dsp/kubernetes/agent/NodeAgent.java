@@ -252,7 +252,8 @@ public final class NodeAgent implements AutoCloseable {
         long total = 0;
         long free = 0;
         try {
-            java.nio.file.FileStore store = java.nio.file.Files.getFileStore(roots.rootOf(node));
+            // the first pool directory: in a pod the pools are hostPath mounts of the node's disk
+            java.nio.file.FileStore store = java.nio.file.Files.getFileStore(roots.poolRoot(node, catalog.pools().get(0)));
             total = store.getTotalSpace();
             free = store.getUsableSpace();
         } catch (java.io.IOException e) {

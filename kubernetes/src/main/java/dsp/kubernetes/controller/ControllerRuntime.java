@@ -50,7 +50,9 @@ public final class ControllerRuntime implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControllerRuntime.class);
 
     public enum Role {
-        SCALING("pool-scaling-controller"), PROVISIONER("k8s-pool-provisioner"), API("vm-pool-api");
+        SCALING("pool-scaling-controller"), PROVISIONER("k8s-pool-provisioner"), API("vm-pool-api"),
+        /** dynamic-pool-monitor: read-only API, metrics and a health line in the log every minute; holds no Lease. */
+        MONITOR("dynamic-pool-monitor");
 
         public final String workload;
 
@@ -64,7 +66,7 @@ public final class ControllerRuntime implements AutoCloseable {
                     return r;
                 }
             }
-            throw dsp.core.DomainException.invalid("role '" + text + "' is unknown; roles are scaling, provisioner, api");
+            throw dsp.core.DomainException.invalid("role '" + text + "' is unknown; roles are scaling, provisioner, api, monitor");
         }
     }
 
@@ -119,7 +121,7 @@ public final class ControllerRuntime implements AutoCloseable {
     private final FleetLock lock;
 
     public ControllerRuntime start(Set<Role> roles, Leadership.Timing timing, String host, int apiPort) {
-        EnumSet<Role> set = roles.isEmpty() ? EnumSet.allOf(Role.class) : EnumSet.copyOf(roles);
+        EnumSet<Role> set = roles.isEmpty() ? EnumSet.of(Role.SCALING, Role.PROVISIONER, Role.API) : EnumSet.copyOf(roles);
         if (set.contains(Role.SCALING)) {
             scalingLease = new Leadership(client, namespace, SCALING_LEASE, identity, timing, this::startScaling, this::stopScaling);
             closing.add(scalingLease);
@@ -130,7 +132,10 @@ public final class ControllerRuntime implements AutoCloseable {
             closing.add(admissionLease);
         }
         if (set.contains(Role.API)) {
-            startApi(host, apiPort);
+            startApi(host, apiPort, this::isAdmissionLeader, this::isAdmissionLeader);
+        } else if (set.contains(Role.MONITOR)) {
+            startApi(host, apiPort, () -> false, () -> true);
+            startHealthLog();
         }
         LOG.info("controller {} started with roles {}", identity, set.stream().map(r -> r.workload).toList());
         return this;
@@ -203,7 +208,31 @@ public final class ControllerRuntime implements AutoCloseable {
         }
     }
 
-    private void startApi(String host, int port) {
+    private void startHealthLog() {
+        ScheduledExecutorService log = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pool-monitor");
+            t.setDaemon(true);
+            return t;
+        });
+        log.scheduleWithFixedDelay(() -> {
+            try {
+                var status = queries.status();
+                LOG.info("pools {}: {}", status.overall().display(), status.pools().stream()
+                        .map(p -> p.pool().statusKey() + " " + p.servers() + " servers, " + p.usagePercent() + "% (" + p.health().display() + ")").toList());
+                status.errors().forEach(e -> LOG.warn("CRITICAL {}", e));
+                status.warnings().forEach(w -> LOG.warn("WARNING {}", w));
+            } catch (RuntimeException e) {
+                LOG.warn("pool health check failed: {}", e.getMessage());
+            }
+        }, 5, 60, TimeUnit.SECONDS);
+        closing.add(log::shutdownNow);
+    }
+
+    /**
+     * @param writable whether changes are accepted here
+     * @param ready    what /readyz reports: the VM API is ready only on the admission leader, so its Service routes there
+     */
+    private void startApi(String host, int port, java.util.function.BooleanSupplier writable, java.util.function.BooleanSupplier ready) {
         PoolVolumeRequests requests = new PoolVolumeRequests(store, catalog);
         VmResourceStore vms = new VmResourceStore(client, store, requests);
         ReportedTemplates templates = new ReportedTemplates(meter);
@@ -211,8 +240,9 @@ public final class ControllerRuntime implements AutoCloseable {
                 requests, templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
         api = new PoolApi(new ApiServices(queries, new ServerAdministration(catalog, inventory, store, lock, clock), vmService,
                 new VolumeService(catalog, admission, store, requests), new TemplateService(templates, store, lock),
-                this::isAdmissionLeader));
-        api.guardWrites(this::isAdmissionLeader, "this replica does not hold the " + ADMISSION_LEASE + " lease; retry (the Service routes to the one that does)");
+                ready));
+        api.guardWrites(writable, "this replica does not hold the " + ADMISSION_LEASE
+                + " lease and cannot change anything; retry (the vm-pool-api Service routes to the replica that does)");
         api.start(host, port);
         closing.add(api::stop);
     }
