@@ -17,12 +17,15 @@ final class Discovery {
             new Res("nodes", "Node", false, "no"), new Res("namespaces", "Namespace", false, "ns"),
             new Res("configmaps", "ConfigMap", true, "cm"), new Res("persistentvolumeclaims", "PersistentVolumeClaim", true, "pvc"),
             new Res("persistentvolumes", "PersistentVolume", false, "pv"), new Res("events", "Event", true, "ev"),
-            new Res("pods", "Pod", true, "po"), new Res("services", "Service", true, "svc"));
+            new Res("pods", "Pod", true, "po"), new Res("services", "Service", true, "svc"),
+            new Res("serviceaccounts", "ServiceAccount", true, "sa"));
 
     private static final Map<String, List<Res>> GROUPS = Map.of(
             "storage.k8s.io/v1", List.of(new Res("storageclasses", "StorageClass", false, "sc")),
             "coordination.k8s.io/v1", List.of(new Res("leases", "Lease", true, null)),
             "apps/v1", List.of(new Res("deployments", "Deployment", true, "deploy"), new Res("daemonsets", "DaemonSet", true, "ds")),
+            "rbac.authorization.k8s.io/v1", List.of(new Res("clusterroles", "ClusterRole", false, null),
+                    new Res("clusterrolebindings", "ClusterRoleBinding", false, null)),
             "batch/v1", List.of(new Res("cronjobs", "CronJob", true, "cj"), new Res("jobs", "Job", true, null)),
             "apiextensions.k8s.io/v1", List.of(new Res("customresourcedefinitions", "CustomResourceDefinition", false, "crd")),
             "dynamicpools.io/v1alpha1", List.of(new Res("storagepools", "StoragePool", false, "sp"),

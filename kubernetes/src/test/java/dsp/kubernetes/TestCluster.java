@@ -41,9 +41,17 @@ public final class TestCluster implements AutoCloseable {
     public final KubernetesClient client;
 
     public TestCluster() {
+        this(true);
+    }
+
+    /** @param prepared create our CRDs and namespaces up front (false: an empty cluster, for the deploy script) */
+    public TestCluster(boolean prepared) {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new Dispatcher(), false);
         server.init(InetAddress.getLoopbackAddress(), 0);
         client = server.createClient();
+        if (!prepared) {
+            return;
+        }
         for (Path crd : crdFiles()) {
             try (InputStream in = new FileInputStream(crd.toFile())) {
                 client.apiextensions().v1().customResourceDefinitions().load(in).create();
