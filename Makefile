@@ -33,9 +33,11 @@ run: build
 test: deps
 	mvn -B verify
 
-## bench: benchmarks (figures are recorded with the machine named)
+## bench: benchmarks (figures are recorded with the machine named in bench/README.md)
 bench: build
-	@if ls bench/*.sh >/dev/null 2>&1; then for b in bench/*.sh; do bash "$$b"; done; else echo "no benchmarks yet"; fi
+	@for b in bench/*.sh; do bash "$$b" || exit 1; done
+	mvn -B -q -pl kubernetes -am test -Dbench.excluded= -Dgroups=bench -Dtest='*Benchmark' -Dsurefire.failIfNoSpecifiedTests=false
+	@grep -h '\[bench\]' kubernetes/target/surefire-reports/*Benchmark-output.txt
 
 clean:
 	$(MVN) clean

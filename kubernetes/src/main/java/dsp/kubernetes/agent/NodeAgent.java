@@ -126,11 +126,11 @@ public final class NodeAgent implements AutoCloseable {
             }
             PoolVolume.Status s = v.getStatus();
             String nodePath = nodePath(allocation);
-            long measured = maker.measuredBytes(allocation);
-            long presented = maker.presentedBytes(allocation);
-            if (s == null || !"Ready".equals(s.phase) || !nodePath.equals(s.path) || s.presentedBytes == null
-                    || s.presentedBytes != presented || s.measuredBytes == null || Math.abs(s.measuredBytes - measured) > 1_000_000) {
-                setStatus(name, "Ready", nodePath, null, measured, presented);
+            boolean image = allocation.format() != VolumeFormat.DIRECTORY;
+            // a new directory holds nothing yet; the periodic report measures volumes as they fill
+            Long presented = image ? maker.presentedBytes(allocation) : allocation.sizeBytes();
+            if (s == null || !"Ready".equals(s.phase) || !nodePath.equals(s.path) || !presented.equals(s.presentedBytes)) {
+                setStatus(name, "Ready", nodePath, null, image ? maker.measuredBytes(allocation) : null, presented);
                 LOG.info("PoolVolume {}: Ready at {} on node {} ({})", name, path, node, allocation.format().display());
             }
         } catch (DomainException e) {
@@ -157,24 +157,19 @@ public final class NodeAgent implements AutoCloseable {
         setStatus(name, phase, path, message, null, null);
     }
 
+    /** One PATCH of the status subresource from a minimal object (no read first, no lock needed: only this agent writes it). */
     private void setStatus(String name, String phase, String path, String message, Long measured, Long presented) {
+        PoolVolume patch = new PoolVolume();
+        patch.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).build());
+        PoolVolume.Status s = new PoolVolume.Status();
+        s.phase = phase;
+        s.path = path;
+        s.message = message == null ? "" : message;
+        s.measuredBytes = measured;
+        s.presentedBytes = presented;
+        patch.setStatus(s);
         try {
-            dsp.kubernetes.Conflicts.retry(() -> client.resources(PoolVolume.class).withName(name).editStatus(v -> {
-                PoolVolume.Status s = v.getStatus() == null ? new PoolVolume.Status() : v.getStatus();
-                s.phase = phase;
-                if (path != null) {
-                    s.path = path;
-                }
-                s.message = message;
-                if (measured != null) {
-                    s.measuredBytes = measured;
-                }
-                if (presented != null) {
-                    s.presentedBytes = presented;
-                }
-                v.setStatus(s);
-                return v;
-            }));
+            client.resources(PoolVolume.class).resource(patch).patchStatus();
         } catch (KubernetesClientException e) {
             if (e.getCode() != 404) {
                 throw e;
@@ -200,8 +195,25 @@ public final class NodeAgent implements AutoCloseable {
     private void reportQuietly() {
         try {
             report();
+            measureVolumes();
         } catch (RuntimeException e) {
             LOG.warn("node {}: disk report failed: {}", node, e.getMessage());
+        }
+    }
+
+    /** Refreshes each ready volume's measured bytes when they moved by more than 1 MB. */
+    private void measureVolumes() {
+        for (PoolVolume v : informer.getStore().list()) {
+            if (v.getStatus() == null || !"Ready".equals(v.getStatus().phase) || v.getMetadata().getDeletionTimestamp() != null) {
+                continue;
+            }
+            PoolVolumeStore.toAllocation(v).ifPresent(a -> {
+                long measured = maker.measuredBytes(a);
+                Long before = v.getStatus().measuredBytes;
+                if (before == null || Math.abs(before - measured) > 1_000_000) {
+                    setStatus(v.getMetadata().getName(), "Ready", v.getStatus().path, v.getStatus().message, measured, v.getStatus().presentedBytes);
+                }
+            });
         }
     }
 
