@@ -121,6 +121,17 @@ class ProvisionerTest {
         assertThat(cluster.client.persistentVolumes().list().getItems()).hasSize(1);
         assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).hasSize(1);
         await(() -> controller.queries().status().pool("k8s").orElseThrow().used() == 107_374_182_400L);
+
+        // what is written there shows up as measured bytes, reported by the node's agent
+        Path dir = root("k8s-1").resolve("k8s-storage-pool").resolve(pv.getMetadata().getName());
+        Files.write(dir.resolve("data.bin"), new byte[8 * 1024 * 1024]);
+        await(() -> controller.queries().status().pool("k8s").orElseThrow().measured() >= 8L * 1024 * 1024);
+        await(() -> {
+            PoolVolume v = cluster.client.resources(PoolVolume.class).list().getItems().get(0);
+            return v.getStatus().measuredBytes != null && v.getStatus().measuredBytes >= 8L * 1024 * 1024;
+        });
+        await(() -> readTree(cluster.client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get()
+                .getData().get(Names.POOL_STATUS_KEY)).at("/k8s_pool/measured_used_gb").asDouble() >= 0.01);
     }
 
     @Test

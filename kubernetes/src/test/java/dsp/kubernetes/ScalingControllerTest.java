@@ -71,6 +71,38 @@ class ScalingControllerTest {
     }
 
     @Test
+    void crossingTheThresholdsRecordsEventsNamingThePool() throws Exception {
+        awaitPools(2, 3000, 2, 3000);
+        allocate("a1", "k8s-1", 1_400_000_000_000L);
+        allocate("a2", "k8s-2", 1_000_000_000_000L); // 2400 of 3000 GB: 80 %
+        await(() -> reasons().contains("PoolWarning"));
+        allocate("a3", "k8s-2", 400_000_000_000L); // 2800 of 3000 GB: 93.33 %
+        await(() -> reasons().contains("PoolCritical"));
+        Event critical = events().stream().filter(e -> e.getReason().equals("PoolCritical")).findFirst().orElseThrow();
+        assertThat(critical.getType()).isEqualTo("Warning");
+        assertThat(critical.getInvolvedObject().getKind()).isEqualTo("StoragePool");
+        assertThat(critical.getInvolvedObject().getName()).isEqualTo("k8s");
+        assertThat(critical.getMessage()).contains("pool k8s is critical").contains("93.33");
+        await(() -> "critical".equals(cluster.client.resources(StoragePool.class).withName("k8s").get().getStatus().health));
+        assertThat(poolStatus().at("/k8s_pool/usage_percentage").asDouble()).isEqualTo(93.33);
+    }
+
+    /** A PoolVolume as the provisioner records one. */
+    private void allocate(String name, String node, long bytes) {
+        dsp.kubernetes.crd.PoolVolume v = new dsp.kubernetes.crd.PoolVolume();
+        v.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).addToLabels(Names.NODE_LABEL, node).build());
+        dsp.kubernetes.crd.PoolVolume.Spec spec = new dsp.kubernetes.crd.PoolVolume.Spec();
+        spec.name = name;
+        spec.pool = "k8s";
+        spec.node = node;
+        spec.sizeBytes = bytes;
+        spec.format = "directory";
+        spec.createdAt = "2026-11-25T00:00:00Z";
+        v.setSpec(spec);
+        cluster.client.resources(dsp.kubernetes.crd.PoolVolume.class).resource(v).create();
+    }
+
+    @Test
     void aNodeDeletedLeavesItsPool() throws Exception {
         awaitPools(2, 3000, 2, 3000);
         cluster.client.nodes().withName("vm-2").delete();
