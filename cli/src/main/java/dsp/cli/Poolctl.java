@@ -28,6 +28,7 @@ public final class Poolctl implements Runnable {
         if (code != 0 || !Daemon.isServing()) {
             System.exit(code);
         }
+        Daemon.awaitShutdown(); // daemons run on background threads until SIGTERM
     }
 
     /** The command line with one-line error reporting: no stack traces for users. */
