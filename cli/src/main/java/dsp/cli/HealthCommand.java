@@ -1,7 +1,6 @@
 package dsp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dsp.cli.client.ApiClient;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,7 +31,7 @@ public final class HealthCommand implements Callable<Integer> {
         JsonNode health = options.client().get("/api/v1/pools/health");
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(ApiClient.json().writerWithDefaultPrettyPrinter().writeValueAsString(health));
+            Output.json(spec, health);
         } else {
             out.println("status: " + health.path("status").asText());
             health.path("pools").fields().forEachRemaining(e -> out.println("  " + e.getKey() + ": " + e.getValue().asText()));

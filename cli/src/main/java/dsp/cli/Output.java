@@ -26,6 +26,24 @@ final class Output {
     record Column(String title, Function<JsonNode, String> value) {
     }
 
+    /** One object: pretty JSON, or a one-row table. */
+    static void one(CommandSpec spec, boolean json, JsonNode node, List<Column> columns) {
+        if (json) {
+            json(spec, node);
+        } else {
+            table(spec, ApiClient.json().createArrayNode().add(node), columns);
+        }
+    }
+
+    /** A list answer such as {"vms": [...]}: pretty JSON of the whole, or a table of the list. */
+    static void many(CommandSpec spec, boolean json, JsonNode answer, String field, List<Column> columns) {
+        if (json) {
+            json(spec, answer);
+        } else {
+            table(spec, answer.path(field), columns);
+        }
+    }
+
     static Column col(String title, String field) {
         return new Column(title, n -> n.path(field).isNull() || n.path(field).isMissingNode() ? "-" : n.path(field).asText());
     }

@@ -26,20 +26,12 @@ public final class ServersCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    static void print(CommandSpec spec, JsonNode node) throws Exception {
-        spec.commandLine().getOut().println(ApiClient.json().writerWithDefaultPrettyPrinter().writeValueAsString(node));
-        spec.commandLine().getOut().flush();
-    }
-
-    static String row(JsonNode s) {
-        return String.format("%-24s %-8s %10s %10s %10s %6s %s", s.path("name").asText(),
-                s.path("pool").isNull() ? "-" : s.path("pool").asText(),
-                s.path("capacity_gb").asText() + " GB", s.path("used_capacity_gb").asText() + " GB",
-                s.path("available_capacity_gb").asText() + " GB", s.path("allocations").asText(),
-                s.path("stranded_allocations").asInt() > 0 ? s.path("stranded_allocations").asText() + " stranded" : "");
-    }
-
-    static final String HEADER = String.format("%-24s %-8s %10s %10s %10s %6s", "NAME", "POOL", "CAPACITY", "USED", "AVAILABLE", "VOLS");
+    static final java.util.List<Output.Column> COLUMNS = java.util.List.of(Output.col("NAME", "name"), Output.col("POOL", "pool"),
+            new Output.Column("CAPACITY", n -> n.path("capacity_gb").asText() + " GB"),
+            new Output.Column("USED", n -> n.path("used_capacity_gb").asText() + " GB"),
+            new Output.Column("AVAILABLE", n -> n.path("available_capacity_gb").asText() + " GB"),
+            Output.col("VOLS", "allocations"),
+            new Output.Column("STRANDED", n -> n.path("stranded_allocations").asInt() > 0 ? n.path("stranded_allocations").asText() : "-"));
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List every server with its pool and figures.")
     static final class List implements Callable<Integer> {
@@ -51,15 +43,7 @@ public final class ServersCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             boolean json = options.json();
-            JsonNode servers = options.client().get("/api/v1/servers");
-            if (json) {
-                print(spec, servers);
-                return 0;
-            }
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(HEADER);
-            servers.path("servers").forEach(s -> out.println(row(s).stripTrailing()));
-            out.flush();
+            Output.many(spec, json, options.client().get("/api/v1/servers"), "servers", COLUMNS);
             return 0;
         }
     }
@@ -94,7 +78,7 @@ public final class ServersCommand implements Runnable {
             }
             JsonNode server = options.client().put("/api/v1/servers/" + name, body);
             if (json) {
-                print(spec, server);
+                Output.json(spec, server);
             } else {
                 PrintWriter out = spec.commandLine().getOut();
                 out.println(server.path("pool").isNull()

@@ -26,7 +26,7 @@ public final class StatusCommand implements Callable<Integer> {
         ApiClient client = options.client();
         JsonNode status = client.get("/api/v1/pools/status");
         if (json) {
-            spec.commandLine().getOut().println(ApiClient.json().writerWithDefaultPrettyPrinter().writeValueAsString(status));
+            Output.json(spec, status);
         } else {
             spec.commandLine().getOut().print(StatusTable.render(status, client.get("/api/v1/pools/health")));
         }

@@ -1,6 +1,5 @@
 package dsp.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dsp.cli.client.ApiClient;
 import java.nio.file.Path;
@@ -34,12 +33,7 @@ public final class TemplatesCommand implements Callable<Integer> {
 
     static int list(CommandSpec spec, ClientOptions options) {
         boolean json = options.json();
-        JsonNode t = options.client().get("/api/v1/templates");
-        if (json) {
-            Output.json(spec, t);
-        } else {
-            Output.table(spec, t.path("templates"), COLUMNS);
-        }
+        Output.many(spec, json, options.client().get("/api/v1/templates"), "templates", COLUMNS);
         return 0;
     }
 
@@ -72,12 +66,7 @@ public final class TemplatesCommand implements Callable<Integer> {
         public Integer call() {
             boolean json = options.json();
             ObjectNode body = ApiClient.json().createObjectNode().put("name", name).put("source", file.toAbsolutePath().toString());
-            JsonNode t = options.client().post("/api/v1/templates", body);
-            if (json) {
-                Output.json(spec, t);
-            } else {
-                Output.table(spec, ApiClient.json().createArrayNode().add(t), COLUMNS);
-            }
+            Output.one(spec, json, options.client().post("/api/v1/templates", body), COLUMNS);
             return 0;
         }
     }

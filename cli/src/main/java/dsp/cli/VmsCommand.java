@@ -34,10 +34,8 @@ public final class VmsCommand implements Runnable {
             Output.col("FORMAT", "disk_format"), Output.col("STATUS", "status"));
 
     static void show(CommandSpec spec, ClientOptions options, JsonNode vm) {
-        if (options.json()) {
-            Output.json(spec, vm);
-        } else {
-            Output.table(spec, ApiClient.json().createArrayNode().add(vm), COLUMNS);
+        Output.one(spec, options.json(), vm, COLUMNS);
+        if (!options.json()) {
             spec.commandLine().getOut().println("disk: " + vm.path("disk_path").asText());
             spec.commandLine().getOut().flush();
         }
@@ -106,12 +104,7 @@ public final class VmsCommand implements Runnable {
         public Integer call() {
             boolean json = options.json();
             String q = namespace == null ? "" : "?namespace=" + URLEncoder.encode(namespace, StandardCharsets.UTF_8);
-            JsonNode vms = options.client().get("/api/v1/vms" + q);
-            if (json) {
-                Output.json(spec, vms);
-            } else {
-                Output.table(spec, vms.path("vms"), COLUMNS);
-            }
+            Output.many(spec, json, options.client().get("/api/v1/vms" + q), "vms", COLUMNS);
             return 0;
         }
     }

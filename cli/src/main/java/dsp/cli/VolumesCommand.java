@@ -43,12 +43,8 @@ public final class VolumesCommand implements Runnable {
         @Override
         public Integer call() {
             boolean json = options.json();
-            JsonNode v = options.client().get("/api/v1/volumes" + (pool == null ? "" : "?pool=" + URLEncoder.encode(pool, StandardCharsets.UTF_8)));
-            if (json) {
-                Output.json(spec, v);
-            } else {
-                Output.table(spec, v.path("volumes"), COLUMNS);
-            }
+            String q = pool == null ? "" : "?pool=" + URLEncoder.encode(pool, StandardCharsets.UTF_8);
+            Output.many(spec, json, options.client().get("/api/v1/volumes" + q), "volumes", COLUMNS);
             return 0;
         }
     }
@@ -75,12 +71,7 @@ public final class VolumesCommand implements Runnable {
             if (format != null) {
                 body.put("format", format);
             }
-            JsonNode v = options.client().post("/api/v1/volumes", body);
-            if (json) {
-                Output.json(spec, v);
-            } else {
-                Output.table(spec, ApiClient.json().createArrayNode().add(v), COLUMNS);
-            }
+            Output.one(spec, json, options.client().post("/api/v1/volumes", body), COLUMNS);
             return 0;
         }
     }

@@ -196,12 +196,7 @@ public final class LocalVolumeMaker implements VolumeMaker {
     }
 
     Path dataPath(Allocation a) {
-        Path root = poolRoot(a);
-        return switch (a.format()) {
-            case DIRECTORY -> root.resolve(a.name());
-            case QCOW2 -> root.resolve(a.name() + ".qcow2");
-            case RAW -> root.resolve(a.name()).resolve("disk.img");
-        };
+        return poolRoot(a).resolve(VolumeLayout.relativePath(a));
     }
 
     /** The server's own read-only copy of a template, made once (copy then rename). */

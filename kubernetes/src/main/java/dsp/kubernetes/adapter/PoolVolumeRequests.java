@@ -54,12 +54,7 @@ public final class PoolVolumeRequests implements VolumeMaker {
 
     @Override
     public String pathOf(Allocation a) {
-        String pool = catalog.require(a.pool()).path();
-        return switch (a.format()) {
-            case DIRECTORY -> pool + "/" + a.name();
-            case QCOW2 -> pool + "/" + a.name() + ".qcow2";
-            case RAW -> pool + "/" + a.name() + "/disk.img";
-        };
+        return dsp.node.VolumeLayout.nodePath(catalog.require(a.pool()).path(), a);
     }
 
     @Override

@@ -145,12 +145,7 @@ public final class NodeAgent implements AutoCloseable {
 
     /** The path as the node (and a PersistentVolume) sees it. */
     private String nodePath(Allocation a) {
-        String pool = catalog.require(a.pool()).path();
-        return switch (a.format()) {
-            case DIRECTORY -> pool + "/" + a.name();
-            case QCOW2 -> pool + "/" + a.name() + ".qcow2";
-            case RAW -> pool + "/" + a.name() + "/disk.img";
-        };
+        return dsp.node.VolumeLayout.nodePath(catalog.require(a.pool()).path(), a);
     }
 
     private void setStatus(String name, String phase, String path, String message) {

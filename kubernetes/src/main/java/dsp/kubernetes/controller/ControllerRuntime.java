@@ -75,7 +75,11 @@ public final class ControllerRuntime implements AutoCloseable {
     public static final String SCALING_LEASE = "pool-scaling-controller";
 
     private final KubernetesClient client;
+    private final PoolConfig.Configuration config;
     private final PoolCatalog catalog;
+    private final NodeLabelInventory inventory;
+    private final NodeReportedMeter meter;
+    private final FleetLock lock;
     private final String namespace;
     private final List<AutoCloseable> closing = new ArrayList<>();
     private final SharedIndexInformer<Node> nodes;
@@ -109,16 +113,11 @@ public final class ControllerRuntime implements AutoCloseable {
         this.queries = new PoolQueries(catalog, inventory, store, meter, clock);
         this.admission = new CapacityAdmission(catalog, inventory, store, lock, clock, () -> UUID.randomUUID().toString());
         this.events = new Events(client, namespace, "dynamic-storage-pools", clock);
-        this.servicesConfig = config;
+        this.config = config;
         this.inventory = inventory;
         this.meter = meter;
         this.lock = lock;
     }
-
-    private final PoolConfig.Configuration servicesConfig;
-    private final NodeLabelInventory inventory;
-    private final NodeReportedMeter meter;
-    private final FleetLock lock;
 
     public ControllerRuntime start(Set<Role> roles, Leadership.Timing timing, String host, int apiPort) {
         EnumSet<Role> set = roles.isEmpty() ? EnumSet.of(Role.SCALING, Role.PROVISIONER, Role.API) : EnumSet.copyOf(roles);
@@ -236,7 +235,7 @@ public final class ControllerRuntime implements AutoCloseable {
         PoolVolumeRequests requests = new PoolVolumeRequests(store, catalog);
         VmResourceStore vms = new VmResourceStore(client, store, requests);
         ReportedTemplates templates = new ReportedTemplates(meter);
-        VmService vmService = new VmService(catalog, servicesConfig.vmPool(), servicesConfig.serverTypes(), admission, store, vms,
+        VmService vmService = new VmService(catalog, config.vmPool(), config.serverTypes(), admission, store, vms,
                 requests, templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
         api = new PoolApi(new ApiServices(queries, new ServerAdministration(catalog, inventory, store, lock, clock), vmService,
                 new VolumeService(catalog, admission, store, requests), new TemplateService(templates, store, lock),
