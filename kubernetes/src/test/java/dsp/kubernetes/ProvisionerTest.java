@@ -71,7 +71,7 @@ class ProvisionerTest {
 
     private void storageClass(String name, String pool, String reclaim) {
         cluster.client.storage().v1().storageClasses().resource(new StorageClassBuilder().withNewMetadata().withName(name).endMetadata()
-                .withProvisioner(Names.PROVISIONER).addToParameters("pool", pool).withReclaimPolicy(reclaim)
+                .withProvisioner(Names.PROVISIONER).addToParameters("pool", pool).withReclaimPolicy(reclaim).withAllowVolumeExpansion(true)
                 .withVolumeBindingMode("WaitForFirstConsumer").build()).create();
     }
 
@@ -203,6 +203,35 @@ class ProvisionerTest {
         await(() -> readTree(cluster.client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get()
                 .getData().get(Names.POOL_STATUS_KEY)).at("/k8s_pool/stranded_volumes").asInt() == 1);
         assertThat(status).isNotNull();
+    }
+
+    @Test
+    void aBoundClaimGrowsWithinItsNodeAndNeverBeyond() throws Exception {
+        PersistentVolumeClaim c = claim("grow-me", "k8s-pool-storage", "100Gi", "k8s-1");
+        await(() -> pvFor(c) != null);
+        await(() -> {
+            var st = cluster.client.persistentVolumeClaims().inNamespace("default").withName("grow-me").get().getStatus();
+            return st != null && "Bound".equals(st.getPhase());
+        });
+        resize("grow-me", "200Gi");
+        await(() -> new Quantity("200Gi").equals(pvFor(c).getSpec().getCapacity().get("storage")));
+        await(() -> {
+            var st = cluster.client.persistentVolumeClaims().inNamespace("default").withName("grow-me").get().getStatus();
+            return st.getCapacity() != null && new Quantity("200Gi").equals(st.getCapacity().get("storage"));
+        });
+        assertThat(controller.queries().ledger().allocatedOn("k8s-1")).isEqualTo(214_748_364_800L);
+        resize("grow-me", "2Ti"); // more than the node's 1.5 TB share
+        await(() -> cluster.client.v1().events().inNamespace("default").list().getItems().stream()
+                .anyMatch(e -> e.getReason().equals("VolumeResizeFailed") && e.getMessage().contains("k8s-1")));
+        assertThat(pvFor(c).getSpec().getCapacity().get("storage")).isEqualTo(new Quantity("200Gi"));
+        assertThat(controller.queries().ledger().allocatedOn("k8s-1")).isEqualTo(214_748_364_800L);
+    }
+
+    private void resize(String claim, String size) {
+        Conflicts.retry(() -> cluster.client.persistentVolumeClaims().inNamespace("default").withName(claim).edit(p -> {
+            p.getSpec().getResources().getRequests().put("storage", new Quantity(size));
+            return p;
+        }));
     }
 
     @Test

@@ -88,6 +88,7 @@ public final class Provisioner implements AutoCloseable {
             return;
         }
         if (claim.getSpec().getVolumeName() != null && !claim.getSpec().getVolumeName().isEmpty()) {
+            expandIfAsked(claim);
             return;
         }
         if (claim.getMetadata().getDeletionTimestamp() != null) {
@@ -138,6 +139,61 @@ public final class Provisioner implements AutoCloseable {
         } else if (v.getStatus() != null && "Failed".equals(v.getStatus().phase)) {
             events.warning(claim, "ProvisioningFailed", "node " + v.getSpec().node + " could not make the volume: " + v.getStatus().message);
         }
+    }
+
+    /**
+     * Volume expansion of a bound claim (grow only), for classes that allow it: the ledger grows
+     * the allocation on its node (or refuses with an Event), then the PV and the claim's status
+     * show the new size. A directory volume needs no file-system resize.
+     */
+    private void expandIfAsked(PersistentVolumeClaim claim) {
+        String pvName = claim.getSpec().getVolumeName();
+        PersistentVolume pv = pvs.getStore().getByKey(pvName);
+        if (pv == null || pv.getMetadata().getAnnotations() == null
+                || !Names.PROVISIONER.equals(pv.getMetadata().getAnnotations().get(Names.PROVISIONED_BY_ANN))) {
+            return;
+        }
+        Quantity requested = claim.getSpec().getResources().getRequests().get("storage");
+        Quantity current = pv.getSpec().getCapacity().get("storage");
+        if (requested == null || current == null || Quantity.getAmountInBytes(requested).compareTo(Quantity.getAmountInBytes(current)) <= 0) {
+            return;
+        }
+        StorageClass sc = pv.getSpec().getStorageClassName() == null ? null : classes.getStore().getByKey(pv.getSpec().getStorageClassName());
+        if (sc == null || !Boolean.TRUE.equals(sc.getAllowVolumeExpansion())) {
+            events.warning(claim, "VolumeResizeFailed", "storage class " + pv.getSpec().getStorageClassName() + " does not allow expansion");
+            return;
+        }
+        Optional<Allocation> data = volumes.listAllocations().stream().filter(a -> a.name().equals(pvName)).findFirst();
+        if (data.isEmpty()) {
+            return;
+        }
+        long bytes = Quantity.getAmountInBytes(requested).longValueExact();
+        try {
+            admission.grow(data.get().id(), bytes);
+        } catch (DomainException e) {
+            if (e.code() == DomainException.Code.STORAGE_FAILED) {
+                throw e;
+            }
+            events.warning(claim, "VolumeResizeFailed", e.getMessage());
+            return;
+        }
+        dsp.kubernetes.Conflicts.retry(() -> client.persistentVolumes().withName(pvName).edit(p -> {
+            p.getSpec().getCapacity().put("storage", requested);
+            return p;
+        }));
+        dsp.kubernetes.Conflicts.retry(() -> client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
+                .withName(claim.getMetadata().getName()).editStatus(c -> {
+                    if (c.getStatus() == null) {
+                        c.setStatus(new io.fabric8.kubernetes.api.model.PersistentVolumeClaimStatus());
+                    }
+                    java.util.Map<String, Quantity> capacity = c.getStatus().getCapacity() == null
+                            ? new java.util.HashMap<>() : new java.util.HashMap<>(c.getStatus().getCapacity());
+                    capacity.put("storage", requested);
+                    c.getStatus().setCapacity(capacity);
+                    return c;
+                }));
+        LOG.info("PVC {}/{}: expanded {} from {} to {}", claim.getMetadata().getNamespace(), claim.getMetadata().getName(), pvName, current, requested);
+        events.normal(claim, "VolumeResizeSuccessful", "volume " + pvName + " grew from " + current + " to " + requested);
     }
 
     /** Hands the claim back to the scheduler: without selected-node it picks a node again. */
