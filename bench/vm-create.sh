@@ -34,8 +34,9 @@ echo "== standalone server on port $port"
 bin/poolctl standalone --demo --host 127.0.0.1 --port "$port" --data-dir "$work/data" > "$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+mv "$work/bench20.qcow2" "$work/data/imports/bench20.qcow2"   # imports come from <data-dir>/imports
 curl -sf -X POST "http://127.0.0.1:$port/api/v1/templates" -H 'Content-Type: application/json' \
-  -d "{\"name\": \"bench20\", \"source\": \"$work/bench20.qcow2\"}" >/dev/null
+  -d "{\"name\": \"bench20\", \"source\": \"$work/data/imports/bench20.qcow2\"}" >/dev/null
 # first use on each vm server copies the template there once; warm both
 for i in 1 2; do
   curl -sf -X POST "http://127.0.0.1:$port/api/v1/vms" -H 'Content-Type: application/json' \
@@ -57,7 +58,7 @@ read -r p50 p90 p99 max <<< "$stats"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 echo
 echo "machine: $(nproc) cores, $cpu, $(df -h --output=fstype "$work" | tail -1 | tr -d ' ') file system"
-echo "template: 20 GB virtual, $(du -h "$work/bench20.qcow2" | cut -f1) on disk"
+echo "template: 20 GB virtual, $(du -h "$work/data/imports/bench20.qcow2" | cut -f1) on disk"
 printf '%-40s %10s\n' "VM create via API, p50" "${p50} ms"
 printf '%-40s %10s\n' "VM create via API, p90" "${p90} ms"
 printf '%-40s %10s\n' "VM create via API, p99" "${p99} ms"

@@ -43,6 +43,8 @@ public final class PoolApi {
     private Javalin app;
     private java.util.function.BooleanSupplier writable = () -> true;
     private String notWritable = "";
+    private Optional<String> token = Optional.empty();
+    private java.util.function.Consumer<Map<String, Object>> audit = record -> { };
 
     public PoolApi(ApiServices services) {
         this.services = services;
@@ -60,6 +62,16 @@ public final class PoolApi {
     public void guardWrites(java.util.function.BooleanSupplier writable, String why) {
         this.writable = writable;
         this.notWritable = why;
+    }
+
+    /** When set, every change needs {@code Authorization: Bearer <token>}; reads stay open. */
+    public void requireToken(Optional<String> token) {
+        this.token = token.filter(t -> !t.isBlank());
+    }
+
+    /** Receives one record per change request (method, path, status, who, when), whatever its outcome. */
+    public void auditTo(java.util.function.Consumer<Map<String, Object>> sink) {
+        this.audit = sink;
     }
 
     public List<Route> routes() {
@@ -115,11 +127,27 @@ public final class PoolApi {
             cfg.showJavalinBanner = false;
             cfg.http.prefer405over404 = true;
             cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
-            cfg.requestLogger.http((ctx, ms) -> metrics.recordRequest(ctx.method().name(), routeOf(ctx),
-                    ctx.statusCode(), Duration.ofNanos((long) (ms * 1_000_000))));
+            cfg.requestLogger.http((ctx, ms) -> {
+                metrics.recordRequest(ctx.method().name(), routeOf(ctx), ctx.statusCode(), Duration.ofNanos((long) (ms * 1_000_000)));
+                if (ctx.method() != HandlerType.GET && ctx.method() != HandlerType.HEAD && ctx.method() != HandlerType.OPTIONS) {
+                    Map<String, Object> record = new java.util.LinkedHashMap<>();
+                    record.put("time", java.time.Instant.now().toString());
+                    record.put("method", ctx.method().name());
+                    record.put("path", ctx.path());
+                    record.put("status", ctx.statusCode());
+                    record.put("remote", ctx.ip());
+                    record.put("principal", token.isPresent() && authorized(ctx) ? "token" : "anonymous");
+                    audit.accept(record);
+                }
+            });
         });
         for (Route r : routes) {
             Handler h = r.method() == HandlerType.GET ? r.handler() : ctx -> {
+                if (!authorized(ctx)) {
+                    ctx.status(401).header("WWW-Authenticate", "Bearer").json(ApiError.body("unauthorized",
+                            "changes need the header Authorization: Bearer <token> (poolctl sends $POOLCTL_TOKEN)"));
+                    return;
+                }
                 if (!writable.getAsBoolean()) {
                     ctx.status(503).json(ApiError.body("not_leader", notWritable));
                     return;
@@ -163,6 +191,16 @@ public final class PoolApi {
         if (app != null) {
             app.stop();
         }
+    }
+
+    private boolean authorized(Context ctx) {
+        if (token.isEmpty()) {
+            return true;
+        }
+        String header = ctx.header("Authorization");
+        String expected = "Bearer " + token.get();
+        return header != null && java.security.MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8),
+                expected.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The matched route pattern, so metrics do not grow a series per server name. */

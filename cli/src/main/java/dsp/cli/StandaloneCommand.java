@@ -16,7 +16,7 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "HTTP port (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--host", defaultValue = "0.0.0.0", description = "address to listen on (default: ${DEFAULT-VALUE})")
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to listen on (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface)")
     String host;
 
     @Option(names = "--data-dir", defaultValue = "./data", description = "where state and server directories live (default: ${DEFAULT-VALUE})")
@@ -25,8 +25,26 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--config", description = "pool configuration YAML (default: the guide's k8s and vm pools)")
     Path config;
 
+    @Option(names = "--token-file", description = "changes then need `Authorization: Bearer <token>` (also: env POOLCTL_TOKEN)")
+    Path tokenFile;
+
     @Option(names = "--demo", description = "on an empty data dir, create the guide's Example 1 start: 2 k8s and 2 vm servers")
     boolean demo;
+
+    private java.util.Optional<String> token() {
+        if (tokenFile != null) {
+            try {
+                String t = java.nio.file.Files.readString(tokenFile).strip();
+                if (t.isEmpty()) {
+                    throw new CliFailure(CliFailure.USAGE, "--token-file " + tokenFile + " is empty");
+                }
+                return java.util.Optional.of(t);
+            } catch (java.io.IOException e) {
+                throw new CliFailure(CliFailure.USAGE, "cannot read --token-file " + tokenFile + ": " + e.getMessage());
+            }
+        }
+        return java.util.Optional.ofNullable(System.getenv("POOLCTL_TOKEN")).map(String::strip).filter(t -> !t.isEmpty());
+    }
 
     @Override
     public Integer call() {
@@ -39,6 +57,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             server.seedDemoIfEmpty();
             server.ensureDemoTemplate();
         }
+        server.requireToken(token());
         try {
             server.start(host, port);
         } catch (RuntimeException e) {

@@ -94,6 +94,38 @@ class StandaloneEndToEndTest {
     }
 
     @Test
+    void withATokenChangesNeedItAndEveryChangeIsAudited() throws Exception {
+        try (StandaloneServer server = new StandaloneServer(PoolCatalog.guideDefaults(), data, Clock.systemUTC())) {
+            server.requireToken(Optional.of("s3cret"));
+            String url = "http://127.0.0.1:" + server.start("127.0.0.1", 0);
+            var http = java.net.http.HttpClient.newHttpClient();
+            java.util.function.BiFunction<String, String, Integer> put = (auth, body) -> {
+                var b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/api/v1/servers/k8s-9"))
+                        .header("Content-Type", "application/json").PUT(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+                if (auth != null) {
+                    b.header("Authorization", auth);
+                }
+                try {
+                    return http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode();
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            };
+            assertThat(put.apply(null, "{\"pool\": \"k8s\"}")).isEqualTo(401);
+            assertThat(put.apply("Bearer wrong", "{\"pool\": \"k8s\"}")).isEqualTo(401);
+            assertThat(status(url).at("/k8s_pool/servers").asInt()).as("reads stay open; refused changes change nothing").isZero();
+            assertThat(put.apply("Bearer s3cret", "{\"pool\": \"k8s\"}")).isEqualTo(201);
+            assertThat(status(url).at("/k8s_pool/servers").asInt()).isEqualTo(1);
+
+            java.util.List<String> audit = Files.readAllLines(data.resolve("audit.log"));
+            assertThat(audit).hasSize(3);
+            assertThat(audit.get(0)).contains("\"method\":\"PUT\"").contains("\"path\":\"/api/v1/servers/k8s-9\"")
+                    .contains("\"status\":401").contains("\"principal\":\"anonymous\"");
+            assertThat(audit.get(2)).contains("\"status\":201").contains("\"principal\":\"token\"");
+        }
+    }
+
+    @Test
     void unreachableServerAndBadOptionsExitWithOneLine() {
         Run r = poolctl("status", "--server", "http://127.0.0.1:9");
         assertThat(r.code()).isEqualTo(CliFailure.UNREACHABLE);

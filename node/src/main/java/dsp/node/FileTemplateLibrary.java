@@ -37,11 +37,17 @@ public final class FileTemplateLibrary implements TemplateLibrary {
     private final QemuImg qemu;
     private final ServerRoots roots;
     private final dsp.core.model.PoolCatalog catalog;
+    /** Imports read only files inside this directory: a path sent over the API can reach nothing else. */
+    private final Optional<Path> importDir;
     private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-    /** @param roots the servers whose pool roots hold copies of the templates */
-    public FileTemplateLibrary(Path dir, QemuImg qemu, ServerRoots roots, dsp.core.model.PoolCatalog catalog) {
+    /**
+     * @param roots     the servers whose pool roots hold copies of the templates
+     * @param importDir where importable images must be; empty refuses imports
+     */
+    public FileTemplateLibrary(Path dir, QemuImg qemu, ServerRoots roots, dsp.core.model.PoolCatalog catalog, Optional<Path> importDir) {
         this.dir = dir.toAbsolutePath().normalize();
+        this.importDir = importDir.map(p -> p.toAbsolutePath().normalize());
         this.qemu = qemu;
         this.roots = roots;
         this.catalog = catalog;
@@ -91,9 +97,28 @@ public final class FileTemplateLibrary implements TemplateLibrary {
     @Override
     public Template importTemplate(String name, String sourceFile) {
         Names.require("template", name);
-        Path source = Path.of(sourceFile).toAbsolutePath().normalize();
+        if (importDir.isEmpty()) {
+            throw DomainException.invalid("this library takes no imports; place " + name + ".qcow2 in " + dir);
+        }
+        Path source;
+        try {
+            source = Path.of(sourceFile).toAbsolutePath().normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw DomainException.invalid("source '" + sourceFile + "' is not a path");
+        }
         if (!Files.isRegularFile(source)) {
             throw DomainException.invalid("source image " + source + " is not a readable file");
+        }
+        try {
+            Path allowed = importDir.get().toRealPath();
+            if (!source.toRealPath().startsWith(allowed)) {
+                throw DomainException.invalid("source image must be inside the import directory " + allowed
+                        + "; copy it there first (links out of it are refused too)");
+            }
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw DomainException.invalid("the import directory " + importDir.get() + " does not exist; create it and copy the image there");
+        } catch (IOException e) {
+            throw DomainException.invalid("cannot resolve " + source + ": " + e.getMessage());
         }
         JsonNode info = qemu.info(source, true);
         String format = info.path("format").asText();

@@ -39,7 +39,7 @@ class LocalVolumeMakerTest {
     void setUp() {
         assumeTrue(qemu.available(), "qemu-img is required (make test installs qemu-utils)");
         roots = new ServerRoots(dir.resolve("servers"));
-        library = new FileTemplateLibrary(dir.resolve("templates"), qemu, roots, catalog);
+        library = new FileTemplateLibrary(dir.resolve("templates"), qemu, roots, catalog, Optional.of(dir.resolve("imports")));
         maker = new LocalVolumeMaker(roots, catalog, library, qemu);
         ubuntu = library.createBlank("ubuntu22", 10 * GB);
     }
@@ -144,17 +144,24 @@ class LocalVolumeMakerTest {
 
     @Test
     void templatesImportOnlyFlatQcow2OrRawImages() throws Exception {
-        Path src = dir.resolve("src.qcow2");
+        Files.createDirectories(dir.resolve("imports"));
+        Path src = dir.resolve("imports/src.qcow2");
         qemu.create(src, "qcow2", 2 * GB, Optional.empty(), "qcow2");
+        Path outside = dir.resolve("secret.raw");
+        Files.writeString(outside, "not for you");
+        assertThatThrownBy(() -> library.importTemplate("leak", outside.toString())).hasMessageContaining("inside the import directory");
+        Files.createSymbolicLink(dir.resolve("imports/link.raw"), outside);
+        assertThatThrownBy(() -> library.importTemplate("leak", dir.resolve("imports/link.raw").toString()))
+                .hasMessageContaining("inside the import directory");
         Template t = library.importTemplate("debian12", src.toString());
         assertThat(t.format()).isEqualTo(VolumeFormat.QCOW2);
         assertThat(t.virtualBytes()).isEqualTo(2 * GB);
         assertThat(library.listTemplates()).extracting(Template::name).containsExactly("debian12", "ubuntu22");
 
-        Path overlay = dir.resolve("overlay.qcow2");
+        Path overlay = dir.resolve("imports/overlay.qcow2");
         qemu.create(overlay, "qcow2", 2 * GB, Optional.of(src), "qcow2");
         assertThatThrownBy(() -> library.importTemplate("layered", overlay.toString())).hasMessageContaining("backing file");
-        assertThatThrownBy(() -> library.importTemplate("missing", dir.resolve("nope.img").toString()))
+        assertThatThrownBy(() -> library.importTemplate("missing", dir.resolve("imports/nope.img").toString()))
                 .hasMessageContaining("not a readable file");
         library.deleteTemplate("debian12");
         assertThat(library.findTemplate("debian12")).isEmpty();

@@ -54,6 +54,10 @@ public final class ApiClient {
     }
 
     private JsonNode send(HttpRequest.Builder request) {
+        String token = System.getenv("POOLCTL_TOKEN");
+        if (token != null && !token.isBlank()) {
+            request.header("Authorization", "Bearer " + token.strip());
+        }
         HttpResponse<String> r;
         try {
             r = http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());

@@ -78,7 +78,13 @@ public final class StandaloneServer implements AutoCloseable {
         this.servers = new ServerAdministration(catalog, inventory, allocations, lock, clock);
         this.admission = new CapacityAdmission(catalog, inventory, allocations, lock, clock, () -> UUID.randomUUID().toString());
         QemuImg qemu = QemuImg.onPath();
-        this.templates = new FileTemplateLibrary(dataDir.resolve("templates"), qemu, roots, catalog);
+        // images are imported only from <data-dir>/imports: nothing else on the machine is readable through the API
+        this.templates = new FileTemplateLibrary(dataDir.resolve("templates"), qemu, roots, catalog, Optional.of(dataDir.resolve("imports")));
+        try {
+            java.nio.file.Files.createDirectories(dataDir.resolve("imports"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create " + dataDir.resolve("imports"), e);
+        }
         LocalVolumeMaker maker = new LocalVolumeMaker(roots, catalog, templates, qemu);
         SqliteVmStore vmStore = new SqliteVmStore(db);
         VmService vms = new VmService(catalog, config.vmPool(), config.serverTypes(), admission, allocations, vmStore, maker,
@@ -86,6 +92,7 @@ public final class StandaloneServer implements AutoCloseable {
         this.reconciler = new StartupReconciler(allocations, vmStore, maker, admission);
         this.api = new PoolApi(new ApiServices(queries, servers, vms, new VolumeService(catalog, admission, allocations, maker),
                 new TemplateService(templates, allocations, lock), this::databaseAnswers));
+        this.api.auditTo(new AuditLog(dataDir.resolve("audit.log")));
     }
 
     /** On an empty inventory, creates the demo servers; a restart keeps whatever is there. */
@@ -125,6 +132,11 @@ public final class StandaloneServer implements AutoCloseable {
                     r.temporariesRemoved(), r.rolledBack(), r.completed(), r.regrown());
         }
         return r;
+    }
+
+    /** Changes need this bearer token (reads stay open). */
+    public void requireToken(Optional<String> token) {
+        api.requireToken(token);
     }
 
     public int start(String host, int port) {

@@ -64,7 +64,8 @@ public final class NodeAgent implements AutoCloseable {
         this.clock = clock;
         this.roots = ServerRoots.singleNode(root);
         roots.prepare(node, catalog.pools());
-        this.templates = new FileTemplateLibrary(roots.poolRoot(node, catalog.require(vmPool)).resolve(LocalVolumeMaker.TEMPLATES), qemu, roots, catalog);
+        this.templates = new FileTemplateLibrary(roots.poolRoot(node, catalog.require(vmPool)).resolve(LocalVolumeMaker.TEMPLATES), qemu, roots, catalog,
+                Optional.empty());
         this.maker = new LocalVolumeMaker(roots, catalog, templates, qemu);
         int swept = maker.sweepTemporaries();
         if (swept > 0) {
