@@ -40,6 +40,7 @@ public final class PoolApi {
     private final PoolMetrics metrics;
     private final List<Route> routes = new ArrayList<>();
     private final String openApi;
+    private final String dashboard;
     private Javalin app;
     private java.util.function.BooleanSupplier writable = () -> true;
     private String notWritable = "";
@@ -50,6 +51,7 @@ public final class PoolApi {
         this.services = services;
         this.metrics = new PoolMetrics(services.queries());
         this.openApi = resource("/dsp/api/openapi.yaml");
+        this.dashboard = resource("/dsp/api/dashboard.html");
         declareRoutes();
     }
 
@@ -99,6 +101,7 @@ public final class PoolApi {
         });
         addRoute(HandlerType.GET, "/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
         addRoute(HandlerType.GET, "/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApi));
+        addRoute(HandlerType.GET, "/", ctx -> ctx.contentType("text/html; charset=utf-8").result(dashboard));
     }
 
     private void getPool(Context ctx) {

@@ -110,6 +110,7 @@ class OpenApiContractTest {
         check("get", "/healthz", h.get("/healthz"));
         check("get", "/readyz", h.get("/readyz"));
         check("get", "/metrics", h.get("/metrics"));
+        check("get", "/", h.get("/"));
         // the critical pool shows in health with the pool named
         assertThat(h.get("/api/v1/pools/health").json().get("errors").get(0).asText()).startsWith("k8s_pool");
     }

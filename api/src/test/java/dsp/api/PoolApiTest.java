@@ -127,6 +127,15 @@ class PoolApiTest {
     }
 
     @Test
+    void theDashboardShowsThePoolsFromTheApi() {
+        ApiHarness.Reply page = h.get("/");
+        assertThat(page.status()).isEqualTo(200);
+        assertThat(page.contentType()).startsWith("text/html");
+        assertThat(page.body()).contains("<title>Dynamic Storage Pools</title>").contains("/api/v1/pools/status")
+                .contains("/api/v1/pools/health");
+    }
+
+    @Test
     void probesAndMetrics() {
         label("k8s-1", "k8s");
         assertThat(h.get("/healthz").status()).isEqualTo(200);
