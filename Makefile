@@ -4,7 +4,7 @@ MVN ?= mvn -B -q
 PORT ?= 8080
 DATA_DIR ?= ./data
 JAR := cli/target/poolctl.jar
-SOURCES := $(shell find . -path ./data -prune -o \( -name '*.java' -o -name 'pom.xml' -o -name '*.yaml' -o -name '*.sql' \) -print 2>/dev/null | grep -v /target/)
+SOURCES := $(shell find . -path ./data -prune -o -path '*/target' -prune -o \( -path '*/src/*' -o -name pom.xml \) -type f -print 2>/dev/null)
 
 .PHONY: build run test bench clean deps
 
