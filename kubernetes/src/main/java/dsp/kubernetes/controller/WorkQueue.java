@@ -12,8 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A keyed work queue like client-go's: a key queued twice before it runs runs once; a failure
- * requeues it with exponential backoff; workers never block waiting for the cluster.
+ * A keyed work queue like client-go's: a key queued twice before it runs runs once; a key is
+ * never worked on by two workers at once (added while running, it runs again afterwards); a
+ * failure requeues it with exponential backoff; workers never block waiting for the cluster.
  */
 public final class WorkQueue implements AutoCloseable {
 
@@ -23,7 +24,9 @@ public final class WorkQueue implements AutoCloseable {
     private final String name;
     private final Consumer<String> work;
     private final ScheduledExecutorService workers;
-    private final Set<String> queued = ConcurrentHashMap.newKeySet();
+    private final Set<String> queued = new java.util.HashSet<>();
+    private final Set<String> running = new java.util.HashSet<>();
+    private final Set<String> dirty = new java.util.HashSet<>();
     private final Map<String, Integer> failures = new ConcurrentHashMap<>();
 
     public WorkQueue(String name, int threads, Consumer<String> work) {
@@ -41,14 +44,34 @@ public final class WorkQueue implements AutoCloseable {
     }
 
     public void addAfter(String key, Duration delay) {
-        if (workers.isShutdown() || !queued.add(key)) {
-            return;
+        synchronized (this) {
+            if (workers.isShutdown()) {
+                return;
+            }
+            if (running.contains(key) && delay.isZero()) {
+                dirty.add(key);
+                return;
+            }
+            if (!queued.add(key)) {
+                return;
+            }
         }
-        workers.schedule(() -> run(key), delay.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            workers.schedule(() -> run(key), delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // shutting down
+        }
     }
 
     private void run(String key) {
-        queued.remove(key);
+        synchronized (this) {
+            queued.remove(key);
+            if (!running.add(key)) {
+                dirty.add(key); // another worker has it: run again when it is done
+                return;
+            }
+        }
+        boolean again;
         try {
             work.accept(key);
             failures.remove(key);
@@ -56,12 +79,24 @@ public final class WorkQueue implements AutoCloseable {
             int n = failures.merge(key, 1, Integer::sum);
             long delay = Math.min(MAX_BACKOFF.toMillis(), 100L << Math.min(n, 20));
             LOG.warn("{} {}: {} (retry {} in {} ms)", name, key, e.getMessage(), n, delay);
+            synchronized (this) {
+                running.remove(key);
+                dirty.remove(key);
+            }
             addAfter(key, Duration.ofMillis(delay));
+            return;
+        }
+        synchronized (this) {
+            running.remove(key);
+            again = dirty.remove(key);
+        }
+        if (again) {
+            add(key);
         }
     }
 
     /** How many keys wait to run (for tests and metrics). */
-    public int depth() {
+    public synchronized int depth() {
         return queued.size();
     }
 

@@ -1,0 +1,67 @@
+package dsp.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dsp.kubernetes.controller.WorkQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class WorkQueueTest {
+
+    @Test
+    void aKeyIsNeverWorkedOnTwiceAtOnceAndAnAddWhileRunningRunsItAgain() throws Exception {
+        AtomicInteger concurrent = new AtomicInteger();
+        AtomicInteger maxConcurrent = new AtomicInteger();
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch firstStarted = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        try (WorkQueue q = new WorkQueue("test", 4, key -> {
+            int now = concurrent.incrementAndGet();
+            maxConcurrent.accumulateAndGet(now, Math::max);
+            if (runs.incrementAndGet() == 1) {
+                firstStarted.countDown();
+                try {
+                    release.await(5, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            concurrent.decrementAndGet();
+        })) {
+            q.add("k");
+            assertThat(firstStarted.await(5, TimeUnit.SECONDS)).isTrue();
+            for (int i = 0; i < 10; i++) {
+                q.add("k"); // while it runs: coalesced into one more run afterwards
+            }
+            Thread.sleep(100);
+            assertThat(runs.get()).isEqualTo(1);
+            release.countDown();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (runs.get() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            Thread.sleep(100);
+            assertThat(runs.get()).isEqualTo(2);
+            assertThat(maxConcurrent.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void failuresAreRetriedWithBackoff() throws Exception {
+        ConcurrentHashMap<String, Integer> attempts = new ConcurrentHashMap<>();
+        CountDownLatch done = new CountDownLatch(1);
+        try (WorkQueue q = new WorkQueue("test", 2, key -> {
+            if (attempts.merge(key, 1, Integer::sum) < 3) {
+                throw new IllegalStateException("not yet");
+            }
+            done.countDown();
+        })) {
+            q.add("k");
+            assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(attempts.get("k")).isEqualTo(3);
+        }
+    }
+}
