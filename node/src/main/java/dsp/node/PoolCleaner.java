@@ -1,0 +1,95 @@
+package dsp.node;
+
+import dsp.core.DomainException;
+import dsp.core.model.Allocation;
+import dsp.core.model.PoolCatalog;
+import dsp.core.model.PoolDefinition;
+import dsp.core.port.StorageCleaner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Clock;
+import java.time.format.DateTimeFormatter;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cleanup on this machine's pool directories. A candidate is a top-level entry of a pool
+ * directory that no allocation of that pool on that server references; {@code templates/},
+ * hidden entries (work in progress {@code .tmp-*}, the {@code .trash/} itself) are never
+ * candidates. Candidates are moved (a rename, on the same file system) to
+ * {@code <pool>/.trash/<time>/}, never deleted.
+ */
+public final class PoolCleaner implements StorageCleaner {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PoolCleaner.class);
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    public static final String TRASH = ".trash";
+
+    private final ServerRoots roots;
+    private final PoolCatalog catalog;
+    private final Clock clock;
+
+    public PoolCleaner(ServerRoots roots, PoolCatalog catalog, Clock clock) {
+        this.roots = roots;
+        this.catalog = catalog;
+        this.clock = clock;
+    }
+
+    @Override
+    public List<Item> clean(String server, Supplier<List<Allocation>> referenced, boolean dryRun) {
+        // list first, then read the references: anything published meanwhile was recorded before it
+        List<Path> entries = new ArrayList<>();
+        for (PoolDefinition pool : catalog.pools()) {
+            Path dir = roots.poolRoot(server, pool);
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (Stream<Path> s = Files.list(dir)) {
+                s.filter(p -> !p.getFileName().toString().startsWith(".") && !p.getFileName().toString().equals(LocalVolumeMaker.TEMPLATES))
+                        .forEach(entries::add);
+            } catch (IOException e) {
+                throw DomainException.storageFailed("cannot list " + dir + ": " + e.getMessage());
+            }
+        }
+        Set<Path> keep = new HashSet<>();
+        for (Allocation a : referenced.get()) {
+            catalog.find(a.pool()).ifPresent(pool -> {
+                String first = VolumeLayout.relativePath(a).split("/")[0];
+                keep.add(roots.poolRoot(server, pool).resolve(first));
+            });
+        }
+        String stamp = STAMP.format(clock.instant());
+        java.util.Map<Path, java.util.Map<String, Long>> sizes = new java.util.HashMap<>();
+        List<Item> items = new ArrayList<>();
+        for (Path entry : entries) {
+            if (keep.contains(entry)) {
+                continue;
+            }
+            PoolDefinition pool = catalog.pools().stream()
+                    .filter(p -> entry.getParent().equals(roots.poolRoot(server, p))).findFirst().orElseThrow();
+            Path trash = entry.getParent().resolve(TRASH).resolve(stamp);
+            long bytes = sizes.computeIfAbsent(entry.getParent(), DiskUsage::byChild).getOrDefault(entry.getFileName().toString(), 0L);
+            if (!dryRun) {
+                try {
+                    Files.createDirectories(trash);
+                    Files.move(entry, trash.resolve(entry.getFileName()), StandardCopyOption.ATOMIC_MOVE);
+                    LOG.info("cleanup: moved orphan {} ({} bytes) of pool {} on {} to {}", entry, bytes, pool.name(), server, trash);
+                } catch (IOException e) {
+                    LOG.warn("cleanup: cannot move {} to {}: {}", entry, trash, e.getMessage());
+                    continue;
+                }
+            }
+            items.add(new Item(server, pool.name(), entry.getFileName().toString(), bytes, trash.toString()));
+        }
+        return items;
+    }
+}
