@@ -36,7 +36,7 @@ echo "  k8s pool: $(k get nodes -l pool=k8s --no-headers 2>/dev/null | wc -l) se
 echo "== deploying"
 k apply $APPLY_FLAGS -f "$here/deploy/00-namespace.yaml"
 k apply $APPLY_FLAGS -f "$here/deploy/crds/"
-for f in 10-rbac 20-config 30-storageclasses 40-controllers 50-agents; do
+for f in 10-rbac 20-config 30-storageclasses 40-controllers 50-agents 60-cleanup; do
   k apply $APPLY_FLAGS -f "$here/deploy/$f.yaml"
 done
 

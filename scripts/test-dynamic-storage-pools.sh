@@ -30,6 +30,7 @@ for ds in vm-pool-storage-manager k8s-pool-storage-manager; do
   k -n "$NS" get daemonset "$ds" >/dev/null 2>&1 && pass "daemonset $ds exists" || fail "daemonset $ds is missing"
 done
 k -n "$NS" get service vm-pool-api >/dev/null 2>&1 && pass "service vm-pool-api exists" || fail "service vm-pool-api is missing"
+k -n "$NS" get cronjob pool-cleanup >/dev/null 2>&1 && pass "cronjob pool-cleanup exists" || fail "cronjob pool-cleanup is missing"
 
 if [ "${SKIP_PODS:-0}" != 1 ]; then
   for app in k8s-pool-provisioner pool-scaling-controller dynamic-pool-monitor vm-pool-storage-manager; do

@@ -47,6 +47,7 @@ final class VmRoutes {
         });
         api.addRoute(HandlerType.DELETE, "/api/v1/volumes/{id}", this::deleteVolume);
 
+        api.addRoute(HandlerType.POST, "/api/v1/cleanup", this::cleanup);
         api.addRoute(HandlerType.GET, "/api/v1/templates", ctx -> ctx.json(Map.of("templates",
                 services.templates().list().stream().map(this::templateJson).toList())));
         api.addRoute(HandlerType.GET, "/api/v1/templates/{name}", ctx -> ctx.json(templateJson(services.templates().get(ctx.pathParam("name")))));
@@ -127,6 +128,31 @@ final class VmRoutes {
     private Map<String, Object> templateJson(Template t) {
         long children = services.volumes().list(Optional.empty()).stream().filter(a -> a.template().map(t.name()::equals).orElse(false)).count();
         return VmJson.template(t, children);
+    }
+
+    /** The guide's pool cleanup: orphans go to each pool's trash; {@code ?dry_run=true} shows the plan. */
+    private void cleanup(Context ctx) {
+        String dry = ctx.queryParam("dry_run");
+        if (dry != null && !dry.equals("true") && !dry.equals("false")) {
+            throw DomainException.invalid("dry_run must be true or false, not '" + dry + "'");
+        }
+        var report = services.cleanup().run("true".equals(dry));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("dry_run", report.dryRun());
+        out.put("at", report.at().toString());
+        out.put("servers", report.servers());
+        out.put("count", report.items().size());
+        out.put("bytes", report.bytes());
+        out.put("moved", report.items().stream().map(i -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("server", i.server());
+            m.put("pool", i.pool());
+            m.put("entry", i.entry());
+            m.put("bytes", i.bytes());
+            m.put("trash", i.trash());
+            return m;
+        }).toList());
+        ctx.json(out);
     }
 
     private static boolean purge(Context ctx) {

@@ -5,6 +5,7 @@ import dsp.core.memory.InMemoryAllocationStore;
 import dsp.core.memory.InMemoryVmStore;
 import dsp.core.memory.InMemoryVolumes;
 import dsp.core.model.VolumeFormat;
+import dsp.core.usecase.CleanupService;
 import dsp.core.usecase.TemplateService;
 import dsp.core.usecase.VmService;
 import dsp.core.usecase.VolumeService;
@@ -61,7 +62,8 @@ final class ApiHarness implements AutoCloseable {
         VmService vmService = new VmService(catalog, "vm", ServerType.HETZNER, admission, store, vms, volumes, volumes, clock,
                 () -> Long.toHexString(ids.incrementAndGet()));
         api = new PoolApi(new ApiServices(queries, servers, vmService, new VolumeService(catalog, admission, store, volumes),
-                new TemplateService(volumes, store, lock), () -> true));
+                new TemplateService(volumes, store, lock),
+                new CleanupService(inventory, store, (server, refs, dry) -> java.util.List.of(), clock), () -> true));
         api.start("127.0.0.1", 0);
     }
 

@@ -111,6 +111,8 @@ class OpenApiContractTest {
         check("get", "/readyz", h.get("/readyz"));
         check("get", "/metrics", h.get("/metrics"));
         check("get", "/", h.get("/"));
+        check("post", "/api/v1/cleanup", h.post("/api/v1/cleanup?dry_run=true", ""));
+        check("post", "/api/v1/cleanup", h.post("/api/v1/cleanup?dry_run=maybe", ""));
         // the critical pool shows in health with the pool named
         assertThat(h.get("/api/v1/pools/health").json().get("errors").get(0).asText()).startsWith("k8s_pool");
     }

@@ -190,6 +190,48 @@ class VmEndToEndTest {
         assertThat(http.post("/api/v1/volumes", "{\"name\": \"x\", \"pool\": \"k8s\", \"size\": 0}").status()).isEqualTo(400);
     }
 
+    @Test
+    void cleanupMovesOrphansToTheTrashAndLeavesEveryDiskAlone() throws Exception {
+        Http.Reply vm = http.post("/api/v1/vms", GUIDE_BODY);
+        Path disk = Path.of(vm.json().get("disk_path").asText());
+        Path k8sPool = data.resolve("servers/k8s-server-1/k8s-storage-pool");
+        Files.createDirectories(k8sPool.resolve("forgotten"));
+        Files.writeString(k8sPool.resolve("forgotten/app.log"), "old log");
+        Files.writeString(disk.getParent().resolve("stray.qcow2"), "not a disk of ours");
+
+        Http.Reply plan = http.post("/api/v1/cleanup?dry_run=true", "");
+        assertThat(plan.status()).isEqualTo(200);
+        assertThat(plan.json().get("count").asInt()).isEqualTo(2);
+        assertThat(k8sPool.resolve("forgotten")).exists();
+
+        Run out = poolctl("cleanup");
+        assertThat(out.code()).as(out.err()).isZero();
+        assertThat(out.out()).contains("moved 2 entries");
+        assertThat(k8sPool.resolve("forgotten")).doesNotExist();
+        try (Stream<Path> s = Files.walk(k8sPool.resolve(".trash"))) {
+            assertThat(s.anyMatch(p -> p.endsWith("forgotten/app.log"))).isTrue();
+        }
+        assertThat(disk).exists();
+        assertThat(disk.getParent().resolve("templates/ubuntu22.qcow2")).exists();
+        assertThat(qemu.info(disk, true).get("virtual-size").asLong()).isEqualTo(50_000_000_000L);
+        assertThat(http.post("/api/v1/cleanup", "").json().get("count").asInt()).isZero();
+    }
+
+    private record Run(int code, String out, String err) {
+    }
+
+    private Run poolctl(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine cl = Poolctl.commandLine();
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        String[] all = java.util.Arrays.copyOf(args, args.length + 2);
+        all[args.length] = "--server";
+        all[args.length + 1] = http.base();
+        return new Run(cl.execute(all), out.toString(), err.toString());
+    }
+
     private JsonNode vmPool() {
         return http.get("/api/v1/pools/status").json().get("vm_pool");
     }

@@ -73,6 +73,8 @@ class ManifestsTest {
                 assertThat(ds).as(d).isNotNull();
                 assertThat(ds.getSpec().getTemplate().getSpec().getNodeSelector()).containsKey("pool");
             }
+            var cleanup = cluster.client.batch().v1().cronjobs().inNamespace(ns).withName("pool-cleanup").get();
+            assertThat(cleanup.getSpec().getSchedule()).isEqualTo("0 2 * * *");
             Service api = cluster.client.services().inNamespace(ns).withName("vm-pool-api").get();
             assertThat(api.getSpec().getPorts().get(0).getPort()).isEqualTo(8080);
             ConfigMap cm = cluster.client.configMaps().inNamespace(ns).withName(Names.CONFIG_MAP).get();

@@ -10,6 +10,8 @@ import dsp.core.usecase.VolumeService;
 import dsp.core.vm.ServerType;
 import dsp.node.FileTemplateLibrary;
 import dsp.node.LocalVolumeMaker;
+import dsp.node.PoolCleaner;
+import dsp.core.usecase.CleanupService;
 import dsp.node.QemuImg;
 import dsp.store.sqlite.SqliteVmStore;
 import dsp.core.model.PoolCatalog;
@@ -91,7 +93,8 @@ public final class StandaloneServer implements AutoCloseable {
                 templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
         this.reconciler = new StartupReconciler(allocations, vmStore, maker, admission);
         this.api = new PoolApi(new ApiServices(queries, servers, vms, new VolumeService(catalog, admission, allocations, maker),
-                new TemplateService(templates, allocations, lock), this::databaseAnswers));
+                new TemplateService(templates, allocations, lock),
+                new CleanupService(inventory, allocations, new PoolCleaner(roots, catalog, clock), clock), this::databaseAnswers));
         this.api.auditTo(new AuditLog(dataDir.resolve("audit.log")));
     }
 

@@ -52,6 +52,7 @@ public final class NodeAgent implements AutoCloseable {
     private final LocalVolumeMaker maker;
     private final FileTemplateLibrary templates;
     private final ServerRoots roots;
+    private final dsp.node.PoolCleaner cleaner;
     private final SharedIndexInformer<PoolVolume> informer;
     private final WorkQueue queue;
     private final ScheduledExecutorService reporter;
@@ -67,6 +68,7 @@ public final class NodeAgent implements AutoCloseable {
         this.templates = new FileTemplateLibrary(roots.poolRoot(node, catalog.require(vmPool)).resolve(LocalVolumeMaker.TEMPLATES), qemu, roots, catalog,
                 Optional.empty());
         this.maker = new LocalVolumeMaker(roots, catalog, templates, qemu);
+        this.cleaner = new dsp.node.PoolCleaner(roots, catalog, clock);
         int swept = maker.sweepTemporaries();
         if (swept > 0) {
             LOG.info("node {}: removed {} half-made item(s) left by an earlier run", node, swept);
@@ -192,9 +194,44 @@ public final class NodeAgent implements AutoCloseable {
         try {
             report();
             measureVolumes();
+            cleanIfAsked();
         } catch (RuntimeException e) {
             LOG.warn("node {}: disk report failed: {}", node, e.getMessage());
         }
+    }
+
+    /**
+     * Runs a cleanup the Node asks for (once per request): orphans of this node's pool
+     * directories go to the trash; everything a PoolVolume of this node references stays.
+     */
+    private void cleanIfAsked() {
+        var n = client.nodes().withName(node).get();
+        Map<String, String> ann = n == null || n.getMetadata().getAnnotations() == null ? Map.of() : n.getMetadata().getAnnotations();
+        String request = ann.get(dsp.kubernetes.adapter.NodeCleanupRequests.REQUESTED);
+        if (request == null || request.equals(ann.get(dsp.kubernetes.adapter.NodeCleanupRequests.DONE))) {
+            return;
+        }
+        boolean dryRun = request.endsWith(";dry-run");
+        var items = cleaner.clean(node, () -> informer.getStore().list().stream()
+                .map(PoolVolumeStore::toAllocation).flatMap(Optional::stream).toList(), dryRun);
+        List<Map<String, Object>> moved = new ArrayList<>();
+        for (var i : items) {
+            moved.add(Map.of("pool", i.pool(), "entry", i.entry(), "bytes", i.bytes(), "trash", i.trash()));
+        }
+        String report;
+        try {
+            report = JSON.writeValueAsString(Map.of("request", request, "dryRun", dryRun, "moved", moved));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        dsp.kubernetes.Conflicts.retry(() -> client.nodes().withName(node).edit(x -> {
+            Map<String, String> a = new HashMap<>(x.getMetadata().getAnnotations());
+            a.put(dsp.kubernetes.adapter.NodeCleanupRequests.DONE, request);
+            a.put(dsp.kubernetes.adapter.NodeCleanupRequests.REPORT, report);
+            x.getMetadata().setAnnotations(a);
+            return x;
+        }));
+        LOG.info("node {}: cleanup {} {} item(s){}", node, request, items.size(), dryRun ? " (dry run)" : "");
     }
 
     /** Refreshes each ready volume's measured bytes when they moved by more than 1 MB. */
