@@ -3,24 +3,13 @@ package dsp.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** The guide's pool cleanup (what the pool-cleanup CronJob runs daily at 02:00). */
 @Command(name = "cleanup", mixinStandardHelpOptions = true,
         description = "Move orphaned entries of every pool directory to the pool's trash (nothing is deleted; referenced data stays).")
-public final class CleanupCommand implements Callable<Integer> {
-
-    @Mixin
-    ClientOptions options;
-
-    @Spec
-    CommandSpec spec;
-
+public final class CleanupCommand extends ApiCommand {
     @Option(names = "--dry-run", description = "show what would be moved, move nothing")
     boolean dryRun;
 

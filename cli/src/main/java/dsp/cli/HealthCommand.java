@@ -2,11 +2,7 @@ package dsp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** Pool health, with exit codes a monitoring check can use. */
 @Command(name = "health", mixinStandardHelpOptions = true,
@@ -14,16 +10,10 @@ import picocli.CommandLine.Model.CommandSpec;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:healthy", "1:the API refused the request", "3:the API could not be reached",
                 "10:warning (a pool above the warning threshold, stranded volumes, ...)", "11:critical"})
-public final class HealthCommand implements Callable<Integer> {
+public final class HealthCommand extends ApiCommand {
 
     static final int WARNING = 10;
     static final int CRITICAL = 11;
-
-    @Mixin
-    ClientOptions options;
-
-    @Spec
-    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {

@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dsp.cli.client.ApiClient;
 import dsp.core.model.Names;
 import java.io.PrintWriter;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -34,12 +32,7 @@ public final class ServersCommand implements Runnable {
             new Output.Column("STRANDED", n -> n.path("stranded_allocations").asInt() > 0 ? n.path("stranded_allocations").asText() : "-"));
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List every server with its pool and figures.")
-    static final class List implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
-
+    static final class List extends ApiCommand {
         @Override
         public Integer call() throws Exception {
             boolean json = options.json();
@@ -51,11 +44,7 @@ public final class ServersCommand implements Runnable {
     @Command(name = "set-pool", mixinStandardHelpOptions = true,
             description = "Add a server to a pool or move it (like `kubectl label node NAME pool=POOL --overwrite`); "
                     + "POOL 'none' takes it out of its pool and keeps its data (like `pool-`).")
-    static final class SetPool implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class SetPool extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
         @Parameters(index = "1", paramLabel = "POOL")
@@ -92,11 +81,7 @@ public final class ServersCommand implements Runnable {
 
     @Command(name = "remove", mixinStandardHelpOptions = true,
             description = "Forget a server that holds no allocations (refused while it holds any).")
-    static final class Remove implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class Remove extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
 
@@ -104,8 +89,7 @@ public final class ServersCommand implements Runnable {
         public Integer call() {
             Names.require("server", name);
             options.client().delete("/api/v1/servers/" + name);
-            spec.commandLine().getOut().println("server " + name + " removed");
-            spec.commandLine().getOut().flush();
+            say("server " + name + " removed");
             return 0;
         }
     }

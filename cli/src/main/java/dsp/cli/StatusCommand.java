@@ -3,23 +3,12 @@ package dsp.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.cli.client.ApiClient;
 import dsp.cli.client.StatusTable;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** What the guide's monitor-pools.sh is for: capacity, use and health of every pool. */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show every pool: servers, capacity, used, available, usage and health.")
-public final class StatusCommand implements Callable<Integer> {
-
-    @Mixin
-    ClientOptions options;
-
-    @Spec
-    CommandSpec spec;
-
+public final class StatusCommand extends ApiCommand {
     @Override
     public Integer call() throws Exception {
         boolean json = options.json();

@@ -4,23 +4,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dsp.cli.client.ApiClient;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** VM templates: the read-only images under the vm pool. */
 @Command(name = "templates", mixinStandardHelpOptions = true, description = "List, import and delete VM templates.",
         subcommands = {TemplatesCommand.ListTemplates.class, TemplatesCommand.Import.class, TemplatesCommand.Delete.class})
-public final class TemplatesCommand implements Callable<Integer> {
-
-    @Mixin
-    ClientOptions options;
-    @Spec
-    CommandSpec spec;
-
+public final class TemplatesCommand extends ApiCommand {
     static final List<Output.Column> COLUMNS = List.of(Output.col("NAME", "name"), Output.col("FORMAT", "format"),
             new Output.Column("VIRTUAL SIZE", n -> n.path("virtual_size_gb").asText() + " GB"),
             new Output.Column("FILE SIZE", n -> n.path("file_size_gb").asText() + " GB"), Output.col("DISKS", "children"));
@@ -38,12 +29,7 @@ public final class TemplatesCommand implements Callable<Integer> {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List templates.")
-    static final class ListTemplates implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
-
+    static final class ListTemplates extends ApiCommand {
         @Override
         public Integer call() {
             return list(spec, options);
@@ -52,11 +38,7 @@ public final class TemplatesCommand implements Callable<Integer> {
 
     @Command(name = "import", mixinStandardHelpOptions = true,
             description = "Register a qcow2 or raw image FILE (on the server's machine) as template NAME.")
-    static final class Import implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class Import extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
         @Parameters(index = "1", paramLabel = "FILE")
@@ -72,19 +54,14 @@ public final class TemplatesCommand implements Callable<Integer> {
     }
 
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a template no disk is made from.")
-    static final class Delete implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class Delete extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
 
         @Override
         public Integer call() {
             options.client().delete("/api/v1/templates/" + Paths.segment(name));
-            spec.commandLine().getOut().println("template " + name + " deleted");
-            spec.commandLine().getOut().flush();
+            say("template " + name + " deleted");
             return 0;
         }
     }

@@ -6,9 +6,7 @@ import dsp.cli.client.ApiClient;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -42,11 +40,7 @@ public final class VmsCommand implements Runnable {
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a VM from a template (its disk is a qcow2 overlay).")
-    static final class Create implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class Create extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
         @Option(names = "--image", required = true, description = "template name, e.g. ubuntu22")
@@ -92,11 +86,7 @@ public final class VmsCommand implements Runnable {
     }
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List VMs.")
-    static final class ListVms implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class ListVms extends ApiCommand {
         @Option(names = "--namespace", description = "only this namespace")
         String namespace;
 
@@ -110,11 +100,7 @@ public final class VmsCommand implements Runnable {
     }
 
     @Command(name = "get", mixinStandardHelpOptions = true, description = "Show one VM.")
-    static final class Get implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class Get extends ApiCommand {
         @Parameters(index = "0", paramLabel = "VM_ID")
         String id;
 
@@ -127,11 +113,7 @@ public final class VmsCommand implements Runnable {
     }
 
     @Command(name = "resize", mixinStandardHelpOptions = true, description = "Grow a VM's disk to NEW_SIZE_GB (grow only).")
-    static final class Resize implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class Resize extends ApiCommand {
         @Parameters(index = "0", paramLabel = "VM_ID")
         String id;
         @Parameters(index = "1", paramLabel = "NEW_SIZE_GB")
@@ -148,11 +130,7 @@ public final class VmsCommand implements Runnable {
 
     @Command(name = "delete", mixinStandardHelpOptions = true,
             description = "Delete a VM. The vm pool retains its disk (listed as a Released volume) unless --purge.")
-    static final class Delete implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class Delete extends ApiCommand {
         @Parameters(index = "0", paramLabel = "VM_ID")
         String id;
         @Option(names = "--purge", description = "also delete the disk")
@@ -165,9 +143,8 @@ public final class VmsCommand implements Runnable {
             if (json) {
                 Output.json(spec, r);
             } else {
-                spec.commandLine().getOut().println("VM " + id + " deleted; disk " + r.path("disk").path("result").asText()
+                say("VM " + id + " deleted; disk " + r.path("disk").path("result").asText()
                         + " (" + r.path("disk").path("path").asText() + ")");
-                spec.commandLine().getOut().flush();
             }
             return 0;
         }

@@ -6,9 +6,7 @@ import dsp.cli.client.ApiClient;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -32,11 +30,7 @@ public final class VolumesCommand implements Runnable {
             Output.col("FORMAT", "format"), Output.col("PHASE", "phase"), Output.col("OWNER", "owner"));
 
     @Command(name = "list", mixinStandardHelpOptions = true, description = "List volumes.")
-    static final class ListVolumes implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class ListVolumes extends ApiCommand {
         @Option(names = "--pool")
         String pool;
 
@@ -50,11 +44,7 @@ public final class VolumesCommand implements Runnable {
     }
 
     @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a volume (a directory unless --format).")
-    static final class Create implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class Create extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
         @Option(names = "--pool", required = true)
@@ -78,11 +68,7 @@ public final class VolumesCommand implements Runnable {
 
     @Command(name = "delete", mixinStandardHelpOptions = true,
             description = "Delete a volume; in a Retain pool the first delete releases it, --purge removes its data.")
-    static final class Delete implements Callable<Integer> {
-        @Mixin
-        ClientOptions options;
-        @Spec
-        CommandSpec spec;
+    static final class Delete extends ApiCommand {
         @Parameters(index = "0", paramLabel = "ID")
         String id;
         @Option(names = "--purge")
@@ -91,8 +77,7 @@ public final class VolumesCommand implements Runnable {
         @Override
         public Integer call() {
             JsonNode r = options.client().delete("/api/v1/volumes/" + Paths.segment(id) + (purge ? "?purge=true" : ""));
-            spec.commandLine().getOut().println("volume " + id + " " + r.path("result").asText());
-            spec.commandLine().getOut().flush();
+            say("volume " + id + " " + r.path("result").asText());
             return 0;
         }
     }
