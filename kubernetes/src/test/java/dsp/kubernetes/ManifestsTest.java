@@ -68,6 +68,9 @@ class ManifestsTest {
                 assertThat(dep).as(d).isNotNull();
                 assertThat(dep.getSpec().getTemplate().getMetadata().getLabels()).containsEntry("app", d);
             }
+            // ready only on the Lease holder: a rolling update could never finish, so the provisioner recreates
+            assertThat(cluster.client.apps().deployments().inNamespace(ns).withName("k8s-pool-provisioner").get()
+                    .getSpec().getStrategy().getType()).isEqualTo("Recreate");
             for (String d : List.of("vm-pool-storage-manager", "k8s-pool-storage-manager")) {
                 DaemonSet ds = cluster.client.apps().daemonSets().inNamespace(ns).withName(d).get();
                 assertThat(ds).as(d).isNotNull();
