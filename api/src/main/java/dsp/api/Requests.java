@@ -79,7 +79,7 @@ public final class Requests {
         if (n.isNumber()) {
             bytes = Quantity.fromGb(n.asDouble());
         } else if (n.isTextual()) {
-            bytes = Quantity.parseBytes(n.asText());
+            bytes = Quantity.parseGbOrQuantity(n.asText());
         } else {
             throw DomainException.invalid("field '" + field + "' must be a number of GB or a quantity such as \"1.5T\"");
         }

@@ -188,7 +188,7 @@ public final class PoolConfig {
             return Quantity.fromGb(n.asDouble());
         }
         if (n.isTextual()) {
-            return Quantity.parseBytes(n.asText());
+            return Quantity.parseGbOrQuantity(n.asText());
         }
         throw DomainException.invalid(what + " must be a size such as 1.5T or 300G");
     }

@@ -72,6 +72,17 @@ public final class Quantity {
         return bytes.longValueExact();
     }
 
+    /**
+     * A size where the guide counts in GB: a number, or a bare numeric string, is decimal GB
+     * ({@code 50}, {@code "50"}); anything with a unit is a quantity ({@code "100Gi"}, {@code "1.5T"}).
+     */
+    public static long parseGbOrQuantity(String text) {
+        if (text != null && text.strip().matches("[0-9]+(\\.[0-9]+)?")) {
+            return fromGb(Double.parseDouble(text.strip()));
+        }
+        return parseBytes(text);
+    }
+
     /** Whole or fractional decimal gigabytes, as the guide's JSON counts them ({@code "storage": 50}). */
     public static long fromGb(double gb) {
         if (Double.isNaN(gb) || Double.isInfinite(gb) || gb < 0) {

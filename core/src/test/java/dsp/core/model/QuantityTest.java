@@ -46,6 +46,14 @@ class QuantityTest {
     }
 
     @Test
+    void whereTheGuideCountsInGbABareNumberIsGb() {
+        assertThat(Quantity.parseGbOrQuantity("50")).isEqualTo(50_000_000_000L);
+        assertThat(Quantity.parseGbOrQuantity(" 1.5 ")).isEqualTo(1_500_000_000L);
+        assertThat(Quantity.parseGbOrQuantity("100Gi")).isEqualTo(107_374_182_400L);
+        assertThatThrownBy(() -> Quantity.parseGbOrQuantity("-3")).isInstanceOf(DomainException.class);
+    }
+
+    @Test
     void rejectsNegativeAndAbsurdGigabytes() {
         assertThatThrownBy(() -> Quantity.fromGb(-1)).isInstanceOf(DomainException.class);
         assertThatThrownBy(() -> Quantity.fromGb(1e12)).isInstanceOf(DomainException.class);
