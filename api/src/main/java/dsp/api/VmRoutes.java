@@ -52,6 +52,15 @@ final class VmRoutes {
                 services.templates().list().stream().map(this::templateJson).toList())));
         api.addRoute(HandlerType.GET, "/api/v1/templates/{name}", ctx -> ctx.json(templateJson(services.templates().get(ctx.pathParam("name")))));
         api.addRoute(HandlerType.POST, "/api/v1/templates", this::importTemplate);
+        api.addRoute(HandlerType.POST, "/api/v1/templates/{name}/optimize", ctx -> {
+            var r = services.templates().optimize(ctx.pathParam("name"));
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("name", r.name());
+            out.put("bytes_before", r.bytesBefore());
+            out.put("bytes_after", r.bytesAfter());
+            out.put("saved_bytes", r.bytesBefore() - r.bytesAfter());
+            ctx.json(out);
+        });
         api.addRoute(HandlerType.DELETE, "/api/v1/templates/{name}", ctx -> {
             services.templates().delete(ctx.pathParam("name"));
             ctx.status(204);

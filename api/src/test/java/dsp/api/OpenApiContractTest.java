@@ -104,6 +104,8 @@ class OpenApiContractTest {
         check("delete", "/api/v1/volumes/{id}", h.delete("/api/v1/volumes/" + volume.json().get("id").asText()));
         check("get", "/api/v1/templates", h.get("/api/v1/templates"));
         check("get", "/api/v1/templates/{name}", h.get("/api/v1/templates/ubuntu22"));
+        check("post", "/api/v1/templates/{name}/optimize", h.post("/api/v1/templates/ubuntu22/optimize", ""));
+        check("post", "/api/v1/templates/{name}/optimize", h.post("/api/v1/templates/nope/optimize", ""));
         check("delete", "/api/v1/templates/{name}", h.delete("/api/v1/templates/ubuntu22"));
         check("post", "/api/v1/templates", h.post("/api/v1/templates", "{\"name\": \"t\", \"source\": \"/nonexistent\"}"));
         check("delete", "/api/v1/vms/{vm_id}", h.delete("/api/v1/vms/" + id));

@@ -175,6 +175,51 @@ public final class FileTemplateLibrary implements TemplateLibrary {
         });
     }
 
+    @Override
+    public Optimized optimizeTemplate(String name) {
+        Template t = findTemplate(name).orElseThrow(() -> DomainException.notFound("template '" + name + "' does not exist"));
+        if (t.format() != VolumeFormat.QCOW2) {
+            throw DomainException.invalid("template " + name + " is raw; only qcow2 templates can be compressed");
+        }
+        Path file = fileOf(t);
+        Path temporary = dir.resolve(".tmp-optimize-" + name + ".qcow2");
+        Files2.deleteTree(temporary);
+        try {
+            long before = Files.size(file);
+            qemu.convert(file, "qcow2", temporary, "qcow2", true);
+            if (!qemu.sameContent(file, "qcow2", temporary, "qcow2")) {
+                throw DomainException.storageFailed("compressed " + name + " does not compare equal to the original; kept the original");
+            }
+            long after = Files.size(temporary);
+            if (after >= before) {
+                Files2.deleteTree(temporary);
+                return new Optimized(name, before, before);
+            }
+            Files2.sync(temporary);
+            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("r--r--r--"));
+            // the servers' copies first, each replaced atomically; the library's own copy last
+            for (Path server : roots.allRoots()) {
+                for (var pool : catalog.pools()) {
+                    Path copy = server.resolve(pool.directory()).resolve(LocalVolumeMaker.TEMPLATES).resolve(file.getFileName());
+                    if (Files.exists(copy) && !copy.equals(file)) {
+                        Path staged = copy.resolveSibling(".tmp-optimize-" + file.getFileName());
+                        Files.copy(temporary, staged, StandardCopyOption.REPLACE_EXISTING);
+                        Files2.sync(staged);
+                        Files.setPosixFilePermissions(staged, PosixFilePermissions.fromString("r--r--r--"));
+                        Files2.publish(staged, copy);
+                    }
+                }
+            }
+            Files2.publish(temporary, file);
+            cache.remove(name);
+            return new Optimized(name, before, after);
+        } catch (IOException e) {
+            throw DomainException.storageFailed("cannot optimize template " + name + ": " + e.getMessage());
+        } finally {
+            Files2.deleteTree(temporary);
+        }
+    }
+
     /** Removes half-imported templates. */
     int sweepTemporaries() {
         int n = 0;

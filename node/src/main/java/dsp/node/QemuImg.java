@@ -89,6 +89,16 @@ public final class QemuImg {
         run(args, target);
     }
 
+    /** Whether two images show the guest the same content ({@code qemu-img compare}). */
+    public boolean sameContent(Path a, String formatA, Path b, String formatB) {
+        try {
+            run(List.of("compare", "-q", "-U", "-f", formatA, "-F", formatB, a.toString(), b.toString()), b);
+            return true;
+        } catch (DomainException different) {
+            return false;
+        }
+    }
+
     /** True when a writer (a running VM) holds the image: {@code info} without -U cannot lock it. */
     public boolean inUse(Path image) {
         try {

@@ -143,6 +143,36 @@ class LocalVolumeMakerTest {
     }
 
     @Test
+    void optimizingATemplateShrinksItAndItsDisksStillReadTheSame() throws Exception {
+        Files.createDirectories(dir.resolve("imports"));
+        Path raw = dir.resolve("imports/base.raw");
+        try (var out = Files.newOutputStream(raw)) {
+            byte[] line = "the same line of a very compressible image\n".getBytes();
+            for (int i = 0; i < 400_000; i++) {
+                out.write(line);
+            }
+        }
+        Path plain = dir.resolve("imports/fat.qcow2");
+        qemu.convert(raw, "raw", plain, "qcow2", false);
+        Template fat = library.importTemplate("fat", plain.toString());
+        Allocation child = new Allocation("id-c", "child", "vm", "vm-1", 2 * GB, "vm-disk", Instant.EPOCH, VolumeFormat.QCOW2,
+                Optional.of("fat"), Optional.of("child"), VolumePhase.PENDING);
+        Path disk = Path.of(maker.make(child, Optional.of(fat)));
+        Path before = dir.resolve("before.raw");
+        qemu.convert(disk, "qcow2", before, "raw", false);
+
+        var r = library.optimizeTemplate("fat");
+        assertThat(r.bytesAfter()).isLessThan(r.bytesBefore() / 4);
+        Path serverCopy = dir.resolve("servers/vm-1/vm-storage-pool/templates/fat.qcow2");
+        assertThat(Files.size(serverCopy)).isEqualTo(r.bytesAfter());
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(serverCopy))).isEqualTo("r--r--r--");
+        Path after = dir.resolve("after.raw");
+        qemu.convert(disk, "qcow2", after, "raw", false);
+        assertThat(qemu.sameContent(before, "raw", after, "raw")).as("the disk made from it reads the same").isTrue();
+        assertThat(library.optimizeTemplate("fat").bytesAfter()).as("a second run gains nothing and keeps it").isEqualTo(r.bytesAfter());
+    }
+
+    @Test
     void templatesImportOnlyFlatQcow2OrRawImages() throws Exception {
         Files.createDirectories(dir.resolve("imports"));
         Path src = dir.resolve("imports/src.qcow2");

@@ -83,6 +83,12 @@ public final class InMemoryVolumes implements VolumeMaker, TemplateLibrary {
     }
 
     @Override
+    public Optimized optimizeTemplate(String name) {
+        Template t = templates.get(name);
+        return new Optimized(name, t.fileBytes(), t.fileBytes());
+    }
+
+    @Override
     public void deleteTemplate(String name) {
         templates.remove(name);
     }

@@ -41,6 +41,11 @@ public final class TemplateService {
         return library.importTemplate(name, sourceFile);
     }
 
+    public TemplateLibrary.Optimized optimize(String name) {
+        get(name);
+        return library.optimizeTemplate(name);
+    }
+
     public void delete(String name) {
         get(name);
         lock.locked(() -> {

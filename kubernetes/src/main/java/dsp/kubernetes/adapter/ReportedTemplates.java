@@ -52,6 +52,12 @@ public final class ReportedTemplates implements TemplateLibrary {
     }
 
     @Override
+    public Optimized optimizeTemplate(String name) {
+        throw DomainException.invalid("in Kubernetes mode optimize templates on the nodes, as the guide shows: "
+                + "kubectl exec -n dynamic-storage-pools daemonset/vm-pool-storage-manager -- qemu-img convert -O qcow2 -c ...");
+    }
+
+    @Override
     public void deleteTemplate(String name) {
         throw DomainException.conflict("in Kubernetes mode remove /vm-storage-pool/templates/" + name + ".* from the nodes");
     }
