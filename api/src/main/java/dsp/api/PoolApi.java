@@ -44,7 +44,7 @@ public final class PoolApi {
     private Javalin app;
     private java.util.function.BooleanSupplier writable = () -> true;
     private String notWritable = "";
-    private Optional<String> token = Optional.empty();
+    private Optional<Authenticator> authenticator = Optional.empty();
     private java.util.function.Consumer<Map<String, Object>> audit = record -> { };
 
     public PoolApi(ApiServices services) {
@@ -68,7 +68,12 @@ public final class PoolApi {
 
     /** When set, every change needs {@code Authorization: Bearer <token>}; reads stay open. */
     public void requireToken(Optional<String> token) {
-        this.token = token.filter(t -> !t.isBlank());
+        requireAuthentication(token.filter(t -> !t.isBlank()).map(Authenticator::sharedToken));
+    }
+
+    /** Changes need a bearer token this authenticator accepts (e.g. a Kubernetes TokenReview). */
+    public void requireAuthentication(Optional<Authenticator> authenticator) {
+        this.authenticator = authenticator;
     }
 
     /** Receives one record per change request (method, path, status, who, when), whatever its outcome. */
@@ -139,7 +144,7 @@ public final class PoolApi {
                     record.put("path", ctx.path());
                     record.put("status", ctx.statusCode());
                     record.put("remote", ctx.ip());
-                    record.put("principal", token.isPresent() && authorized(ctx) ? "token" : "anonymous");
+                    record.put("principal", Optional.ofNullable((String) ctx.attribute(PRINCIPAL)).orElse("anonymous"));
                     audit.accept(record);
                 }
             });
@@ -196,14 +201,20 @@ public final class PoolApi {
         }
     }
 
+    private static final String PRINCIPAL = "dsp.principal";
+
+    /** Checks the bearer token once and remembers who it was, for the audit record. */
     private boolean authorized(Context ctx) {
-        if (token.isEmpty()) {
+        if (authenticator.isEmpty()) {
             return true;
         }
         String header = ctx.header("Authorization");
-        String expected = "Bearer " + token.get();
-        return header != null && java.security.MessageDigest.isEqual(header.getBytes(StandardCharsets.UTF_8),
-                expected.getBytes(StandardCharsets.UTF_8));
+        if (header == null || !header.startsWith("Bearer ") || header.length() <= 7) {
+            return false;
+        }
+        Optional<String> who = authenticator.get().principal(header.substring(7).strip());
+        who.ifPresent(p -> ctx.attribute(PRINCIPAL, p));
+        return who.isPresent();
     }
 
     /** The matched route pattern, so metrics do not grow a series per server name. */

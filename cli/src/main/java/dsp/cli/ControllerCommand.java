@@ -30,6 +30,10 @@ public final class ControllerCommand implements Callable<Integer> {
     @Option(names = "--host", defaultValue = "0.0.0.0")
     String host;
 
+    @Option(names = "--auth", defaultValue = "none", description = "none (default: the guide's curl works as written) or tokenreview: "
+            + "changes need `Authorization: Bearer <token>` of a Kubernetes identity")
+    String auth;
+
     @Override
     public Integer call() {
         Set<ControllerRuntime.Role> set = EnumSet.noneOf(ControllerRuntime.Role.class);
@@ -40,9 +44,13 @@ public final class ControllerCommand implements Callable<Integer> {
         } catch (DomainException e) {
             throw new CliFailure(CliFailure.USAGE, e.getMessage());
         }
+        if (!auth.equals("none") && !auth.equals("tokenreview")) {
+            throw new CliFailure(CliFailure.USAGE, "--auth must be none or tokenreview, not '" + auth + "'");
+        }
         KubernetesClient client = kube.client();
         var configuration = kube.configuration(client);
         ControllerRuntime runtime = new ControllerRuntime(client, configuration, kube.namespace, KubeOptions.identity(), Clock.systemUTC())
+                .requireTokenReview(auth.equals("tokenreview"))
                 .start(set, Leadership.Timing.DEFAULT, host, port);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runtime.close();

@@ -48,6 +48,29 @@ class KubernetesApiTest {
     }
 
     @Test
+    void withTokenReviewChangesNeedAKubernetesIdentity() throws Exception {
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.addNode("k8s-1", null);
+            try (ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE,
+                    "controller-a", Clock.systemUTC()).requireTokenReview(true).start(Set.of(ControllerRuntime.Role.API), FAST, "127.0.0.1", 0)) {
+                String api = "http://127.0.0.1:" + controller.apiPort();
+                await(controller::isAdmissionLeader);
+                call("GET", api + "/api/v1/pools/status", null, 200);
+                call("PUT", api + "/api/v1/servers/k8s-1", "{\"pool\": \"k8s\"}", 401);
+                HttpResponse<String> bad = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/servers/k8s-1"))
+                        .header("Authorization", "Bearer stolen").PUT(HttpRequest.BodyPublishers.ofString("{\"pool\": \"k8s\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(bad.statusCode()).isEqualTo(401);
+                HttpResponse<String> good = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/servers/k8s-1"))
+                        .header("Authorization", "Bearer operator-token").PUT(HttpRequest.BodyPublishers.ofString("{\"pool\": \"k8s\"}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(good.statusCode()).as(good.body()).isEqualTo(200);
+                await(() -> "k8s".equals(cluster.client.nodes().withName("k8s-1").get().getMetadata().getLabels().get("pool")));
+            }
+        }
+    }
+
+    @Test
     void theGuidesVmCurlOnKubernetes() throws Exception {
         QemuImg qemu = QemuImg.onPath();
         assumeTrue(qemu.available(), "qemu-img is required");

@@ -36,6 +36,8 @@ import java.util.stream.Stream;
 public final class TestCluster implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Tokens the test API server's authenticator knows. */
+    public static final Map<String, String> TOKENS = Map.of("operator-token", "system:serviceaccount:ops:operator");
 
     public final KubernetesMockServer server;
     public final KubernetesClient client;
@@ -134,6 +136,9 @@ public final class TestCluster implements AutoCloseable {
         @Override
         public MockResponse dispatch(RecordedRequest request) {
             String path = request.getPath().split("\\?")[0];
+            if (request.method() == HttpMethod.POST && path.equals("/apis/authentication.k8s.io/v1/tokenreviews")) {
+                return tokenReview(request);
+            }
             if (request.method() == HttpMethod.GET) {
                 String discovery = Discovery.document(path, server.getPort());
                 if (discovery != null) {
@@ -144,6 +149,22 @@ public final class TestCluster implements AutoCloseable {
                 }
             }
             return super.dispatch(request);
+        }
+
+        /** What the API server's authenticator does: a known token is a user, anything else is not. */
+        private MockResponse tokenReview(RecordedRequest request) {
+            try {
+                ObjectNode review = (ObjectNode) JSON.readTree(request.getUtf8Body());
+                String user = TOKENS.get(review.path("spec").path("token").asText());
+                ObjectNode status = review.putObject("status");
+                status.put("authenticated", user != null);
+                if (user != null) {
+                    status.putObject("user").put("username", user);
+                }
+                return new MockResponse().setResponseCode(201).addHeader("Content-Type", "application/json").setBody(JSON.writeValueAsString(review));
+            } catch (IOException e) {
+                return new MockResponse().setResponseCode(400).setBody("{}");
+            }
         }
 
         @Override

@@ -119,6 +119,14 @@ public final class ControllerRuntime implements AutoCloseable {
         this.lock = lock;
     }
 
+    private boolean tokenReview;
+
+    /** Changes through the API then need a bearer token the API server vouches for (TokenReview). */
+    public ControllerRuntime requireTokenReview(boolean on) {
+        this.tokenReview = on;
+        return this;
+    }
+
     public ControllerRuntime start(Set<Role> roles, Leadership.Timing timing, String host, int apiPort) {
         EnumSet<Role> set = roles.isEmpty() ? EnumSet.of(Role.SCALING, Role.PROVISIONER, Role.API) : EnumSet.copyOf(roles);
         if (set.contains(Role.SCALING)) {
@@ -243,6 +251,17 @@ public final class ControllerRuntime implements AutoCloseable {
                 ready));
         api.guardWrites(writable, "this replica does not hold the " + ADMISSION_LEASE
                 + " lease and cannot change anything; retry (the vm-pool-api Service routes to the replica that does)");
+        if (tokenReview) {
+            api.requireAuthentication(java.util.Optional.of(new dsp.kubernetes.adapter.TokenReviewAuthenticator(client, clock)));
+        }
+        org.slf4j.Logger audit = org.slf4j.LoggerFactory.getLogger("audit");
+        api.auditTo(record -> {
+            try {
+                audit.info(dsp.api.Json.MAPPER.writeValueAsString(record));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                audit.info("{}", record);
+            }
+        });
         api.start(host, port);
         closing.add(api::stop);
     }
