@@ -87,6 +87,7 @@ class KubernetesApiTest {
                     .withNewSpec().withGroup("kubevirt.io").withScope("Namespaced")
                     .withNewNames().withKind("VirtualMachine").withPlural("virtualmachines").withSingular("virtualmachine").endNames()
                     .addNewVersion().withName("v1").withServed(true).withStorage(true).endVersion().endSpec().build()).create();
+            cluster.addNode("vm-0", "vm"); // first in line for placement, but it has no template
             cluster.addNode("vm-1", "vm");
             cluster.addNode("k8s-1", "k8s");
             try (NodeAgent agent = new NodeAgent(cluster.client, "vm-1", vmRoot, PoolCatalog.guideDefaults(), "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));

@@ -118,9 +118,15 @@ public final class CapacityLedger {
      * to the alphabetically first server so placement is deterministic.
      */
     public Optional<Server> place(PoolDefinition pool, long size, PlacementPolicy policy) {
+        return place(pool, size, policy, s -> true);
+    }
+
+    /** As {@link #place(PoolDefinition, long, PlacementPolicy)}, among the servers {@code eligible} accepts. */
+    public Optional<Server> place(PoolDefinition pool, long size, PlacementPolicy policy, java.util.function.Predicate<Server> eligible) {
         Comparator<Server> byBudget = Comparator.comparingLong(this::budgetOf);
         Comparator<Server> order = policy == PlacementPolicy.BIN_PACKING ? byBudget : byBudget.reversed();
         return serversIn(pool).stream()
+                .filter(eligible)
                 .filter(s -> budgetOf(s) >= size)
                 .sorted(order.thenComparing(Server::name))
                 .findFirst();

@@ -11,6 +11,11 @@ public interface TemplateLibrary {
 
     Optional<Template> findTemplate(String name);
 
+    /** The servers that hold this template, when only some do; empty means any server can get it. */
+    default Optional<java.util.Set<String>> serversWith(String name) {
+        return Optional.empty();
+    }
+
     /** Registers a local qcow2 or raw image file under a name (copied, then read-only). */
     Template importTemplate(String name, String sourceFile);
 

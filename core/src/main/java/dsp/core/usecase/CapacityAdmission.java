@@ -27,11 +27,22 @@ public final class CapacityAdmission {
      * choice). {@code phase} is PENDING when the caller will make the data after admission.
      */
     public record Request(String name, String pool, long sizeBytes, String kind, Optional<String> server,
-                          VolumeFormat format, Optional<String> template, Optional<String> owner, VolumePhase phase) {
+                          VolumeFormat format, Optional<String> template, Optional<String> owner, VolumePhase phase,
+                          Optional<java.util.Set<String>> candidates) {
 
         /** A ledger-only request: a ready directory allocation. */
         public Request(String name, String pool, long sizeBytes, String kind, Optional<String> server) {
             this(name, pool, sizeBytes, kind, server, VolumeFormat.DIRECTORY, Optional.empty(), Optional.empty(), VolumePhase.READY);
+        }
+
+        public Request(String name, String pool, long sizeBytes, String kind, Optional<String> server,
+                       VolumeFormat format, Optional<String> template, Optional<String> owner, VolumePhase phase) {
+            this(name, pool, sizeBytes, kind, server, format, template, owner, phase, Optional.empty());
+        }
+
+        /** Placement then chooses only among these servers (e.g. those that hold the template). */
+        public Request onlyOn(Optional<java.util.Set<String>> servers) {
+            return new Request(name, pool, sizeBytes, kind, server, format, template, owner, phase, servers);
         }
     }
 
@@ -68,8 +79,9 @@ public final class CapacityAdmission {
             }
             Server target = request.server()
                     .map(name -> pinned(ledger, pool, name, request.sizeBytes()))
-                    .orElseGet(() -> ledger.place(pool, request.sizeBytes(), catalog.placement())
-                            .orElseThrow(() -> noRoom(ledger, pool, request.sizeBytes())));
+                    .orElseGet(() -> ledger.place(pool, request.sizeBytes(), catalog.placement(),
+                                    s -> request.candidates().map(c -> c.contains(s.name())).orElse(true))
+                            .orElseThrow(() -> noRoom(ledger, pool, request)));
             Allocation a = new Allocation(ids.get(), request.name(), pool.name(), target.name(),
                     request.sizeBytes(), request.kind(), clock.instant(), request.format(), request.template(),
                     request.owner(), request.phase());
@@ -152,7 +164,17 @@ public final class CapacityAdmission {
         return s;
     }
 
-    private DomainException noRoom(CapacityLedger ledger, PoolDefinition pool, long size) {
+    private DomainException noRoom(CapacityLedger ledger, PoolDefinition pool, Request request) {
+        long size = request.sizeBytes();
+        if (request.candidates().isPresent()) {
+            java.util.Set<String> members = ledger.serversIn(pool).stream().map(Server::name).collect(java.util.stream.Collectors.toSet());
+            java.util.List<String> usable = request.candidates().get().stream().filter(members::contains).sorted().toList();
+            if (usable.isEmpty()) {
+                return DomainException.insufficientCapacity("no server of pool " + pool.name() + " has "
+                        + request.template().map(t -> "template " + t).orElse("what this volume needs") + "; servers with it: "
+                        + request.candidates().get().stream().sorted().toList());
+            }
+        }
         long best = Math.max(0, ledger.largestFit(pool));
         return DomainException.insufficientCapacity("pool " + pool.name() + " has no server with room for "
                 + Quantity.humanize(size) + ": the most any server can take is " + Quantity.humanize(best)

@@ -91,7 +91,8 @@ public final class VmService {
         }
         String id = "vm-" + ids.get();
         Allocation disk = admission.admit(new CapacityAdmission.Request(id, pool.name(), storage, "vm-disk",
-                Optional.empty(), format, Optional.of(template.name()), Optional.of(id), VolumePhase.PENDING));
+                Optional.empty(), format, Optional.of(template.name()), Optional.of(id), VolumePhase.PENDING)
+                .onlyOn(templates.serversWith(template.name())));
         VirtualMachine vm = new VirtualMachine(id, name, namespace, template.name(), preset.map(ServerType::name),
                 cpu, memory, disk.id(), VmStatus.CREATING, clock.instant());
         try {

@@ -66,6 +66,20 @@ class AdmissionAndHealthTest {
     }
 
     @Test
+    void placementCanBeLimitedToServersThatHoldATemplate() {
+        Fleet f = new Fleet();
+        f.label("a", "vm");
+        f.label("b", "vm");
+        var req = new CapacityAdmission.Request("d", "vm", 10 * GB, "vm-disk", Optional.empty(),
+                dsp.core.model.VolumeFormat.QCOW2, Optional.of("ubuntu22"), Optional.of("d"), dsp.core.model.VolumePhase.PENDING);
+        assertThat(f.admission.admit(req.onlyOn(Optional.of(java.util.Set.of("b")))).server()).isEqualTo("b");
+        assertThatThrownBy(() -> f.admission.admit(new CapacityAdmission.Request("e", "vm", 10 * GB, "vm-disk", Optional.empty(),
+                dsp.core.model.VolumeFormat.QCOW2, Optional.of("ubuntu22"), Optional.of("e"), dsp.core.model.VolumePhase.PENDING)
+                .onlyOn(Optional.of(java.util.Set.of("elsewhere")))))
+                .hasMessageContaining("no server of pool vm has template ubuntu22");
+    }
+
+    @Test
     void noRoomIsAClearCapacityErrorNamingThePoolAndShortfall() {
         Fleet f = new Fleet();
         f.label("a", "k8s");

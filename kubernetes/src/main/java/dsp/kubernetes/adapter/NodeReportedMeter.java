@@ -48,6 +48,14 @@ public final class NodeReportedMeter implements StorageMeter {
     }
 
     public List<NodeDiskReport> reports() {
-        return nodes.getStore().list().stream().map(n -> report(n.getMetadata().getName())).flatMap(Optional::stream).toList();
+        return List.copyOf(reportsByNode().values());
+    }
+
+    public java.util.Map<String, NodeDiskReport> reportsByNode() {
+        java.util.Map<String, NodeDiskReport> out = new java.util.TreeMap<>();
+        for (Node n : nodes.getStore().list()) {
+            report(n.getMetadata().getName()).ifPresent(r -> out.put(n.getMetadata().getName(), r));
+        }
+        return out;
     }
 }

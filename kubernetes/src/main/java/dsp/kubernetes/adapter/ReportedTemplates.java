@@ -45,6 +45,14 @@ public final class ReportedTemplates implements TemplateLibrary {
         return listTemplates().stream().filter(t -> t.name().equals(name)).findFirst();
     }
 
+    /** Only nodes whose agent reports the template can hold disks made from it. */
+    @Override
+    public Optional<java.util.Set<String>> serversWith(String name) {
+        return Optional.of(reports.reportsByNode().entrySet().stream()
+                .filter(e -> e.getValue().templates() != null && e.getValue().templates().stream().anyMatch(t -> t.name().equals(name)))
+                .map(Map.Entry::getKey).collect(java.util.stream.Collectors.toSet()));
+    }
+
     @Override
     public Template importTemplate(String name, String sourceFile) {
         throw DomainException.invalid("in Kubernetes mode templates are image files under /vm-storage-pool/templates on each "
