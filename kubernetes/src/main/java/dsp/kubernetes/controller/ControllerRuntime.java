@@ -26,7 +26,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -81,7 +80,10 @@ public final class ControllerRuntime implements AutoCloseable {
     private final NodeReportedMeter meter;
     private final FleetLock lock;
     private final String namespace;
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    // lease callbacks add to it from their own threads
+    private final List<AutoCloseable> closing = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private boolean scalingWired;
+    private boolean admissionWired;
     private final SharedIndexInformer<Node> nodes;
     private final SharedIndexInformer<PoolVolume> poolVolumes;
     private final PoolVolumeStore store;
@@ -92,6 +94,7 @@ public final class ControllerRuntime implements AutoCloseable {
     private final Clock clock;
     private volatile ScalingController scaling;
     private volatile Provisioner provisioner;
+    private java.util.function.Supplier<Provisioner> provisionerParts;
     private Leadership admissionLease;
     private Leadership scalingLease;
     private PoolApi api;
@@ -149,8 +152,12 @@ public final class ControllerRuntime implements AutoCloseable {
     }
 
     private synchronized void startScaling() {
-        ScalingController c = new ScalingController(client, queries, events, namespace, identity, clock);
-        scaling = c;
+        scaling = new ScalingController(client, queries, events, namespace, identity, clock);
+        if (scalingWired) {
+            scaling.trigger(); // leading again: the handlers and the resync are already in place
+            return;
+        }
+        scalingWired = true;
         Consumer<Object> poke = x -> {
             ScalingController s = scaling;
             if (s != null) {
@@ -176,18 +183,26 @@ public final class ControllerRuntime implements AutoCloseable {
     }
 
     private synchronized void startAdmission(boolean provision) {
-        if (!provision) {
+        if (!provision || admissionWired) {
+            if (provisionerParts != null) {
+                provisioner = provisionerParts.get(); // leading again: fresh queues over the same informers
+                provisioner.resyncAll();
+            }
             return;
         }
+        admissionWired = true;
         SharedIndexInformer<PersistentVolumeClaim> claims = client.persistentVolumeClaims().inAnyNamespace().inform();
         SharedIndexInformer<PersistentVolume> pvs = client.persistentVolumes().inform();
         SharedIndexInformer<StorageClass> classes = client.storage().v1().storageClasses().inform();
         closing.add(claims::close);
         closing.add(pvs::close);
         closing.add(classes::close);
-        Provisioner p = new Provisioner(client, catalog, admission, store, claims, pvs, classes, events);
-        provisioner = p;
-        closing.add(p);
+        provisionerParts = () -> {
+            Provisioner p = new Provisioner(client, catalog, admission, store, claims, pvs, classes, events);
+            closing.add(p);
+            return p;
+        };
+        provisioner = provisionerParts.get();
         claims.addEventHandler(handler(c -> {
             Provisioner x = provisioner;
             if (x != null) {

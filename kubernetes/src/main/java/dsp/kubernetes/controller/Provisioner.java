@@ -64,6 +64,12 @@ public final class Provisioner implements AutoCloseable {
         this.pvQueue = new WorkQueue("provisioner-volumes", 1, this::reconcileVolume);
     }
 
+    /** Looks at every claim and volume again, e.g. after taking over the Lease. */
+    public void resyncAll() {
+        claims.getStore().list().forEach(this::claimChanged);
+        pvs.getStore().list().forEach(this::volumeChanged);
+    }
+
     public void claimChanged(PersistentVolumeClaim c) {
         claimQueue.add(c.getMetadata().getNamespace() + "/" + c.getMetadata().getName());
     }
