@@ -120,7 +120,7 @@ public final class StandaloneServer implements AutoCloseable {
         }
         try {
             templates.createBlank(DEMO_TEMPLATE, DEMO_TEMPLATE_BYTES);
-            LOG.info("demo template {} created (blank qcow2, 10 GB virtual); import a real image with poolctl templates import",
+            LOG.info("demo template {} created (blank qcow2, 10 GB virtual); put a real image in <data-dir>/imports and run poolctl templates import",
                     DEMO_TEMPLATE);
         } catch (RuntimeException e) {
             LOG.warn("demo template {} not created: {}", DEMO_TEMPLATE, e.getMessage());

@@ -32,6 +32,8 @@ public final class PoolVolumeStore implements AllocationStore {
 
     private final KubernetesClient client;
     private final Map<String, PoolVolume> view = new ConcurrentHashMap<>();
+    /** Each object converted once per change, not on every admission (which reads them all). */
+    private final Map<String, Allocation> allocations = new ConcurrentHashMap<>();
 
     public PoolVolumeStore(KubernetesClient client, SharedIndexInformer<PoolVolume> informer) {
         this.client = client;
@@ -49,14 +51,25 @@ public final class PoolVolumeStore implements AllocationStore {
 
             @Override
             public void onDelete(PoolVolume v, boolean unknownFinalState) {
-                view.remove(v.getMetadata().getName());
+                forget(v.getMetadata().getName());
             }
         });
     }
 
     /** Keeps the newer of what we have and what arrived. */
-    void remember(PoolVolume v) {
-        view.merge(v.getMetadata().getName(), v, (have, got) -> newer(got, have) ? got : have);
+    synchronized void remember(PoolVolume v) {
+        String name = v.getMetadata().getName();
+        PoolVolume have = view.get(name);
+        if (have != null && !newer(v, have)) {
+            return;
+        }
+        view.put(name, v);
+        toAllocation(v).ifPresentOrElse(a -> allocations.put(name, a), () -> allocations.remove(name));
+    }
+
+    private synchronized void forget(String name) {
+        view.remove(name);
+        allocations.remove(name);
     }
 
     static boolean newer(PoolVolume a, PoolVolume b) {
@@ -77,13 +90,13 @@ public final class PoolVolumeStore implements AllocationStore {
 
     @Override
     public List<Allocation> listAllocations() {
-        return view.values().stream().map(PoolVolumeStore::toAllocation).flatMap(Optional::stream)
+        return allocations.values().stream()
                 .sorted(Comparator.comparing(Allocation::createdAt).thenComparing(Allocation::id)).toList();
     }
 
     @Override
     public Optional<Allocation> findAllocation(String id) {
-        return Optional.ofNullable(view.get(id)).flatMap(PoolVolumeStore::toAllocation);
+        return Optional.ofNullable(allocations.get(id));
     }
 
     @Override
