@@ -40,7 +40,11 @@ public final class PoolQueries {
     }
 
     public FleetStatus status() {
-        CapacityLedger ledger = ledger();
+        return status(ledger());
+    }
+
+    /** Status of a ledger the caller already built (so one pass reads the stores once). */
+    public FleetStatus status(CapacityLedger ledger) {
         List<Server> servers = List.copyOf(ledger.servers());
         return calculator.calculate(ledger, meter.measure(servers), clock.instant());
     }

@@ -3,6 +3,7 @@ package dsp.kubernetes.controller;
 import dsp.api.Json;
 import dsp.api.StatusJson;
 import dsp.core.health.FleetStatus;
+import dsp.core.ledger.CapacityLedger;
 import dsp.core.health.Health;
 import dsp.core.health.PoolFigures;
 import dsp.core.model.PoolDefinition;
@@ -67,8 +68,9 @@ public final class ScalingController implements AutoCloseable {
 
     /** Validate, observe, reconcile: one pass over every pool. */
     public synchronized void reconcile() {
-        FleetStatus status = queries.status();
-        observeServers();
+        CapacityLedger ledger = queries.ledger();
+        FleetStatus status = queries.status(ledger);
+        observeServers(ledger);
         for (PoolFigures p : status.pools()) {
             writePool(p);
             observeThresholds(p);
@@ -86,30 +88,30 @@ public final class ScalingController implements AutoCloseable {
         }
     }
 
-    private void observeServers() {
+    private void observeServers(CapacityLedger ledger) {
         Map<String, Optional<String>> now = new HashMap<>();
-        for (Server s : queries.ledger().servers()) {
+        for (Server s : ledger.servers()) {
             now.put(s.name(), s.pool());
         }
         if (lastLabels != null) {
             for (Map.Entry<String, Optional<String>> e : now.entrySet()) {
                 Optional<String> before = lastLabels.getOrDefault(e.getKey(), Optional.empty());
                 if (!before.equals(e.getValue())) {
-                    serverEvent(e.getKey(), before, e.getValue());
+                    serverEvent(ledger, e.getKey(), before, e.getValue());
                 }
             }
             for (Map.Entry<String, Optional<String>> e : lastLabels.entrySet()) {
                 if (!now.containsKey(e.getKey()) && e.getValue().isPresent()) {
-                    serverEvent(e.getKey(), e.getValue(), Optional.empty());
+                    serverEvent(ledger, e.getKey(), e.getValue(), Optional.empty());
                 }
             }
         }
         lastLabels = now;
     }
 
-    private void serverEvent(String node, Optional<String> from, Optional<String> to) {
+    private void serverEvent(CapacityLedger ledger, String node, Optional<String> from, Optional<String> to) {
         Node ref = new NodeBuilder().withMetadata(new ObjectMetaBuilder().withName(node).build()).build();
-        String share = queries.ledger().server(node).map(s -> Quantity.humanize(queries.ledger().shareOf(s))).orElse("its share");
+        String share = ledger.server(node).map(s -> Quantity.humanize(ledger.shareOf(s))).orElse("its share");
         if (from.isEmpty()) {
             events.normal(ref, "ServerJoinedPool", "node " + node + " joined pool " + to.get() + " (+" + share + ")");
         } else if (to.isEmpty()) {
