@@ -91,21 +91,17 @@ final class VmRoutes {
     private void deleteVm(Context ctx) {
         boolean purge = purge(ctx);
         String id = ctx.pathParam("vm_id");
-        Allocation disk = services.vms().delete(id, purge);
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("deleted", id);
-        out.put("disk", diskOutcome(disk));
-        ctx.json(out);
-    }
-
-    private Map<String, Object> diskOutcome(Allocation disk) {
+        Allocation disk = services.volumes().get(services.vms().get(id).disk().id());
+        Optional<Allocation> kept = services.vms().delete(id, purge);
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("id", disk.id());
         d.put("name", disk.name());
-        boolean kept = services.volumes().list(Optional.empty()).stream().anyMatch(a -> a.id().equals(disk.id()));
-        d.put("result", kept ? "released" : "deleted");
+        d.put("result", kept.isPresent() ? "released" : "deleted");
         d.put("path", services.volumes().pathOf(disk));
-        return d;
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("deleted", id);
+        out.put("disk", d);
+        ctx.json(out);
     }
 
     private void createVolume(Context ctx) {

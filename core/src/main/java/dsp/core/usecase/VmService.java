@@ -133,8 +133,10 @@ public final class VmService {
     /**
      * Deletes the VM. Its disk follows the pool's reclaim policy: Retain keeps it (listed as a
      * Released volume until purged), Delete or {@code purge} removes it.
+     *
+     * @return the disk when it was kept (released); empty when it was deleted
      */
-    public Allocation delete(String id, boolean purge) {
+    public Optional<Allocation> delete(String id, boolean purge) {
         VirtualMachine vm = find(id);
         Allocation disk = allocations.findAllocation(vm.diskId())
                 .orElseThrow(() -> DomainException.conflict("VM " + id + " has no disk record"));
@@ -142,11 +144,11 @@ public final class VmService {
             maker.delete(disk);
             vms.removeVm(id);
             admission.release(disk.id());
-            return disk.withPhase(VolumePhase.RELEASED).withOwner(Optional.empty());
+            return Optional.empty();
         }
         Allocation released = admission.update(disk.withPhase(VolumePhase.RELEASED).withOwner(Optional.empty()));
         vms.removeVm(id);
-        return released;
+        return Optional.of(released);
     }
 
     /** Grow-only: the same size is a no-op, smaller is a conflict, no room is insufficient capacity. */
