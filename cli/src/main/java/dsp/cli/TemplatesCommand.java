@@ -38,7 +38,7 @@ public final class TemplatesCommand extends ApiCommand {
     }
 
     @Command(name = "import", mixinStandardHelpOptions = true,
-            description = "Register a qcow2 or raw image FILE (on the server's machine) as template NAME.")
+            description = "Register a qcow2 or raw image FILE as template NAME; FILE must be in the server's <data-dir>/imports.")
     static final class Import extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
