@@ -125,7 +125,7 @@ public final class PoolApi {
         }
         Optional<String> pool = Requests.optionalText(body, "pool");
         Optional<Long> capacity = Requests.optionalSize(body, "capacity");
-        boolean existed = services.queries().servers().stream().anyMatch(v -> v.server().name().equals(name));
+        boolean existed = services.queries().hasServer(name);
         ServerView view = services.servers().assign(name, pool, capacity);
         ctx.status(existed ? 200 : 201).json(StatusJson.server(view));
     }

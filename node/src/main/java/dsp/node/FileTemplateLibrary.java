@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -132,10 +130,7 @@ public final class FileTemplateLibrary implements TemplateLibrary {
         Path target = dir.resolve(name + "." + format);
         Path temporary = dir.resolve(".tmp-template-" + name);
         try {
-            Files.copy(source, temporary, StandardCopyOption.REPLACE_EXISTING);
-            Files2.sync(temporary);
-            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("r--r--r--"));
-            Files2.publish(temporary, target);
+            Files2.publishReadOnlyCopy(source, temporary, target);
         } catch (IOException e) {
             Files2.deleteTree(temporary);
             throw DomainException.storageFailed("cannot copy " + source + " into the template library: " + e.getMessage());
@@ -150,7 +145,7 @@ public final class FileTemplateLibrary implements TemplateLibrary {
         Files2.deleteTree(temporary);
         qemu.create(temporary, "qcow2", virtualBytes, Optional.empty(), "qcow2");
         try {
-            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("r--r--r--"));
+            Files2.makeReadOnly(temporary);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -196,17 +191,13 @@ public final class FileTemplateLibrary implements TemplateLibrary {
                 return new Optimized(name, before, before);
             }
             Files2.sync(temporary);
-            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("r--r--r--"));
+            Files2.makeReadOnly(temporary);
             // the servers' copies first, each replaced atomically; the library's own copy last
             for (Path server : roots.allRoots()) {
                 for (var pool : catalog.pools()) {
                     Path copy = server.resolve(pool.directory()).resolve(LocalVolumeMaker.TEMPLATES).resolve(file.getFileName());
                     if (Files.exists(copy) && !copy.equals(file)) {
-                        Path staged = copy.resolveSibling(".tmp-optimize-" + file.getFileName());
-                        Files.copy(temporary, staged, StandardCopyOption.REPLACE_EXISTING);
-                        Files2.sync(staged);
-                        Files.setPosixFilePermissions(staged, PosixFilePermissions.fromString("r--r--r--"));
-                        Files2.publish(staged, copy);
+                        Files2.publishReadOnlyCopy(temporary, copy.resolveSibling(".tmp-optimize-" + file.getFileName()), copy);
                     }
                 }
             }

@@ -44,6 +44,19 @@ final class Files2 {
         }
     }
 
+    /** Templates and their copies are read-only for everyone: nothing may write a backing image. */
+    static void makeReadOnly(Path file) throws IOException {
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+    }
+
+    /** Copies {@code source} to {@code target} by way of {@code temporary}: durable, read-only, all or nothing. */
+    static void publishReadOnlyCopy(Path source, Path temporary, Path target) throws IOException {
+        Files.copy(source, temporary, StandardCopyOption.REPLACE_EXISTING);
+        sync(temporary);
+        makeReadOnly(temporary);
+        publish(temporary, target);
+    }
+
     /** Deletes a file or a whole tree; gone already is fine. */
     static void deleteTree(Path path) {
         if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

@@ -14,7 +14,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -213,11 +212,7 @@ public final class LocalVolumeMaker implements VolumeMaker {
                 return copy;
             }
             mkdirs(dir);
-            Path temporary = dir.resolve(".tmp-" + t.name() + "." + t.format().display());
-            Files.copy(library.fileOf(t), temporary, StandardCopyOption.REPLACE_EXISTING);
-            Files2.sync(temporary);
-            Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("r--r--r--"));
-            Files2.publish(temporary, copy);
+            Files2.publishReadOnlyCopy(library.fileOf(t), dir.resolve(".tmp-" + t.name() + "." + t.format().display()), copy);
             LOG.info("template {} copied to {}", t.name(), copy);
             return copy;
         } catch (IOException e) {

@@ -49,6 +49,10 @@ public final class PoolQueries {
         return calculator.calculate(ledger, meter.measure(servers), clock.instant());
     }
 
+    public boolean hasServer(String name) {
+        return inventory.findServer(name).isPresent();
+    }
+
     public List<ServerView> servers() {
         CapacityLedger ledger = ledger();
         return ledger.servers().stream().map(s -> view(ledger, s)).toList();
