@@ -1,9 +1,13 @@
 package dsp.api;
 
+import dsp.json.Json;
+import dsp.json.StatusJson;
+
 import dsp.core.DomainException;
 import dsp.core.health.FleetStatus;
 import dsp.core.health.PoolFigures;
 import dsp.core.model.Names;
+import dsp.core.port.Authenticator;
 import dsp.core.usecase.ServerView;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
@@ -68,7 +72,7 @@ public final class PoolApi {
 
     /** When set, every change needs {@code Authorization: Bearer <token>}; reads stay open. */
     public void requireToken(Optional<String> token) {
-        requireAuthentication(token.filter(t -> !t.isBlank()).map(Authenticator::sharedToken));
+        requireAuthentication(token.filter(t -> !t.isBlank()).map(SharedTokenAuthenticator::new));
     }
 
     /** Changes need a bearer token this authenticator accepts (e.g. a Kubernetes TokenReview). */

@@ -1,5 +1,7 @@
 package dsp.api;
 
+import dsp.json.Json;
+
 import dsp.core.model.Allocation;
 import dsp.core.vm.ServerType;
 import dsp.core.vm.Template;

@@ -1,5 +1,7 @@
 package dsp.api;
 
+import dsp.json.Json;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.core.DomainException;
 import dsp.core.model.Allocation;

@@ -1,5 +1,7 @@
 package dsp.api;
 
+import dsp.json.Json;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

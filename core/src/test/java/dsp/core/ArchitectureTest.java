@@ -33,7 +33,7 @@ class ArchitectureTest {
     @Test
     void domainModelDoesNotDependOnUseCasesOrAdapters() {
         noClasses().that().resideInAPackage("dsp.core.model..")
-                .should().dependOnClassesThat().resideInAnyPackage("dsp.core.usecase..", "dsp.core.memory..", "dsp.core.port..")
+                .should().dependOnClassesThat().resideInAnyPackage("dsp.core.usecase..", "dsp.core.port..")
                 .check(CORE);
     }
 }

@@ -2,7 +2,7 @@ package dsp.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dsp.kubernetes.controller.WorkQueue;
+import dsp.kubernetes.work.WorkQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;

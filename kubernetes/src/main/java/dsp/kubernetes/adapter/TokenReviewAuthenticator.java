@@ -1,6 +1,6 @@
 package dsp.kubernetes.adapter;
 
-import dsp.api.Authenticator;
+import dsp.core.port.Authenticator;
 import io.fabric8.kubernetes.api.model.authentication.TokenReview;
 import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -9,7 +9,7 @@ import dsp.core.port.StorageMeter.ServerDiskUsage;
 import dsp.core.vm.Template;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.adapter.PoolVolumeStore;
-import dsp.kubernetes.controller.WorkQueue;
+import dsp.kubernetes.work.WorkQueue;
 import dsp.kubernetes.crd.NodeDiskReport;
 import dsp.kubernetes.crd.PoolVolume;
 import dsp.node.FileTemplateLibrary;

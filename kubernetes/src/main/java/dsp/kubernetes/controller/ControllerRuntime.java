@@ -272,7 +272,7 @@ public final class ControllerRuntime implements AutoCloseable {
         org.slf4j.Logger audit = org.slf4j.LoggerFactory.getLogger("audit");
         api.auditTo(record -> {
             try {
-                audit.info(dsp.api.Json.MAPPER.writeValueAsString(record));
+                audit.info(dsp.json.Json.MAPPER.writeValueAsString(record));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 audit.info("{}", record);
             }

@@ -10,6 +10,7 @@ import dsp.core.usecase.CapacityAdmission;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.adapter.PoolVolumeStore;
 import dsp.kubernetes.crd.PoolVolume;
+import dsp.kubernetes.work.WorkQueue;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;

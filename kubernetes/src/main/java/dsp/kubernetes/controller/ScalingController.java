@@ -1,7 +1,5 @@
 package dsp.kubernetes.controller;
 
-import dsp.api.Json;
-import dsp.api.StatusJson;
 import dsp.core.health.FleetStatus;
 import dsp.core.ledger.CapacityLedger;
 import dsp.core.health.Health;
@@ -10,8 +8,11 @@ import dsp.core.model.PoolDefinition;
 import dsp.core.model.Quantity;
 import dsp.core.model.Server;
 import dsp.core.usecase.PoolQueries;
+import dsp.json.Json;
+import dsp.json.StatusJson;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.crd.StoragePool;
+import dsp.kubernetes.work.WorkQueue;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;

@@ -1,4 +1,4 @@
-package dsp.kubernetes.controller;
+package dsp.kubernetes.work;
 
 import java.time.Duration;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dsp.api;
+package dsp.json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.DeserializationFeature;

@@ -1,4 +1,4 @@
-package dsp.api;
+package dsp.json;
 
 import dsp.core.health.FleetStatus;
 import dsp.core.health.PoolFigures;
