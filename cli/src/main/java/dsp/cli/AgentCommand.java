@@ -1,5 +1,6 @@
 package dsp.cli;
 
+import dsp.cli.client.CliFailure;
 import dsp.kubernetes.agent.NodeAgent;
 import dsp.node.QemuImg;
 import io.fabric8.kubernetes.client.KubernetesClient;

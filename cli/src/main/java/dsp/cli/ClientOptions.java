@@ -1,5 +1,6 @@
 package dsp.cli;
 
+import dsp.cli.client.CliFailure;
 import dsp.cli.client.ApiClient;
 import picocli.CommandLine.Option;
 

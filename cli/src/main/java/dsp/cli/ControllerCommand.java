@@ -1,5 +1,6 @@
 package dsp.cli;
 
+import dsp.cli.client.CliFailure;
 import dsp.core.DomainException;
 import dsp.kubernetes.controller.ControllerRuntime;
 import dsp.kubernetes.controller.Leadership;

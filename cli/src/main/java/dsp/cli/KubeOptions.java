@@ -1,5 +1,6 @@
 package dsp.cli;
 
+import dsp.cli.client.CliFailure;
 import dsp.config.PoolConfig;
 import dsp.kubernetes.Names;
 import io.fabric8.kubernetes.api.model.ConfigMap;

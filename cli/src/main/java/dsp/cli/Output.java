@@ -1,5 +1,6 @@
 package dsp.cli;
 
+import dsp.cli.client.CliFailure;
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.cli.client.ApiClient;
 import java.io.PrintWriter;

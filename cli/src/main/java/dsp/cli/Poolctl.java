@@ -1,5 +1,6 @@
 package dsp.cli;
 
+import dsp.cli.client.CliFailure;
 import dsp.core.DomainException;
 import java.io.PrintWriter;
 import picocli.CommandLine;

@@ -1,5 +1,6 @@
 package dsp.cli;
 
+import dsp.cli.client.CliFailure;
 import dsp.cli.standalone.StandaloneServer;
 import dsp.config.PoolConfig;
 import java.nio.file.Path;

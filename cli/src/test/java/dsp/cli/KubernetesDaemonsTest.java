@@ -1,5 +1,6 @@
 package dsp.cli;
 
+import dsp.cli.client.CliFailure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dsp.core.DomainException;
 import dsp.core.model.Allocation;
 import dsp.core.model.PoolCatalog;
+import dsp.core.model.VolumeLayout;
 import dsp.core.model.PoolDefinition;
 import dsp.core.model.VolumeFormat;
 import dsp.core.port.VolumeMaker;

@@ -3,6 +3,7 @@ package dsp.node;
 import dsp.core.DomainException;
 import dsp.core.model.Allocation;
 import dsp.core.model.PoolCatalog;
+import dsp.core.model.VolumeLayout;
 import dsp.core.model.PoolDefinition;
 import dsp.core.port.StorageCleaner;
 import java.io.IOException;

@@ -2,7 +2,6 @@ package dsp.cli.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dsp.cli.CliFailure;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;

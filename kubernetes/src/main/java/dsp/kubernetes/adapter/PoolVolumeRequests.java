@@ -54,7 +54,7 @@ public final class PoolVolumeRequests implements VolumeMaker {
 
     @Override
     public String pathOf(Allocation a) {
-        return dsp.node.VolumeLayout.nodePath(catalog.require(a.pool()).path(), a);
+        return dsp.core.model.VolumeLayout.nodePath(catalog.require(a.pool()).path(), a);
     }
 
     @Override

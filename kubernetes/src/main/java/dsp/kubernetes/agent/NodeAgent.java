@@ -148,7 +148,7 @@ public final class NodeAgent implements AutoCloseable {
 
     /** The path as the node (and a PersistentVolume) sees it. */
     private String nodePath(Allocation a) {
-        return dsp.node.VolumeLayout.nodePath(catalog.require(a.pool()).path(), a);
+        return dsp.core.model.VolumeLayout.nodePath(catalog.require(a.pool()).path(), a);
     }
 
     private void setStatus(String name, String phase, String path, String message) {

@@ -1,6 +1,4 @@
-package dsp.node;
-
-import dsp.core.model.Allocation;
+package dsp.core.model;
 
 /**
  * Where a volume's data sits inside its pool's directory, the same on every node and in every

@@ -1,4 +1,4 @@
-package dsp.cli;
+package dsp.cli.client;
 
 /** A command failed for a reason the user can act on: print one line, exit with the code. */
 public final class CliFailure extends RuntimeException {
