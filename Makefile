@@ -8,14 +8,29 @@ SOURCES := $(shell find . -path ./data -prune -o -path '*/target' -prune -o \( -
 
 .PHONY: build run test bench clean deps
 
-## deps: install what this machine lacks (Java 17+, Maven, qemu-img) when we are root
+## deps: install what this machine lacks when we are root; fail loudly when that does not work.
+## Not root: Java and Maven are required; a missing test tool is reported (its tests skip, saying so),
+## except in CI (CI=true), where a missing tool is an error.
 deps:
-	@command -v java >/dev/null || { echo "installing Java"; $(call apt,openjdk-17-jdk-headless); }
-	@command -v mvn >/dev/null || { echo "installing Maven"; $(call apt,maven); }
-	@command -v qemu-img >/dev/null || { echo "installing qemu-utils"; $(call apt,qemu-utils); } || true
+	@command -v java >/dev/null || { $(call apt,openjdk-17-jdk-headless,java); }
+	@command -v mvn >/dev/null || { $(call apt,maven,mvn); }
+	@command -v qemu-img >/dev/null && command -v qemu-nbd >/dev/null || { $(call tool,qemu-utils,qemu-img); }
+	@command -v kubectl >/dev/null || { $(call tool,kubernetes-client,kubectl); }
 
+# $(call apt,PACKAGE,COMMAND): install PACKAGE as root and check that COMMAND is then there; otherwise fail.
 define apt
-if [ "$$(id -u)" = 0 ]; then (apt-get install -y -qq $(1) >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(1) >/dev/null; }); else echo "please install $(1)" >&2; exit 1; fi
+if [ "$$(id -u)" != 0 ]; then echo "make: $(2) is missing: install $(1) (as root: apt-get install $(1))" >&2; exit 1; fi; \
+echo "installing $(1)"; \
+apt-get install -y -qq $(1) >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq $(1) >/dev/null; } \
+  || { echo "make: could not install $(1) with apt-get" >&2; exit 1; }; \
+command -v $(2) >/dev/null || { echo "make: $(1) is installed but $(2) is not on PATH" >&2; exit 1; }
+endef
+
+# $(call tool,PACKAGE,COMMAND): a tool the tests need: installed as root, required in CI, else reported.
+define tool
+if [ "$$(id -u)" = 0 ]; then $(call apt,$(1),$(2)); \
+elif [ "$$CI" = true ]; then echo "make: $(2) is missing and CI needs it: apt-get install $(1) as root" >&2; exit 1; \
+else echo "make: $(2) is missing; tests that need it will be skipped (install: sudo apt-get install $(1))" >&2; fi
 endef
 
 ## build: compile everything and leave the launcher at bin/poolctl
@@ -29,9 +44,10 @@ $(JAR): $(SOURCES)
 run: build
 	bin/poolctl standalone --demo --port $(PORT) --data-dir $(DATA_DIR)
 
-## test: build and run every test
+## test: build and run every test; lists at the end any test skipped for a missing tool
 test: deps
-	mvn -B verify
+	@rm -f */target/skipped-tools.txt
+	@mvn -B verify; status=$$?; cat */target/skipped-tools.txt 2>/dev/null | sort -u >&2; exit $$status
 
 ## bench: benchmarks (figures are recorded with the machine named in bench/README.md)
 bench: build

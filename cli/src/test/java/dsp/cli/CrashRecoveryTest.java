@@ -1,10 +1,10 @@
 package dsp.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.node.QemuImg;
+import dsp.testing.RequiredTool;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -30,7 +30,7 @@ class CrashRecoveryTest {
 
     @Test
     void killedMidCreateLeavesNoOrphanFileAndNoLeakedAllocation() throws Exception {
-        assumeTrue(QemuImg.onPath().available(), "qemu-img is required");
+        RequiredTool.QEMU_IMG.require();
         int port = freePort();
         Process first = startServer(port);
         Http http = new Http("http://127.0.0.1:" + port);

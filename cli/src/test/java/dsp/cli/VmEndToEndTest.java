@@ -1,12 +1,12 @@
 package dsp.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.cli.standalone.StandaloneServer;
 import dsp.config.PoolConfig;
 import dsp.node.QemuImg;
+import dsp.testing.RequiredTool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -42,7 +42,7 @@ class VmEndToEndTest {
 
     @BeforeEach
     void start() {
-        assumeTrue(qemu.available(), "qemu-img is required (make test installs qemu-utils)");
+        RequiredTool.QEMU_IMG.require();
         server = new StandaloneServer(PoolConfig.Configuration.guideDefaults(), data, Clock.systemUTC());
         server.seedDemoIfEmpty();
         server.ensureDemoTemplate();

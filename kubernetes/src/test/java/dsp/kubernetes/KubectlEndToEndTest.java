@@ -3,10 +3,10 @@ package dsp.kubernetes;
 import static dsp.kubernetes.ScalingControllerTest.FAST;
 import static dsp.kubernetes.ScalingControllerTest.await;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dsp.config.PoolConfig;
 import dsp.kubernetes.controller.ControllerRuntime;
+import dsp.testing.RequiredTool;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The guide's own commands, run with the real kubectl against the test API server. */
 class KubectlEndToEndTest {
 
-    private static final Path KUBECTL = Path.of("/usr/bin/kubectl");
+    private Path kubectl;
 
     @TempDir
     Path dir;
@@ -29,7 +29,7 @@ class KubectlEndToEndTest {
     private Path kubeconfig;
 
     private String kubectl(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(KUBECTL.toString(), "--kubeconfig", kubeconfig.toString()));
+        List<String> cmd = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -69,7 +69,7 @@ class KubectlEndToEndTest {
 
     @Test
     void theGuidesKubectlCommandsMoveCapacity() throws Exception {
-        assumeTrue(Files.isExecutable(KUBECTL), "kubectl is at /usr/bin/kubectl on the project's machines");
+        kubectl = RequiredTool.KUBECTL.require();
         try (TestCluster cluster = new TestCluster()) {
             kubeconfig = cluster.kubeconfig(dir);
             for (String n : List.of("server-1", "server-2", "server-3", "server-4", "new-k8s-server")) {

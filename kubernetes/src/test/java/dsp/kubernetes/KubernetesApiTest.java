@@ -3,7 +3,6 @@ package dsp.kubernetes;
 import static dsp.kubernetes.ScalingControllerTest.FAST;
 import static dsp.kubernetes.ScalingControllerTest.await;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,6 +13,7 @@ import dsp.kubernetes.controller.ControllerRuntime;
 import dsp.kubernetes.crd.PoolVirtualMachine;
 import dsp.kubernetes.crd.PoolVolume;
 import dsp.node.QemuImg;
+import dsp.testing.RequiredTool;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.net.URI;
@@ -72,8 +72,8 @@ class KubernetesApiTest {
 
     @Test
     void theGuidesVmCurlOnKubernetes() throws Exception {
+        RequiredTool.QEMU_IMG.require();
         QemuImg qemu = QemuImg.onPath();
-        assumeTrue(qemu.available(), "qemu-img is required");
         Path vmRoot = disks.resolve("vm-1");
         Path templates = vmRoot.resolve("vm-storage-pool/templates");
         Files.createDirectories(templates);

@@ -2,10 +2,10 @@ package dsp.kubernetes;
 
 import static dsp.kubernetes.ScalingControllerTest.FAST;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dsp.config.PoolConfig;
 import dsp.kubernetes.controller.ControllerRuntime;
+import dsp.testing.RequiredTool;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -27,12 +27,14 @@ class ManifestsTest {
     @TempDir
     Path dir;
 
+    private Path kubectl;
+
     private record Run(int code, String out) {
     }
 
     private Run script(String name, Path kubeconfig, String... env) throws Exception {
         ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "scripts", name).toString()).redirectErrorStream(true);
-        pb.environment().put("KUBECTL", "/usr/bin/kubectl --kubeconfig " + kubeconfig);
+        pb.environment().put("KUBECTL", kubectl + " --kubeconfig " + kubeconfig);
         for (int i = 0; i < env.length; i += 2) {
             pb.environment().put(env[i], env[i + 1]);
         }
@@ -44,7 +46,7 @@ class ManifestsTest {
 
     @Test
     void deployScriptCreatesWhatTheGuideNamesAndTheTestScriptPasses() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/usr/bin/kubectl")), "kubectl is at /usr/bin/kubectl on the project's machines");
+        kubectl = RequiredTool.KUBECTL.require();
         try (TestCluster cluster = new TestCluster(false)) {
             for (String n : List.of("node-a", "node-b", "node-c", "node-d")) {
                 cluster.addNode(n, null);

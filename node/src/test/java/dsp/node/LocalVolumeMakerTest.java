@@ -2,7 +2,7 @@ package dsp.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.core.DomainException;
@@ -11,8 +11,10 @@ import dsp.core.model.PoolCatalog;
 import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
 import dsp.core.vm.Template;
+import dsp.testing.RequiredTool;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +39,7 @@ class LocalVolumeMakerTest {
 
     @BeforeEach
     void setUp() {
-        assumeTrue(qemu.available(), "qemu-img is required (make test installs qemu-utils)");
+        RequiredTool.QEMU_IMG.require();
         roots = new ServerRoots(dir.resolve("servers"));
         library = new FileTemplateLibrary(dir.resolve("templates"), qemu, roots, catalog, Optional.of(dir.resolve("imports")));
         maker = new LocalVolumeMaker(roots, catalog, library, qemu);
@@ -107,13 +109,11 @@ class LocalVolumeMakerTest {
         Path image = Path.of(maker.make(a, Optional.of(ubuntu)));
         Path socket = dir.resolve("nbd.sock");
         // qemu-nbd holds the image's write lock the way a running VM does
-        Process nbd = new ProcessBuilder("qemu-nbd", "-f", "qcow2", "-k", socket.toString(), image.toString())
+        Process nbd = new ProcessBuilder(RequiredTool.QEMU_NBD.require().toString(), "-f", "qcow2", "-k", socket.toString(), image.toString())
                 .redirectErrorStream(true).start();
         try {
-            for (int i = 0; i < 100 && !Files.exists(socket); i++) {
-                Thread.sleep(50);
-            }
-            assumeTrue(Files.exists(socket), "qemu-nbd did not start");
+            await("qemu-nbd serving the image").atMost(Duration.ofSeconds(10)).until(() -> Files.exists(socket) || !nbd.isAlive());
+            assertThat(nbd.isAlive()).as(() -> "qemu-nbd started: " + output(nbd)).isTrue();
             assertThatThrownBy(() -> maker.grow(a, 100 * GB))
                     .isInstanceOf(DomainException.class)
                     .hasMessageContaining("in use")
@@ -126,6 +126,14 @@ class LocalVolumeMakerTest {
             nbd.waitFor(5, TimeUnit.SECONDS);
         }
         assertThat(maker.presentedBytes(a)).isEqualTo(50 * GB);
+    }
+
+    private static String output(Process p) {
+        try {
+            return new String(p.getInputStream().readNBytes(4096));
+        } catch (java.io.IOException e) {
+            return e.getMessage();
+        }
     }
 
     @Test
