@@ -2,8 +2,9 @@
 # Deploys Dynamic Storage Pools on the cluster kubectl points at. It:
 #   - labels nodes for the K8s and VM pools (nodes that already carry pool=... keep it);
 #     K8S_NODES / VM_NODES name them, else unlabelled nodes alternate k8s, vm
-#   - sets up the pool directories (the node agents create /k8s-storage-pool and /vm-storage-pool)
-#   - deploys the K8s pool provisioner, the VM pool storage manager, pool monitoring and the
+#   - sets up the pool directories (the node agents' hostPath mounts create /k8s-storage-pool and
+#     /vm-storage-pool; an agent runs on every node, so volumes stay served when a node leaves its pool)
+#   - deploys (kubectl apply -k deploy/) the K8s pool provisioner, the VM pool storage manager, pool monitoring and the
 #     pool scaling controller
 #   - verifies the deployment (VERIFY=0 skips waiting for rollouts)
 set -euo pipefail
@@ -34,11 +35,8 @@ fi
 echo "  k8s pool: $(k get nodes -l pool=k8s --no-headers 2>/dev/null | wc -l) server(s); vm pool: $(k get nodes -l pool=vm --no-headers 2>/dev/null | wc -l) server(s)"
 
 echo "== deploying"
-k apply $APPLY_FLAGS -f "$here/deploy/00-namespace.yaml"
-k apply $APPLY_FLAGS -f "$here/deploy/crds/"
-for f in 10-rbac 20-config 30-storageclasses 40-controllers 50-agents 60-cleanup; do
-  k apply $APPLY_FLAGS -f "$here/deploy/$f.yaml"
-done
+# everything in deploy/ (kustomize: namespace, CRDs, RBAC, configuration, storage classes, workloads)
+k apply $APPLY_FLAGS -k "$here/deploy"
 
 if [ "$VERIFY" = 1 ]; then
   echo "== verifying"

@@ -50,6 +50,7 @@ final class VmRoutes {
         api.addRoute(HandlerType.DELETE, "/api/v1/volumes/{id}", this::deleteVolume);
 
         api.addRoute(HandlerType.POST, "/api/v1/cleanup", this::cleanup);
+        api.addRoute(HandlerType.GET, "/api/v1/cleanup/{run}", this::cleanupRun);
         api.addRoute(HandlerType.GET, "/api/v1/templates", ctx -> ctx.json(Map.of("templates",
                 services.templates().list().stream().map(this::templateJson).toList())));
         api.addRoute(HandlerType.GET, "/api/v1/templates/{name}", ctx -> ctx.json(templateJson(services.templates().get(ctx.pathParam("name")))));
@@ -143,11 +144,24 @@ final class VmRoutes {
         if (dry != null && !dry.equals("true") && !dry.equals("false")) {
             throw DomainException.invalid("dry_run must be true or false, not '" + dry + "'");
         }
-        var report = services.cleanup().run("true".equals(dry));
+        ctx.json(cleanupJson(services.cleanup().run("true".equals(dry))));
+    }
+
+    /** Where a cleanup run stands (Kubernetes mode: nodes answer one by one, through their agents). */
+    private void cleanupRun(Context ctx) {
+        String run = ctx.pathParam("run");
+        ctx.json(cleanupJson(services.cleanup().progress(run).orElseThrow(() ->
+                DomainException.notFound("no server is part of cleanup run '" + run + "' (a newer run replaced it, or it never ran)"))));
+    }
+
+    private static Map<String, Object> cleanupJson(dsp.core.usecase.CleanupService.Report report) {
         Map<String, Object> out = new LinkedHashMap<>();
+        out.put("run", report.run());
         out.put("dry_run", report.dryRun());
         out.put("at", report.at().toString());
         out.put("servers", report.servers());
+        out.put("pending", report.pending());
+        out.put("failed", report.failed().stream().map(o -> Map.of("server", o.server(), "message", o.error().orElse(""))).toList());
         out.put("count", report.items().size());
         out.put("bytes", report.bytes());
         out.put("moved", report.items().stream().map(i -> {
@@ -159,7 +173,7 @@ final class VmRoutes {
             m.put("trash", i.trash());
             return m;
         }).toList());
-        ctx.json(out);
+        return out;
     }
 
     private static boolean purge(Context ctx) {

@@ -30,6 +30,10 @@ public final class AgentCommand implements Callable<Integer> {
     @Option(names = "--report-every", defaultValue = "30", description = "seconds between disk reports (default: ${DEFAULT-VALUE})")
     int reportEvery;
 
+    @Option(names = "--health-port", defaultValue = "-1",
+            description = "serve /healthz and /readyz on this port for the kubelet's probes (default: none)")
+    int healthPort;
+
     @Override
     public Integer call() {
         if (node == null || node.isBlank()) {
@@ -42,11 +46,21 @@ public final class AgentCommand implements Callable<Integer> {
         if (reportEvery < 1) {
             throw new CliFailure(CliFailure.USAGE, "--report-every must be at least 1 second");
         }
+        if (healthPort < -1 || healthPort > 65535) {
+            throw new CliFailure(CliFailure.USAGE, "--health-port must be a port number");
+        }
         KubernetesClient client = kube.client();
         var configuration = kube.configuration(client);
         NodeAgent agent = new NodeAgent(client, node, root, configuration.catalog(), configuration.vmPool(), QemuImg.onPath(),
                 Clock.systemUTC(), Duration.ofSeconds(reportEvery));
+        HealthEndpoint health = healthPort < 0 ? null : new HealthEndpoint("0.0.0.0", healthPort, agent::isLive, agent::isReady);
+        if (health != null) {
+            org.slf4j.LoggerFactory.getLogger(AgentCommand.class).info("node {}: /healthz and /readyz on port {}", node, health.port());
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (health != null) {
+                health.close();
+            }
             agent.close();
             client.close();
         }, "shutdown"));

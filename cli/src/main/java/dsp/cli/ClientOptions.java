@@ -14,8 +14,21 @@ public final class ClientOptions {
     @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE})")
     String output;
 
+    @Option(names = "--token-file", defaultValue = "${env:POOLCTL_TOKEN_FILE}",
+            description = "send the token in this file (read at each request; e.g. a projected ServiceAccount token) instead of $POOLCTL_TOKEN")
+    java.nio.file.Path tokenFile;
+
     ApiClient client() {
-        return new ApiClient(server);
+        if (tokenFile == null) {
+            return new ApiClient(server);
+        }
+        return new ApiClient(server, () -> {
+            try {
+                return java.util.Optional.of(java.nio.file.Files.readString(tokenFile).strip()).filter(t -> !t.isEmpty());
+            } catch (java.io.IOException e) {
+                throw new CliFailure(CliFailure.USAGE, "cannot read --token-file " + tokenFile + ": " + e.getMessage());
+            }
+        });
     }
 
     boolean json() {

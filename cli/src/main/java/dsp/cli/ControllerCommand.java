@@ -53,6 +53,9 @@ public final class ControllerCommand implements Callable<Integer> {
         ControllerRuntime runtime = new ControllerRuntime(client, configuration, kube.namespace, KubeOptions.identity(), Clock.systemUTC())
                 .requireTokenReview(auth.equals("tokenreview"))
                 .start(set, Leadership.Timing.DEFAULT, host, port);
+        if (runtime.apiPort() > 0) {
+            org.slf4j.LoggerFactory.getLogger(ControllerCommand.class).info("API listening on {}:{}", host, runtime.apiPort());
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runtime.close();
             client.close();

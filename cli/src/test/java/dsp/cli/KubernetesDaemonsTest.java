@@ -2,6 +2,7 @@ package dsp.cli;
 
 import dsp.cli.client.CliFailure;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dsp.kubernetes.Names;
@@ -9,95 +10,187 @@ import dsp.kubernetes.TestCluster;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Node;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
-/** `poolctl controller` and `poolctl agent` as separate processes against the test API server, outside any cluster. */
+/**
+ * `poolctl controller` and `poolctl agent` as separate processes against the test API server,
+ * outside any cluster, with what the image adds around them: the agents' probes, the guide's
+ * monitor-pools.sh, and the pool-cleanup job's command.
+ */
 class KubernetesDaemonsTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private final HttpClient http = HttpClient.newHttpClient();
 
     @TempDir
     Path dir;
 
-    private Process poolctl(String... args) throws Exception {
+    private Process poolctl(String log, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "dsp.cli.Poolctl"));
         cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(args[0] + ".log").toFile()).start();
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(log + ".log").toFile()).start();
     }
 
-    private static void await(BooleanSupplier c) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            if (c.getAsBoolean()) {
-                return;
-            }
-            Thread.sleep(100);
+    private int logged(String log, String pattern) {
+        Pattern p = Pattern.compile(pattern);
+        return await().atMost(WAIT).until(() -> {
+            Matcher m = p.matcher(Files.readString(dir.resolve(log + ".log")));
+            return m.find() ? Integer.parseInt(m.group(1)) : -1;
+        }, port -> port > 0);
+    }
+
+    private int status(String url) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (Exception e) {
+            return -1;
         }
-        throw new AssertionError("condition not met within 60 s");
+    }
+
+    record Run(int code, String out, String err) {
+    }
+
+    /** A client command in this JVM, as the cleanup job's container runs it. */
+    private static Run cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = Poolctl.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /** Runs a script with the image's `poolctl` on the PATH (here: this build's classes instead of the jar). */
+    private Run script(Path script, Map<String, String> env) throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("bin"));
+        Path shim = bin.resolve("poolctl");
+        Files.writeString(shim, "#!/bin/sh\nexec '" + Path.of(System.getProperty("java.home"), "bin", "java") + "' -cp '"
+                + System.getProperty("java.class.path") + "' dsp.cli.Poolctl \"$@\"\n");
+        shim.toFile().setExecutable(true);
+        ProcessBuilder pb = new ProcessBuilder("sh", script.toString());
+        pb.environment().put("PATH", bin + ":" + System.getenv("PATH"));
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return new Run(p.exitValue(), out, err);
     }
 
     @Test
-    void controllerAndAgentRunFromAKubeconfig() throws Exception {
+    void controllerAndAgentsAsProcessesWithProbesMonitorScriptAndCleanupJob() throws Exception {
         try (TestCluster cluster = new TestCluster()) {
             cluster.addNode("k8s-1", "k8s");
             cluster.addNode("vm-1", "vm");
+            cluster.addNode("gone-1", "k8s"); // its agent is down: it never answers
             // the configuration comes from the ConfigMap: a 2 TB share for the k8s pool
             cluster.client.configMaps().inNamespace(Names.NAMESPACE).resource(new ConfigMapBuilder().withNewMetadata()
                     .withName(Names.CONFIG_MAP).withNamespace(Names.NAMESPACE).endMetadata()
                     .addToData(Names.CONFIG_KEY, "pools:\n  - name: k8s\n    share: 2T\n  - name: vm\n").build()).create();
             Path kubeconfig = cluster.kubeconfig(dir);
-            Path root = dir.resolve("vm-1-root");
-            Files.createDirectories(root);
-            Process controller = poolctl("controller", "--kubeconfig", kubeconfig.toString(), "--roles", "scaling,provisioner,api",
-                    "--host", "127.0.0.1", "--port", "0");
-            Process agent = poolctl("agent", "--kubeconfig", kubeconfig.toString(), "--node", "vm-1", "--root", root.toString(),
-                    "--report-every", "1");
+            List<Process> daemons = new ArrayList<>();
             try {
+                daemons.add(poolctl("controller", "controller", "--kubeconfig", kubeconfig.toString(), "--roles", "scaling,provisioner,api",
+                        "--host", "127.0.0.1", "--port", "0"));
+                for (String node : List.of("k8s-1", "vm-1")) {
+                    Files.createDirectories(dir.resolve(node));
+                    daemons.add(poolctl("agent-" + node, "agent", "--kubeconfig", kubeconfig.toString(), "--node", node,
+                            "--root", dir.resolve(node).toString(), "--report-every", "1", "--health-port", "0"));
+                }
                 ObjectMapper json = new ObjectMapper();
-                await(() -> {
+                await().atMost(WAIT).until(() -> {
                     ConfigMap cm = cluster.client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get();
                     String s = cm.getData().get(Names.POOL_STATUS_KEY);
-                    try {
-                        return s != null && json.readTree(s).at("/k8s_pool/total_capacity_gb").asInt() == 2000;
-                    } catch (Exception e) {
-                        return false;
-                    }
+                    return s != null && json.readTree(s).at("/k8s_pool/total_capacity_gb").asInt() == 4000;
                 });
-                assertThat(root.resolve("vm-storage-pool")).isDirectory();
-                assertThat(root.resolve("k8s-storage-pool")).isDirectory();
-                await(() -> {
+                await().atMost(WAIT).until(() -> {
                     Node n = cluster.client.nodes().withName("vm-1").get();
                     return n.getMetadata().getAnnotations() != null && n.getMetadata().getAnnotations().containsKey(Names.DISK_REPORT_ANNOTATION);
                 });
-                assertThat(controller.isAlive()).isTrue();
-                assertThat(agent.isAlive()).isTrue();
+                assertThat(dir.resolve("vm-1/vm-storage-pool")).isDirectory();
+                assertThat(dir.resolve("k8s-1/k8s-storage-pool")).isDirectory();
+
+                // the kubelet's probes of an agent
+                int health = logged("agent-k8s-1", "/healthz and /readyz on port (\\d+)");
+                await().atMost(WAIT).until(() -> status("http://127.0.0.1:" + health + "/readyz") == 200);
+                assertThat(status("http://127.0.0.1:" + health + "/healthz")).isEqualTo(200);
+
+                String api = "http://127.0.0.1:" + logged("controller", "API listening on 127.0.0.1:(\\d+)");
+                await().atMost(WAIT).until(() -> status(api + "/readyz") == 200);
+
+                // kubectl exec deployment/k8s-pool-provisioner -- /k8s-storage-pool/monitor-pools.sh: the whole table, from the API
+                Run monitor = script(Path.of("..", "deploy", "image", "monitor-pools.sh"), Map.of("POOLCTL_SERVER", api));
+                assertThat(monitor.code()).as(monitor.err()).isZero();
+                assertThat(monitor.out()).containsPattern("k8s_pool\\s+2\\s+4000 GB").containsPattern("vm_pool\\s+1\\s+1500 GB")
+                        .containsPattern("system_reserve\\s+3\\s+900 GB");
+
+                // the pool-cleanup job: waits for every node, says what each moved, fails when one did not answer
+                Path junk = Files.createDirectories(dir.resolve("k8s-1/k8s-storage-pool/forgotten"));
+                Files.writeString(junk.resolve("app.log"), "old log");
+                Run partial = cli("cleanup", "--server", api, "--wait", "5");
+                assertThat(partial.code()).as(partial.out() + partial.err()).isEqualTo(CliFailure.REFUSED);
+                assertThat(partial.out()).contains("k8s-1: moved 1 entry").contains("vm-1: nothing moved").contains("gone-1: no answer")
+                        .contains("forgotten");
+                assertThat(partial.err()).contains("gone-1 did not answer within 5 s").doesNotContain("k8s-1 did not");
+                assertThat(junk).doesNotExist();
+
+                cluster.client.nodes().withName("gone-1").delete(); // kubectl delete node gone-1
+                Run full = cli("cleanup", "--server", api, "--wait", "60");
+                assertThat(full.code()).as(full.out() + full.err()).isZero();
+                assertThat(full.out()).contains("k8s-1: nothing moved").contains("vm-1: nothing moved").doesNotContain("gone-1");
+
+                for (Process p : daemons) {
+                    assertThat(p.isAlive()).isTrue();
+                }
             } finally {
-                controller.destroy();
-                agent.destroy();
-                controller.waitFor(10, TimeUnit.SECONDS);
-                agent.waitFor(10, TimeUnit.SECONDS);
+                for (Process p : daemons) {
+                    p.destroy();
+                }
+                for (Process p : daemons) {
+                    p.waitFor(10, TimeUnit.SECONDS);
+                }
                 // the daemons' own logs, for whoever reads a failure
-                System.out.println(Files.readString(dir.resolve("controller.log")));
-                System.out.println(Files.readString(dir.resolve("agent.log")));
+                try (var logs = Files.list(dir)) {
+                    for (Path log : logs.filter(f -> f.toString().endsWith(".log")).toList()) {
+                        System.out.println("== " + log.getFileName() + "\n" + Files.readString(log));
+                    }
+                }
             }
         }
     }
 
     @Test
     void badDaemonOptionsAreOneLineErrors() throws Exception {
-        Process p = poolctl("agent", "--kubeconfig", dir.resolve("missing").toString(), "--node", "n1", "--root", dir.toString());
+        Process p = poolctl("agent", "agent", "--kubeconfig", dir.resolve("missing").toString(), "--node", "n1", "--root", dir.toString());
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(CliFailure.USAGE);
         assertThat(Files.readString(dir.resolve("agent.log"))).contains("cannot read --kubeconfig").doesNotContain("\tat ");
-        Process q = poolctl("controller", "--roles", "nonsense", "--kubeconfig", dir.resolve("missing").toString());
+        Process q = poolctl("controller", "controller", "--roles", "nonsense", "--kubeconfig", dir.resolve("missing").toString());
         assertThat(q.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(q.exitValue()).isEqualTo(CliFailure.USAGE);
         assertThat(Files.readString(dir.resolve("controller.log"))).contains("role 'nonsense' is unknown");
+        Run r = cli("cleanup", "--wait", "-1");
+        assertThat(r.code()).isEqualTo(CliFailure.USAGE);
+        assertThat(r.err()).contains("--wait must be 0 or more seconds");
     }
 }

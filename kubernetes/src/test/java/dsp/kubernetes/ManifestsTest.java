@@ -76,7 +76,6 @@ class ManifestsTest {
             for (String d : List.of("vm-pool-storage-manager", "k8s-pool-storage-manager")) {
                 DaemonSet ds = cluster.client.apps().daemonSets().inNamespace(ns).withName(d).get();
                 assertThat(ds).as(d).isNotNull();
-                assertThat(ds.getSpec().getTemplate().getSpec().getNodeSelector()).containsKey("pool");
             }
             var cleanup = cluster.client.batch().v1().cronjobs().inNamespace(ns).withName("pool-cleanup").get();
             assertThat(cleanup.getSpec().getSchedule()).isEqualTo("0 2 * * *");

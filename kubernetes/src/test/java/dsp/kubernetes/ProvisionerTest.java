@@ -235,24 +235,6 @@ class ProvisionerTest {
     }
 
     @Test
-    void cleanupIsDoneByEachNodesAgentAndSparesEveryVolume() throws Exception {
-        PersistentVolumeClaim c = claim("keep-me", "k8s-pool-storage", "1Gi", "k8s-1");
-        await(() -> pvFor(c) != null);
-        Path pool = root("k8s-1").resolve("k8s-storage-pool");
-        Files.createDirectories(pool.resolve("junk"));
-        new dsp.kubernetes.adapter.NodeCleanupRequests(cluster.client, Clock.systemUTC()).clean("k8s-1", List::of, false);
-        await(() -> {
-            var ann = cluster.client.nodes().withName("k8s-1").get().getMetadata().getAnnotations();
-            return ann.get(dsp.kubernetes.adapter.NodeCleanupRequests.DONE) != null
-                    && ann.get(dsp.kubernetes.adapter.NodeCleanupRequests.DONE).equals(ann.get(dsp.kubernetes.adapter.NodeCleanupRequests.REQUESTED));
-        });
-        assertThat(pool.resolve("junk")).doesNotExist();
-        assertThat(pool.resolve("pvc-" + c.getMetadata().getUid())).isDirectory();
-        assertThat(cluster.client.nodes().withName("k8s-1").get().getMetadata().getAnnotations()
-                .get(dsp.kubernetes.adapter.NodeCleanupRequests.REPORT)).contains("\"entry\":\"junk\"");
-    }
-
-    @Test
     void aBurstOfClaimsForOneNodeNeverOversellsIt() throws Exception {
         List<PersistentVolumeClaim> claims = new ArrayList<>();
         for (int i = 0; i < 20; i++) {

@@ -66,6 +66,9 @@ public final class LocalVolumeMaker implements VolumeMaker {
             switch (a.format()) {
                 case DIRECTORY -> {
                     mkdirs(temporary);
+                    // writable by any pod, as local-path makes them: a non-root pod without fsGroup can use
+                    // it; with fsGroup the kubelet sets group and setgid at mount, which this never undoes
+                    Files.setPosixFilePermissions(temporary, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
                     Files2.publish(temporary, target);
                 }
                 case QCOW2 -> {

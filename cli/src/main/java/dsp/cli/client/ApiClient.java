@@ -16,9 +16,17 @@ public final class ApiClient {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final URI base;
+    private final java.util.function.Supplier<java.util.Optional<String>> token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    /** Sends {@code $POOLCTL_TOKEN} as the bearer token, if set. */
     public ApiClient(String server) {
+        this(server, () -> java.util.Optional.ofNullable(System.getenv("POOLCTL_TOKEN")).filter(t -> !t.isBlank()));
+    }
+
+    /** @param token read before each request (a projected ServiceAccount token file rotates) */
+    public ApiClient(String server, java.util.function.Supplier<java.util.Optional<String>> token) {
+        this.token = token;
         try {
             URI u = URI.create(server.endsWith("/") ? server.substring(0, server.length() - 1) : server);
             if (u.getScheme() == null || !(u.getScheme().equals("http") || u.getScheme().equals("https")) || u.getHost() == null) {
@@ -53,10 +61,7 @@ public final class ApiClient {
     }
 
     private JsonNode send(HttpRequest.Builder request) {
-        String token = System.getenv("POOLCTL_TOKEN");
-        if (token != null && !token.isBlank()) {
-            request.header("Authorization", "Bearer " + token.strip());
-        }
+        token.get().ifPresent(t -> request.header("Authorization", "Bearer " + t.strip()));
         HttpResponse<String> r;
         try {
             r = http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());

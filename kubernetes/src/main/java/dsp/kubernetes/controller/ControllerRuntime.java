@@ -262,7 +262,7 @@ public final class ControllerRuntime implements AutoCloseable {
                 requests, templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
         api = new PoolApi(new ApiServices(queries, new ServerAdministration(catalog, inventory, store, lock, clock), vmService,
                 new VolumeService(catalog, admission, store, requests), new TemplateService(templates, store, lock),
-                new dsp.core.usecase.CleanupService(inventory, store, new dsp.kubernetes.adapter.NodeCleanupRequests(client, clock), clock),
+                new dsp.core.usecase.CleanupService(inventory, store, new dsp.kubernetes.adapter.NodeCleanupRequests(client, nodes, clock), clock),
                 ready));
         api.guardWrites(writable, "this replica does not hold the " + ADMISSION_LEASE
                 + " lease and cannot change anything; retry (the vm-pool-api Service routes to the replica that does)");

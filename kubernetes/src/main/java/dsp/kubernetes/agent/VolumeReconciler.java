@@ -1,0 +1,88 @@
+package dsp.kubernetes.agent;
+
+import dsp.core.DomainException;
+import dsp.core.model.Allocation;
+import dsp.core.model.VolumeFormat;
+import dsp.core.vm.Template;
+import dsp.kubernetes.adapter.PoolVolumeStore;
+import dsp.kubernetes.crd.PoolVolume;
+import dsp.node.LocalVolumeMaker;
+import dsp.core.model.VolumeLayout;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes one PoolVolume of this node real: creates (directory, qcow2 overlay, raw disk.img),
+ * grows, and on deletion removes the data and then the finalizer. Idempotent: running it again
+ * on the same object changes nothing.
+ */
+final class VolumeReconciler {
+
+    private static final Logger LOG = LoggerFactory.getLogger(VolumeReconciler.class);
+
+    private final NodeStorage storage;
+    private final PoolVolumeWrites writes;
+    private final Runnable dataChanged;
+
+    /** @param dataChanged told after data was deleted, so the disk report follows at once */
+    VolumeReconciler(NodeStorage storage, PoolVolumeWrites writes, Runnable dataChanged) {
+        this.storage = storage;
+        this.writes = writes;
+        this.dataChanged = dataChanged;
+    }
+
+    void reconcile(PoolVolume v) {
+        if (v == null || v.getSpec() == null || !storage.node().equals(v.getSpec().node)) {
+            return;
+        }
+        String name = v.getMetadata().getName();
+        Optional<Allocation> a = PoolVolumeStore.toAllocation(v);
+        if (a.isEmpty()) {
+            writes.status(name, PoolVolumeWrites.status("Failed", null, "spec is incomplete: name, pool, node and sizeBytes are required", null, null));
+            return;
+        }
+        Allocation allocation = a.get();
+        if (v.getMetadata().getDeletionTimestamp() != null) {
+            storage.maker().delete(allocation);
+            writes.releaseFinalizer(name);
+            LOG.info("PoolVolume {}: data {} deleted on node {}", name, allocation.name(), storage.node());
+            dataChanged.run();
+            return;
+        }
+        try {
+            make(v, allocation);
+        } catch (DomainException e) {
+            if (e.code() == DomainException.Code.CONFLICT) {
+                writes.status(name, PoolVolumeWrites.status(v.getStatus() == null ? "Pending" : v.getStatus().phase, null, e.getMessage(), null, null));
+                throw e; // busy image: retry with backoff
+            }
+            writes.status(name, PoolVolumeWrites.status("Failed", null, e.getMessage(), null, null));
+            throw e;
+        }
+    }
+
+    private void make(PoolVolume v, Allocation allocation) {
+        String name = v.getMetadata().getName();
+        LocalVolumeMaker maker = storage.maker();
+        Optional<Template> template = allocation.template().flatMap(storage.templates()::findTemplate);
+        if (allocation.template().isPresent() && template.isEmpty()) {
+            writes.status(name, PoolVolumeWrites.status("Failed", null, "template " + allocation.template().get() + " is not on node "
+                    + storage.node() + "; templates: " + storage.templates().listTemplates().stream().map(Template::name).toList(), null, null));
+            return;
+        }
+        String path = maker.make(allocation, template);
+        boolean image = allocation.format() != VolumeFormat.DIRECTORY;
+        if (image && maker.presentedBytes(allocation) < allocation.sizeBytes()) {
+            maker.grow(allocation, allocation.sizeBytes());
+        }
+        String nodePath = VolumeLayout.nodePath(storage.catalog().require(allocation.pool()).path(), allocation);
+        // a new directory holds nothing yet; the periodic report measures volumes as they fill
+        Long presented = image ? maker.presentedBytes(allocation) : allocation.sizeBytes();
+        PoolVolume.Status s = v.getStatus();
+        if (s == null || !"Ready".equals(s.phase) || !nodePath.equals(s.path) || !presented.equals(s.presentedBytes)) {
+            writes.status(name, PoolVolumeWrites.status("Ready", nodePath, null, image ? maker.measuredBytes(allocation) : null, presented));
+            LOG.info("PoolVolume {}: Ready at {} on node {} ({})", name, path, storage.node(), allocation.format().display());
+        }
+    }
+}

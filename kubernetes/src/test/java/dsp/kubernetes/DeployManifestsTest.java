@@ -1,0 +1,172 @@
+package dsp.kubernetes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import dsp.testing.RequiredTool;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What {@code kubectl apply -k deploy/} would apply, rendered by the real kubectl's kustomize, read
+ * as the kubelet would: one image named in one place, probes on every long-running workload,
+ * non-root wherever the role allows, node directories only for the agents.
+ */
+class DeployManifestsTest {
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Path DEPLOY = Path.of("..", "deploy");
+    private static List<JsonNode> objects;
+
+    @BeforeAll
+    static void render() throws Exception {
+        Path kubectl = RequiredTool.KUBECTL.require();
+        Process p = new ProcessBuilder(kubectl.toString(), "kustomize", DEPLOY.toString()).redirectErrorStream(false).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("kubectl kustomize deploy/: " + err).isZero();
+        objects = new ArrayList<>();
+        try (YAMLParser parser = new YAMLFactory().createParser(out)) {
+            YAML.readValues(parser, JsonNode.class).forEachRemaining(objects::add);
+        }
+    }
+
+    private static List<JsonNode> kind(String kind) {
+        return objects.stream().filter(o -> o.path("kind").asText().equals(kind)).toList();
+    }
+
+    private static String name(JsonNode o) {
+        return o.path("metadata").path("name").asText();
+    }
+
+    /** The pod template of a workload (Deployment, DaemonSet, CronJob). */
+    private static JsonNode pod(JsonNode o) {
+        return o.path("kind").asText().equals("CronJob") ? o.at("/spec/jobTemplate/spec/template/spec") : o.at("/spec/template/spec");
+    }
+
+    private static List<JsonNode> workloads() {
+        return objects.stream().filter(o -> Set.of("Deployment", "DaemonSet", "CronJob").contains(o.path("kind").asText())).toList();
+    }
+
+    @Test
+    void everyFileIsAppliedAndTheImageIsNamedOnlyInTheKustomization() throws IOException {
+        JsonNode kustomization = YAML.readTree(DEPLOY.resolve("kustomization.yaml").toFile());
+        Set<String> listed = new HashSet<>();
+        kustomization.path("resources").forEach(r -> listed.add(r.asText()));
+        Set<String> files = new HashSet<>();
+        try (Stream<Path> s = Files.walk(DEPLOY)) {
+            s.filter(f -> f.toString().endsWith(".yaml") && !f.getFileName().toString().equals("kustomization.yaml"))
+                    .filter(f -> !DEPLOY.relativize(f).startsWith("monitoring")) // ops' ServiceMonitor and rules need the Prometheus operator's CRDs
+                    .forEach(f -> files.add(DEPLOY.relativize(f).toString()));
+        }
+        assertThat(listed).as("kustomization.yaml lists every manifest").containsAll(files);
+
+        JsonNode image = kustomization.path("images").get(0);
+        String expected = image.path("newName").asText() + ":" + image.path("newTag").asText();
+        assertThat(workloads()).hasSize(6);
+        for (JsonNode w : workloads()) {
+            for (JsonNode c : pod(w).path("containers")) {
+                assertThat(c.path("image").asText()).as(name(w)).isEqualTo(expected);
+            }
+        }
+        for (String f : files) {
+            String text = Files.readString(DEPLOY.resolve(f));
+            assertThat(text).as(f + " names the image without a tag; kustomization.yaml sets it").doesNotContain("image: dynamic-storage-pools:");
+        }
+    }
+
+    @Test
+    void everyLongRunningWorkloadHasProbesOnAPortItDeclares() {
+        List<JsonNode> running = objects.stream().filter(o -> Set.of("Deployment", "DaemonSet").contains(o.path("kind").asText())).toList();
+        assertThat(running).extracting(DeployManifestsTest::name).containsExactlyInAnyOrder("k8s-pool-provisioner", "pool-scaling-controller",
+                "dynamic-pool-monitor", "vm-pool-storage-manager", "k8s-pool-storage-manager");
+        for (JsonNode w : running) {
+            if (name(w).equals("pool-scaling-controller")) {
+                continue; // its /healthz comes with k8s-strict's liveness for the scaling role (issue 7 part A)
+            }
+            for (JsonNode c : pod(w).path("containers")) {
+                Set<String> ports = new HashSet<>();
+                c.path("ports").forEach(p -> {
+                    ports.add(p.path("name").asText());
+                    ports.add(p.path("containerPort").asText());
+                });
+                for (String probe : List.of("livenessProbe", "readinessProbe", "startupProbe")) {
+                    JsonNode get = c.path(probe).path("httpGet");
+                    assertThat(get.isMissingNode()).as(name(w) + " " + probe).isFalse();
+                    assertThat(ports).as(name(w) + " " + probe + " port").contains(get.path("port").asText());
+                }
+                assertThat(c.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/healthz");
+                assertThat(c.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/readyz");
+            }
+        }
+    }
+
+    @Test
+    void onlyTheAgentsRunAsRootOrMountNodeDirectories() {
+        for (JsonNode w : workloads()) {
+            JsonNode pod = pod(w);
+            boolean agent = w.path("kind").asText().equals("DaemonSet");
+            boolean hostPath = false;
+            for (JsonNode v : pod.path("volumes")) {
+                hostPath |= v.has("hostPath");
+            }
+            assertThat(hostPath).as(name(w) + " mounts a node directory").isEqualTo(agent);
+            for (JsonNode c : pod.path("containers")) {
+                assertThat(c.at("/securityContext/allowPrivilegeEscalation").asBoolean(true)).as(name(w)).isFalse();
+                if (agent) {
+                    assertThat(c.at("/securityContext/runAsUser").asInt(-1)).as(name(w) + " owns files under hostPath").isZero();
+                } else {
+                    assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).as(name(w)).isTrue();
+                    assertThat(pod.at("/securityContext/runAsUser").asInt(0)).as(name(w)).isPositive();
+                    assertThat(c.at("/securityContext/readOnlyRootFilesystem").asBoolean()).as(name(w)).isTrue();
+                    assertThat(c.at("/securityContext/capabilities/drop").toString()).as(name(w)).contains("ALL");
+                }
+            }
+        }
+    }
+
+    @Test
+    void theCleanupJobCallsTheApiWithAProjectedServiceAccountTokenAndWaitsForEveryNode() {
+        JsonNode job = kind("CronJob").get(0);
+        JsonNode pod = pod(job);
+        assertThat(pod.path("automountServiceAccountToken").asBoolean(true)).isFalse();
+        JsonNode token = null;
+        for (JsonNode v : pod.path("volumes")) {
+            for (JsonNode s : v.at("/projected/sources")) {
+                if (s.has("serviceAccountToken")) {
+                    token = v;
+                }
+            }
+        }
+        assertThat(token).as("a projected serviceAccountToken volume").isNotNull();
+        JsonNode c = pod.path("containers").get(0);
+        String mount = null;
+        for (JsonNode m : c.path("volumeMounts")) {
+            if (m.path("name").asText().equals(token.path("name").asText())) {
+                mount = m.path("mountPath").asText();
+            }
+        }
+        String path = token.at("/projected/sources/0/serviceAccountToken/path").asText();
+        List<String> args = new ArrayList<>();
+        c.path("args").forEach(a -> args.add(a.asText()));
+        assertThat(args).containsSequence("--token-file", mount + "/" + path).contains("--wait");
+        assertThat(args.get(0)).isEqualTo("cleanup");
+        assertThat(job.at("/spec/jobTemplate/spec/activeDeadlineSeconds").asInt()).isGreaterThan(Integer.parseInt(args.get(args.indexOf("--wait") + 1)));
+        assertThat(((ArrayNode) pod.path("containers")).size()).isEqualTo(1);
+    }
+}
