@@ -2,6 +2,8 @@ package dsp.cli;
 
 import dsp.cli.client.CliFailure;
 import dsp.kubernetes.agent.NodeAgent;
+import dsp.kubernetes.agent.NodeStorage;
+import dsp.node.LocalNode;
 import dsp.node.QemuImg;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
@@ -51,8 +53,12 @@ public final class AgentCommand implements Callable<Integer> {
         }
         KubernetesClient client = kube.client();
         var configuration = kube.configuration(client);
-        NodeAgent agent = new NodeAgent(client, node, root, configuration.catalog(), configuration.vmPool(), QemuImg.onPath(),
-                Clock.systemUTC(), Duration.ofSeconds(reportEvery));
+        Clock clock = Clock.systemUTC();
+        LocalNode local = new LocalNode(node, root, configuration.catalog(), configuration.vmPool(), QemuImg.onPath(), clock);
+        NodeAgent agent = new NodeAgent(client, node, configuration.catalog(), () -> {
+            local.prepare(); // only once the node holds pool data
+            return new NodeStorage(local.maker(), local.templates(), local.meter());
+        }, local.cleaner(), clock, Duration.ofSeconds(reportEvery));
         HealthEndpoint health = healthPort < 0 ? null : new HealthEndpoint("0.0.0.0", healthPort, agent::isLive, agent::isReady);
         if (health != null) {
             org.slf4j.LoggerFactory.getLogger(AgentCommand.class).info("node {}: /healthz and /readyz on port {}", node, health.port());

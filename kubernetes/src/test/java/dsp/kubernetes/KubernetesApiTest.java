@@ -90,7 +90,7 @@ class KubernetesApiTest {
             cluster.addNode("vm-0", "vm"); // first in line for placement, but it has no template
             cluster.addNode("vm-1", "vm");
             cluster.addNode("k8s-1", "k8s");
-            try (NodeAgent agent = new NodeAgent(cluster.client, "vm-1", vmRoot, PoolCatalog.guideDefaults(), "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));
+            try (NodeAgent agent = NodeAgents.start(cluster.client, "vm-1", vmRoot, PoolCatalog.guideDefaults(), "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));
                  ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE,
                          "controller-a", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.API, ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0)) {
                 String api = "http://127.0.0.1:" + controller.apiPort();

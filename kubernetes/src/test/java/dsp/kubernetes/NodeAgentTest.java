@@ -68,7 +68,7 @@ class NodeAgentTest {
 
     private NodeAgent agent(String node) throws IOException {
         Files.createDirectories(disks.resolve(node));
-        NodeAgent a = new NodeAgent(cluster.client, node, disks.resolve(node), PoolCatalog.guideDefaults(), "vm", QemuImg.onPath(),
+        NodeAgent a = NodeAgents.start(cluster.client, node, disks.resolve(node), PoolCatalog.guideDefaults(), "vm", QemuImg.onPath(),
                 Clock.systemUTC(), Duration.ofMillis(200));
         running.add(a);
         await().atMost(WAIT).until(a::isReady);

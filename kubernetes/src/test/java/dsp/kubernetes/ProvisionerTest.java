@@ -51,7 +51,7 @@ class ProvisionerTest {
                 Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.PROVISIONER, ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0);
         running.add(controller);
         for (String node : List.of("k8s-1", "k8s-2", "vm-1")) {
-            running.add(new NodeAgent(cluster.client, node, root(node), PoolCatalog.guideDefaults(), "vm", QemuImg.onPath(),
+            running.add(NodeAgents.start(cluster.client, node, root(node), PoolCatalog.guideDefaults(), "vm", QemuImg.onPath(),
                     Clock.systemUTC(), Duration.ofMillis(500)));
         }
         running.add(new FakePvController(cluster.client));

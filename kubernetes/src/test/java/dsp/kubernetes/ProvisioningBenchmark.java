@@ -77,7 +77,7 @@ class ProvisioningBenchmark {
                     "bench", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.PROVISIONER), FAST, "127.0.0.1", 0);
             running.add(controller);
             for (int i = 0; i < nodes; i++) {
-                running.add(new NodeAgent(cluster.client, "node-" + i, disks.resolve("node-" + i), PoolCatalog.guideDefaults(), "vm",
+                running.add(NodeAgents.start(cluster.client, "node-" + i, disks.resolve("node-" + i), PoolCatalog.guideDefaults(), "vm",
                         QemuImg.onPath(), Clock.systemUTC(), Duration.ofSeconds(30)));
             }
             ScalingControllerTest.await(controller::isAdmissionLeader);

@@ -30,22 +30,24 @@ final class CleanupWorker {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesClient client;
-    private final NodeStorage storage;
+    private final String node;
+    private final StorageCleaner cleaner;
     private final Supplier<List<Allocation>> referenced;
     private final Clock clock;
     /** The request this process answered last: a Node seen again before its answer arrived is not cleaned twice. */
     private String answered;
 
-    CleanupWorker(KubernetesClient client, NodeStorage storage, Supplier<List<Allocation>> referenced, Clock clock) {
+    CleanupWorker(KubernetesClient client, String node, StorageCleaner cleaner, Supplier<List<Allocation>> referenced, Clock clock) {
         this.client = client;
-        this.storage = storage;
+        this.node = node;
+        this.cleaner = cleaner;
         this.referenced = referenced;
         this.clock = clock;
     }
 
     /** Answers the Node's open request, if it has one this agent has not answered yet. */
-    synchronized void answer(Node node) {
-        Map<String, String> ann = node == null || node.getMetadata().getAnnotations() == null ? Map.of() : node.getMetadata().getAnnotations();
+    synchronized void answer(Node seen) {
+        Map<String, String> ann = seen == null || seen.getMetadata().getAnnotations() == null ? Map.of() : seen.getMetadata().getAnnotations();
         String value = ann.get(NodeCleanupRequest.REQUESTED);
         Optional<NodeCleanupRequest> request = NodeCleanupRequest.parse(value);
         if (request.isEmpty() || value.equals(ann.get(NodeCleanupRequest.DONE)) || value.equals(answered)) {
@@ -58,7 +60,7 @@ final class CleanupWorker {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        Conflicts.retry(() -> client.nodes().withName(storage.node()).edit(x -> {
+        Conflicts.retry(() -> client.nodes().withName(node).edit(x -> {
             Map<String, String> a = new HashMap<>(x.getMetadata().getAnnotations());
             if (!value.equals(a.get(NodeCleanupRequest.REQUESTED)) || value.equals(a.get(NodeCleanupRequest.DONE))) {
                 return x; // a newer request came meanwhile (it gets its own answer), or this one is answered
@@ -69,13 +71,13 @@ final class CleanupWorker {
             return x;
         }));
         answered = value;
-        LOG.info("node {}: cleanup run {}: {} item(s){}{}", storage.node(), report.run(), report.moved().size(),
+        LOG.info("node {}: cleanup run {}: {} item(s){}{}", node, report.run(), report.moved().size(),
                 report.dryRun() ? " (dry run)" : "", report.error() == null ? "" : "; failed: " + report.error());
     }
 
     private NodeCleanupReport clean(NodeCleanupRequest request) {
         try {
-            List<StorageCleaner.Item> items = storage.cleaner().clean(storage.node(), referenced, request.dryRun());
+            List<StorageCleaner.Item> items = cleaner.clean(node, referenced, request.dryRun());
             return new NodeCleanupReport(request.run(), request.dryRun(), items.stream()
                     .map(i -> new NodeCleanupReport.Moved(i.pool(), i.entry(), i.bytes(), i.trash())).toList(), null, clock.instant().toString());
         } catch (RuntimeException e) {

@@ -2,27 +2,25 @@ package dsp.kubernetes.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dsp.core.model.PoolDefinition;
+import dsp.core.model.Server;
+import dsp.core.port.StorageMeter.ServerDiskUsage;
 import dsp.core.vm.Template;
 import dsp.kubernetes.Conflicts;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.adapter.PoolVolumeStore;
 import dsp.kubernetes.crd.NodeDiskReport;
 import dsp.kubernetes.crd.PoolVolume;
-import dsp.node.DiskUsage;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
-import java.nio.file.FileStore;
-import java.nio.file.Files;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * What the node's disk holds, reported where the controllers read it: bytes per pool directory,
@@ -32,20 +30,22 @@ import org.slf4j.LoggerFactory;
  */
 final class DiskReporter {
 
-    private static final Logger LOG = LoggerFactory.getLogger(DiskReporter.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Free space moves all the time; a smaller change than this is not worth a write. */
     private static final long FREE_SPACE_SLACK = 64L * 1024 * 1024;
     private static final long MEASURED_SLACK = 1_000_000;
 
     private final KubernetesClient client;
-    private final NodeStorage storage;
+    private final String node;
+    private final Supplier<NodeStorage> storage;
     private final PoolVolumeWrites writes;
     private final Supplier<List<PoolVolume>> volumes;
     private final Clock clock;
 
-    DiskReporter(KubernetesClient client, NodeStorage storage, PoolVolumeWrites writes, Supplier<List<PoolVolume>> volumes, Clock clock) {
+    DiskReporter(KubernetesClient client, String node, Supplier<NodeStorage> storage, PoolVolumeWrites writes,
+                 Supplier<List<PoolVolume>> volumes, Clock clock) {
         this.client = client;
+        this.node = node;
         this.storage = storage;
         this.writes = writes;
         this.volumes = volumes;
@@ -61,7 +61,7 @@ final class DiskReporter {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        var current = client.nodes().withName(storage.node()).get();
+        var current = client.nodes().withName(node).get();
         if (current == null) {
             return;
         }
@@ -70,7 +70,7 @@ final class DiskReporter {
         if (before != null && sameFigures(before, r)) {
             return;
         }
-        Conflicts.retry(() -> client.nodes().withName(storage.node()).edit(n -> {
+        Conflicts.retry(() -> client.nodes().withName(node).edit(n -> {
             Map<String, String> a = n.getMetadata().getAnnotations() == null ? new HashMap<>() : new HashMap<>(n.getMetadata().getAnnotations());
             a.put(Names.DISK_REPORT_ANNOTATION, json);
             n.getMetadata().setAnnotations(a);
@@ -86,7 +86,7 @@ final class DiskReporter {
                 continue;
             }
             PoolVolumeStore.toAllocation(v).ifPresent(a -> {
-                long measured = storage.maker().measuredBytes(a);
+                long measured = storage.get().maker().measuredBytes(a);
                 if (s.measuredBytes == null || Math.abs(s.measuredBytes - measured) > MEASURED_SLACK) {
                     writes.status(v.getMetadata().getName(), PoolVolumeWrites.status("Ready", s.path, s.message, measured, s.presentedBytes));
                 }
@@ -94,33 +94,15 @@ final class DiskReporter {
         }
     }
 
-    /**
-     * Bytes in each pool directory (as du counts them); the rest of the file system's used space
-     * is the system reserve's use. Never walks the whole node root.
-     */
     private NodeDiskReport measure() {
-        Map<String, Long> poolBytes = new HashMap<>();
-        long pooled = 0;
-        for (PoolDefinition p : storage.catalog().pools()) {
-            long b = DiskUsage.byChild(storage.roots().poolRoot(storage.node(), p)).getOrDefault("", 0L);
-            poolBytes.put(p.name(), b);
-            pooled += b;
-        }
-        long total = 0;
-        long free = 0;
-        try {
-            // the first pool directory: in a pod the pools are hostPath mounts of the node's disk
-            FileStore store = Files.getFileStore(storage.roots().poolRoot(storage.node(), storage.catalog().pools().get(0)));
-            total = store.getTotalSpace();
-            free = store.getUsableSpace();
-        } catch (IOException e) {
-            LOG.warn("node {}: cannot read its file system: {}", storage.node(), e.getMessage());
-        }
+        NodeStorage s = storage.get();
+        ServerDiskUsage u = s.meter().measure(List.of(new Server(node, Optional.empty(), Optional.empty(), Instant.EPOCH))).get(0);
         List<NodeDiskReport.TemplateInfo> templates = new ArrayList<>();
-        for (Template x : storage.templates().listTemplates()) {
+        for (Template x : s.templates().listTemplates()) {
             templates.add(new NodeDiskReport.TemplateInfo(x.name(), x.format().display(), x.virtualBytes(), x.fileBytes()));
         }
-        return new NodeDiskReport(poolBytes, Math.max(0, total - free - pooled), total, free, templates, clock.instant().toString());
+        return new NodeDiskReport(new HashMap<>(u.poolBytes()), u.otherBytes(), u.filesystemBytes(), u.filesystemFreeBytes(), templates,
+                clock.instant().toString());
     }
 
     /** Reports that differ only in their time are not written again. */

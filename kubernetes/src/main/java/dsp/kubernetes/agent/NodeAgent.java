@@ -5,12 +5,12 @@ import dsp.core.model.PoolCatalog;
 import dsp.kubernetes.adapter.PoolVolumeStore;
 import dsp.kubernetes.work.WorkQueue;
 import dsp.kubernetes.crd.PoolVolume;
-import dsp.node.QemuImg;
+import dsp.core.port.StorageCleaner;
+import java.util.function.Supplier;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -39,25 +39,26 @@ public final class NodeAgent implements AutoCloseable {
     private final WorkQueue queue;
     private final DiskReporter reporter;
     private final CleanupWorker cleanup;
-    private final NodeStorage storage;
+    private final Supplier<NodeStorage> build;
+    private volatile NodeStorage storage;
     private final ScheduledExecutorService background;
-    private volatile boolean prepared;
 
-    public NodeAgent(KubernetesClient client, String node, Path root, PoolCatalog catalog, String vmPool, QemuImg qemu,
+    /**
+     * @param storage builds the node storage engine's ports on first use (creating the pool directories)
+     * @param cleaner cleans this node's pool directories; never creates anything
+     */
+    public NodeAgent(KubernetesClient client, String node, PoolCatalog catalog, Supplier<NodeStorage> storage, StorageCleaner cleaner,
                      Clock clock, Duration reportEvery) {
         this.node = Names.require("node", node);
-        this.storage = new NodeStorage(node, root, catalog, vmPool, qemu, clock);
+        this.build = storage;
         PoolVolumeWrites writes = new PoolVolumeWrites(client);
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "agent-report-" + node);
             t.setDaemon(true);
             return t;
         });
-        VolumeReconciler reconciler = new VolumeReconciler(storage, writes, () -> background.execute(this::reportQuietly));
-        this.queue = new WorkQueue("agent-" + node, 2, name -> {
-            prepare();
-            reconciler.reconcile(volumes().getStore().getByKey(name));
-        });
+        VolumeReconciler reconciler = new VolumeReconciler(node, catalog, this::storage, writes, () -> background.execute(this::reportQuietly));
+        this.queue = new WorkQueue("agent-" + node, 2, name -> reconciler.reconcile(volumes().getStore().getByKey(name)));
         this.volumes = client.resources(PoolVolume.class).withLabel(dsp.kubernetes.Names.NODE_LABEL, node).inform(new ResourceEventHandler<>() {
             @Override
             public void onAdd(PoolVolume v) {
@@ -74,8 +75,8 @@ public final class NodeAgent implements AutoCloseable {
                 background.execute(NodeAgent.this::reportQuietly);
             }
         }, 60_000);
-        this.reporter = new DiskReporter(client, storage, writes, () -> volumes.getStore().list(), clock);
-        this.cleanup = new CleanupWorker(client, storage, () -> volumes.getStore().list().stream()
+        this.reporter = new DiskReporter(client, node, this::storage, writes, () -> volumes.getStore().list(), clock);
+        this.cleanup = new CleanupWorker(client, node, cleaner, () -> volumes.getStore().list().stream()
                 .map(PoolVolumeStore::toAllocation).flatMap(Optional::stream).toList(), clock);
         // its own Node only: a cleanup request is answered as soon as it is written
         this.nodes = client.nodes().withField("metadata.name", node).inform(new ResourceEventHandler<>() {
@@ -121,17 +122,20 @@ public final class NodeAgent implements AutoCloseable {
         return labels.containsKey(dsp.kubernetes.Names.POOL_LABEL) || !volumes.getStore().list().isEmpty();
     }
 
-    /** Once per process, before the first volume is made: the pool directories, and nothing half-made left by an earlier run. */
-    private synchronized void prepare() {
-        if (prepared) {
-            return;
+    /**
+     * The node storage engine, built once per process when there is pool data to serve (never
+     * before): the pool directories exist, and nothing half-made is left by an earlier run.
+     */
+    private synchronized NodeStorage storage() {
+        if (storage == null) {
+            NodeStorage s = build.get();
+            int swept = s.maker().sweepTemporaries();
+            if (swept > 0) {
+                LOG.info("node {}: removed {} half-made item(s) left by an earlier run", node, swept);
+            }
+            storage = s;
         }
-        storage.prepare();
-        int swept = storage.maker().sweepTemporaries();
-        if (swept > 0) {
-            LOG.info("node {}: removed {} half-made item(s) left by an earlier run", node, swept);
-        }
-        prepared = true;
+        return storage;
     }
 
     private void reportQuietly() {
@@ -140,7 +144,6 @@ public final class NodeAgent implements AutoCloseable {
             if (!holdsPoolData()) {
                 return;
             }
-            prepare();
             reporter.reportDisk();
             reporter.reportVolumes();
         } catch (RuntimeException e) {

@@ -6,7 +6,8 @@ import dsp.core.model.VolumeFormat;
 import dsp.core.vm.Template;
 import dsp.kubernetes.adapter.PoolVolumeStore;
 import dsp.kubernetes.crd.PoolVolume;
-import dsp.node.LocalVolumeMaker;
+import dsp.core.port.VolumeMaker;
+import java.util.function.Supplier;
 import dsp.core.model.VolumeLayout;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -21,19 +22,23 @@ final class VolumeReconciler {
 
     private static final Logger LOG = LoggerFactory.getLogger(VolumeReconciler.class);
 
-    private final NodeStorage storage;
+    private final String node;
+    private final dsp.core.model.PoolCatalog catalog;
+    private final Supplier<NodeStorage> storage;
     private final PoolVolumeWrites writes;
     private final Runnable dataChanged;
 
     /** @param dataChanged told after data was deleted, so the disk report follows at once */
-    VolumeReconciler(NodeStorage storage, PoolVolumeWrites writes, Runnable dataChanged) {
+    VolumeReconciler(String node, dsp.core.model.PoolCatalog catalog, Supplier<NodeStorage> storage, PoolVolumeWrites writes, Runnable dataChanged) {
+        this.node = node;
+        this.catalog = catalog;
         this.storage = storage;
         this.writes = writes;
         this.dataChanged = dataChanged;
     }
 
     void reconcile(PoolVolume v) {
-        if (v == null || v.getSpec() == null || !storage.node().equals(v.getSpec().node)) {
+        if (v == null || v.getSpec() == null || !node.equals(v.getSpec().node)) {
             return;
         }
         String name = v.getMetadata().getName();
@@ -44,9 +49,9 @@ final class VolumeReconciler {
         }
         Allocation allocation = a.get();
         if (v.getMetadata().getDeletionTimestamp() != null) {
-            storage.maker().delete(allocation);
+            storage.get().maker().delete(allocation);
             writes.releaseFinalizer(name);
-            LOG.info("PoolVolume {}: data {} deleted on node {}", name, allocation.name(), storage.node());
+            LOG.info("PoolVolume {}: data {} deleted on node {}", name, allocation.name(), node);
             dataChanged.run();
             return;
         }
@@ -64,11 +69,12 @@ final class VolumeReconciler {
 
     private void make(PoolVolume v, Allocation allocation) {
         String name = v.getMetadata().getName();
-        LocalVolumeMaker maker = storage.maker();
-        Optional<Template> template = allocation.template().flatMap(storage.templates()::findTemplate);
+        VolumeMaker maker = storage.get().maker();
+        var templates = storage.get().templates();
+        Optional<Template> template = allocation.template().flatMap(templates::findTemplate);
         if (allocation.template().isPresent() && template.isEmpty()) {
             writes.status(name, PoolVolumeWrites.status("Failed", null, "template " + allocation.template().get() + " is not on node "
-                    + storage.node() + "; templates: " + storage.templates().listTemplates().stream().map(Template::name).toList(), null, null));
+                    + node + "; templates: " + templates.listTemplates().stream().map(Template::name).toList(), null, null));
             return;
         }
         String path = maker.make(allocation, template);
@@ -76,13 +82,13 @@ final class VolumeReconciler {
         if (image && maker.presentedBytes(allocation) < allocation.sizeBytes()) {
             maker.grow(allocation, allocation.sizeBytes());
         }
-        String nodePath = VolumeLayout.nodePath(storage.catalog().require(allocation.pool()).path(), allocation);
+        String nodePath = VolumeLayout.nodePath(catalog.require(allocation.pool()).path(), allocation);
         // a new directory holds nothing yet; the periodic report measures volumes as they fill
         Long presented = image ? maker.presentedBytes(allocation) : allocation.sizeBytes();
         PoolVolume.Status s = v.getStatus();
         if (s == null || !"Ready".equals(s.phase) || !nodePath.equals(s.path) || !presented.equals(s.presentedBytes)) {
             writes.status(name, PoolVolumeWrites.status("Ready", nodePath, null, image ? maker.measuredBytes(allocation) : null, presented));
-            LOG.info("PoolVolume {}: Ready at {} on node {} ({})", name, path, storage.node(), allocation.format().display());
+            LOG.info("PoolVolume {}: Ready at {} on node {} ({})", name, path, node, allocation.format().display());
         }
     }
 }

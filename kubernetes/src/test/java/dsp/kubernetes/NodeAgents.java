@@ -1,0 +1,27 @@
+package dsp.kubernetes;
+
+import dsp.core.model.PoolCatalog;
+import dsp.kubernetes.agent.NodeAgent;
+import dsp.kubernetes.agent.NodeStorage;
+import dsp.node.LocalNode;
+import dsp.node.QemuImg;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+
+/** A node agent wired to the real node storage engine on a directory standing for the node's "/" (as `poolctl agent --root` wires it). */
+public final class NodeAgents {
+
+    private NodeAgents() {
+    }
+
+    public static NodeAgent start(KubernetesClient client, String node, Path root, PoolCatalog catalog, String vmPool, QemuImg qemu,
+                                  Clock clock, Duration reportEvery) {
+        LocalNode local = new LocalNode(node, root, catalog, vmPool, qemu, clock);
+        return new NodeAgent(client, node, catalog, () -> {
+            local.prepare();
+            return new NodeStorage(local.maker(), local.templates(), local.meter());
+        }, local.cleaner(), clock, reportEvery);
+    }
+}
