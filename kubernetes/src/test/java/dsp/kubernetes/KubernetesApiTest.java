@@ -16,6 +16,8 @@ import dsp.node.QemuImg;
 import dsp.testing.RequiredTool;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import java.util.List;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -70,23 +72,29 @@ class KubernetesApiTest {
         }
     }
 
+    private static void installKubeVirt(TestCluster cluster) {
+        cluster.client.apiextensions().v1().customResourceDefinitions().resource(new io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder()
+                .withNewMetadata().withName("virtualmachines.kubevirt.io").endMetadata()
+                .withNewSpec().withGroup("kubevirt.io").withScope("Namespaced")
+                .withNewNames().withKind("VirtualMachine").withPlural("virtualmachines").withSingular("virtualmachine").endNames()
+                .addNewVersion().withName("v1").withServed(true).withStorage(true).endVersion().endSpec().build()).create();
+    }
+
+    private static final ResourceDefinitionContext KUBEVIRT = new ResourceDefinitionContext.Builder().withGroup("kubevirt.io").withVersion("v1")
+            .withKind("VirtualMachine").withPlural("virtualmachines").withNamespaced(true).build();
+
     @Test
-    void theGuidesVmCurlOnKubernetes() throws Exception {
+    void theGuidesVmCurlOnKubernetesWithKubeVirt() throws Exception {
         RequiredTool.QEMU_IMG.require();
+        Root.require(); // the disk is given to QEMU's user
         QemuImg qemu = QemuImg.onPath();
         Path vmRoot = disks.resolve("vm-1");
         Path templates = vmRoot.resolve("vm-storage-pool/templates");
         Files.createDirectories(templates);
         qemu.create(templates.resolve("ubuntu22.qcow2"), "qcow2", 10_000_000_000L, Optional.empty(), "qcow2");
-        ResourceDefinitionContext kubevirt = new ResourceDefinitionContext.Builder().withGroup("kubevirt.io").withVersion("v1")
-                .withKind("VirtualMachine").withPlural("virtualmachines").withNamespaced(true).build();
 
         try (TestCluster cluster = new TestCluster()) {
-            cluster.client.apiextensions().v1().customResourceDefinitions().resource(new io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder()
-                    .withNewMetadata().withName("virtualmachines.kubevirt.io").endMetadata()
-                    .withNewSpec().withGroup("kubevirt.io").withScope("Namespaced")
-                    .withNewNames().withKind("VirtualMachine").withPlural("virtualmachines").withSingular("virtualmachine").endNames()
-                    .addNewVersion().withName("v1").withServed(true).withStorage(true).endVersion().endSpec().build()).create();
+            installKubeVirt(cluster);
             cluster.addNode("vm-0", "vm"); // first in line for placement, but it has no template
             cluster.addNode("vm-1", "vm");
             cluster.addNode("k8s-1", "k8s");
@@ -102,38 +110,50 @@ class KubernetesApiTest {
                         return false;
                     }
                 });
+                // KubeVirt cannot boot a qcow2 hostDisk: asking for one is refused, and nothing is recorded
+                call("POST", api + "/api/v1/vms", """
+                        {"name": "qcow-vm", "image": "ubuntu22", "server_type": "cx21", "storage": 50, "disk_format": "qcow2"}""", 400);
+                assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).isEmpty();
+
                 JsonNode vm = call("POST", api + "/api/v1/vms", """
                         {"name": "test-vm", "image": "ubuntu22", "server_type": "cx21", "cpu": 2, "memory": 4, "storage": 50, "namespace": "default"}""", 201);
                 assertThat(vm.get("node").asText()).isEqualTo("vm-1");
                 String id = vm.get("id").asText();
-                assertThat(vm.get("disk_path").asText()).isEqualTo("/vm-storage-pool/" + id + ".qcow2");
+                assertThat(vm.get("disk_path").asText()).isEqualTo("/vm-storage-pool/" + id + "/disk.img");
 
+                // the PoolVirtualMachine's status goes through the status subresource (a real server drops it on create)
                 PoolVirtualMachine pvm = cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").withName("test-vm").get();
                 assertThat(pvm.getSpec().id).isEqualTo(id);
-                Path image = vmRoot.resolve("vm-storage-pool").resolve(id + ".qcow2");
-                await(() -> Files.exists(image));
-                JsonNode info = qemu.info(image, true);
-                assertThat(info.get("virtual-size").asLong()).isEqualTo(50_000_000_000L);
-                assertThat(info.get("backing-filename").asText()).isEqualTo(templates.resolve("ubuntu22.qcow2").toString());
+                assertThat(pvm.getStatus().node).isEqualTo("vm-1");
+                assertThat(pvm.getStatus().status).isEqualTo("stopped");
+                List<RecordedRequest> sent = RecordedRequests.drain(cluster);
+                assertThat(sent).filteredOn(r -> r.getMethod().equals("POST") && r.getPath().endsWith("/namespaces/default/poolvirtualmachines"))
+                        .singleElement().satisfies(r -> assertThat(JSON.readTree(r.getUtf8Body()).has("status")).isFalse());
+                assertThat(sent).filteredOn(r -> r.getPath().startsWith("/apis/dynamicpools.io/v1alpha1/namespaces/default/poolvirtualmachines/test-vm/status"))
+                        .isNotEmpty();
+
+                Path image = vmRoot.resolve("vm-storage-pool").resolve(id).resolve("disk.img");
                 await(() -> cluster.client.resources(PoolVolume.class).list().getItems().stream()
                         .anyMatch(v -> v.getStatus() != null && "Ready".equals(v.getStatus().phase)));
+                JsonNode info = qemu.info(image, true);
+                assertThat(info.get("format").asText()).isEqualTo("raw");
+                assertThat(info.get("virtual-size").asLong()).isEqualTo(50_000_000_000L);
 
-                GenericKubernetesResource kv = cluster.client.genericKubernetesResources(kubevirt).inNamespace("default").withName("test-vm").get();
-                assertThat(kv).isNotNull();
-                @SuppressWarnings("unchecked")
-                Map<String, Object> spec = (Map<String, Object>) kv.getAdditionalProperties().get("spec");
-                assertThat(spec.toString()).contains("kubernetes.io/hostname=vm-1").contains("/vm-storage-pool/" + id + ".qcow2");
+                GenericKubernetesResource kv = cluster.client.genericKubernetesResources(KUBEVIRT).inNamespace("default").withName("test-vm").get();
+                assertThat(KubeVirtRules.violations(JSON.valueToTree(kv), n -> disks.resolve(n), qemu)).isEmpty();
+                assertThat(JSON.valueToTree(kv).at("/spec/template/spec/nodeSelector/kubernetes.io~1hostname").asText()).isEqualTo("vm-1");
 
                 call("POST", api + "/api/v1/vms/" + id + "/resize", "{\"new_size_gb\": 100}", 200);
                 await(() -> qemu.info(image, true).get("virtual-size").asLong() == 100_000_000_000L);
+                assertThat(KubeVirtRules.violations(JSON.valueToTree(kv), n -> disks.resolve(n), qemu)).isEmpty();
                 assertThat(call("GET", api + "/api/v1/pools/status", null, 200).at("/vm_pool/used_capacity_gb").asInt()).isEqualTo(100);
                 call("POST", api + "/api/v1/vms/" + id + "/resize", "{\"new_size_gb\": 60}", 409);
 
-                // Retain: deleting the VM keeps its disk, released
+                // Retain: deleting the VM keeps its disk, released; the KubeVirt VM goes with it
                 JsonNode deleted = call("DELETE", api + "/api/v1/vms/" + id, null, 200);
                 assertThat(deleted.at("/disk/result").asText()).isEqualTo("released");
                 assertThat(cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").withName("test-vm").get()).isNull();
-                Thread.sleep(300);
+                assertThat(cluster.client.genericKubernetesResources(KUBEVIRT).inNamespace("default").withName("test-vm").get()).isNull();
                 assertThat(image).exists();
                 assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).singleElement()
                         .satisfies(v -> assertThat(v.getSpec().released).isTrue());
@@ -142,6 +162,39 @@ class KubernetesApiTest {
                 call("DELETE", api + "/api/v1/volumes/" + volumeId, null, 200);
                 await(() -> !Files.exists(image));
                 await(() -> cluster.client.resources(PoolVolume.class).list().getItems().isEmpty());
+            }
+        }
+    }
+
+    @Test
+    void withoutKubeVirtAVmDiskIsAQcow2OverlayOfItsTemplate() throws Exception {
+        RequiredTool.QEMU_IMG.require();
+        QemuImg qemu = QemuImg.onPath();
+        Path vmRoot = disks.resolve("vm-1");
+        Path templates = vmRoot.resolve("vm-storage-pool/templates");
+        Files.createDirectories(templates);
+        qemu.create(templates.resolve("ubuntu22.qcow2"), "qcow2", 10_000_000_000L, Optional.empty(), "qcow2");
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.addNode("vm-1", "vm");
+            try (NodeAgent agent = NodeAgents.start(cluster.client, "vm-1", vmRoot, PoolCatalog.guideDefaults(), "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));
+                 ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE,
+                         "controller-a", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.API), FAST, "127.0.0.1", 0)) {
+                String api = "http://127.0.0.1:" + controller.apiPort();
+                await(controller::isAdmissionLeader);
+                await(() -> {
+                    try {
+                        return call("GET", api + "/api/v1/templates", null, 200).get("templates").size() == 1;
+                    } catch (Exception e) {
+                        return false;
+                    }
+                });
+                JsonNode vm = call("POST", api + "/api/v1/vms", """
+                        {"name": "test-vm", "image": "ubuntu22", "server_type": "cx21", "storage": 50}""", 201);
+                String id = vm.get("id").asText();
+                assertThat(vm.get("disk_path").asText()).isEqualTo("/vm-storage-pool/" + id + ".qcow2");
+                Path image = vmRoot.resolve("vm-storage-pool").resolve(id + ".qcow2");
+                await(() -> Files.exists(image));
+                assertThat(qemu.info(image, true).get("backing-filename").asText()).isEqualTo(templates.resolve("ubuntu22.qcow2").toString());
             }
         }
     }

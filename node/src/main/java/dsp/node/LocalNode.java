@@ -17,7 +17,7 @@ public final class LocalNode {
     private final PoolCatalog catalog;
     private final ServerRoots roots;
     private final Supplier<FileTemplateLibrary> templates;
-    private final Supplier<LocalVolumeMaker> maker;
+    private final Supplier<dsp.core.port.VolumeMaker> maker;
     private final PoolCleaner cleaner;
     private final PoolDirectoryMeter meter;
 
@@ -27,7 +27,8 @@ public final class LocalNode {
         this.roots = ServerRoots.singleNode(root);
         this.templates = memoize(() -> new FileTemplateLibrary(roots.poolRoot(node, catalog.require(vmPool)).resolve(LocalVolumeMaker.TEMPLATES),
                 qemu, roots, catalog, Optional.empty()));
-        this.maker = memoize(() -> new LocalVolumeMaker(roots, catalog, templates.get(), qemu));
+        // on a node, raw disks are KubeVirt's hostDisks: QEMU opens them as its own user
+        this.maker = memoize(() -> new QemuOwnedRawDisks(new LocalVolumeMaker(roots, catalog, templates.get(), qemu), QemuOwnedRawDisks.QEMU_UID));
         this.cleaner = new PoolCleaner(roots, catalog, clock);
         this.meter = new PoolDirectoryMeter(roots, catalog);
     }
@@ -43,7 +44,7 @@ public final class LocalNode {
         return templates.get();
     }
 
-    public LocalVolumeMaker maker() {
+    public dsp.core.port.VolumeMaker maker() {
         return maker.get();
     }
 

@@ -1,5 +1,6 @@
 package dsp.core.port;
 
+import dsp.core.model.VolumeFormat;
 import dsp.core.vm.VirtualMachine;
 import java.util.List;
 import java.util.Optional;
@@ -17,4 +18,13 @@ public interface VmStore {
     void updateVm(VirtualMachine vm);
 
     void removeVm(String id);
+
+    /**
+     * The format of a new VM's disk: the one asked for, or what the VMs recorded here boot from
+     * (a qcow2 overlay unless the runtime needs otherwise). Refuses (INVALID) a format the runtime
+     * cannot boot.
+     */
+    default VolumeFormat diskFormat(Optional<VolumeFormat> requested) {
+        return requested.orElse(VolumeFormat.QCOW2);
+    }
 }

@@ -85,7 +85,7 @@ public final class VmService {
         if (vms.listVms().stream().anyMatch(v -> v.namespace().equals(namespace) && v.name().equals(name))) {
             throw DomainException.conflict("a VM named '" + name + "' already exists in namespace " + namespace);
         }
-        VolumeFormat format = request.format().orElse(VolumeFormat.QCOW2);
+        VolumeFormat format = vms.diskFormat(request.format());
         if (format == VolumeFormat.DIRECTORY) {
             throw DomainException.invalid("a VM disk is qcow2 or raw, not a directory");
         }

@@ -1,34 +1,33 @@
 package dsp.kubernetes.adapter;
 
 import dsp.core.DomainException;
+import dsp.core.model.VolumeFormat;
 import dsp.core.port.VmStore;
 import dsp.core.vm.VirtualMachine;
 import dsp.core.vm.VmStatus;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.crd.PoolVirtualMachine;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * VMs in Kubernetes mode: one namespaced PoolVirtualMachine each (named as the user named the
- * VM, labelled with its id), plus a {@code kubevirt.io/v1} VirtualMachine pinned to the disk's
- * node when KubeVirt is installed.
+ * VM, labelled with its id; its status written through the status subresource), plus a
+ * {@code kubevirt.io/v1} VirtualMachine pinned to the disk's node when KubeVirt is installed,
+ * whose disks are then raw {@code disk.img} images (what KubeVirt's hostDisk boots).
  */
 public final class VmResourceStore implements VmStore {
 
     private static final Logger LOG = LoggerFactory.getLogger(VmResourceStore.class);
     static final String ID_LABEL = Names.GROUP + "/vm-id";
-    private static final ResourceDefinitionContext KUBEVIRT_VM = new ResourceDefinitionContext.Builder()
-            .withGroup("kubevirt.io").withVersion("v1").withKind("VirtualMachine").withPlural("virtualmachines").withNamespaced(true).build();
+    private static final ResourceDefinitionContext KUBEVIRT_VM = KubeVirtVirtualMachine.CONTEXT;
 
     private final KubernetesClient client;
     private final PoolVolumeStore volumes;
@@ -65,10 +64,6 @@ public final class VmResourceStore implements VmStore {
         s.diskVolume = vm.diskId();
         s.createdAt = vm.createdAt().toString();
         r.setSpec(s);
-        PoolVirtualMachine.Status st = new PoolVirtualMachine.Status();
-        st.status = vm.status().display();
-        st.node = volumes.findAllocation(vm.diskId()).map(a -> a.server()).orElse(null);
-        r.setStatus(st);
         try {
             client.resources(PoolVirtualMachine.class).inNamespace(vm.namespace()).resource(r).create();
         } catch (KubernetesClientException e) {
@@ -80,18 +75,42 @@ public final class VmResourceStore implements VmStore {
             }
             throw DomainException.storageFailed("cannot record VM " + vm.name() + ": " + e.getMessage());
         }
-        createKubeVirtVm(vm, st.node);
+        String node = volumes.findAllocation(vm.diskId()).map(a -> a.server()).orElse(null);
+        writeStatus(vm, node);
+        createKubeVirtVm(vm, node);
+    }
+
+    /** The API server keeps a status only when it comes through the status subresource. */
+    private void writeStatus(VirtualMachine vm, String node) {
+        PoolVirtualMachine patch = new PoolVirtualMachine();
+        patch.setMetadata(new ObjectMetaBuilder().withName(vm.name()).withNamespace(vm.namespace()).build());
+        PoolVirtualMachine.Status st = new PoolVirtualMachine.Status();
+        st.status = vm.status().display();
+        st.node = node;
+        patch.setStatus(st);
+        try {
+            client.resources(PoolVirtualMachine.class).inNamespace(vm.namespace()).resource(patch).patchStatus();
+        } catch (KubernetesClientException e) {
+            throw DomainException.storageFailed("cannot record the status of VM " + vm.name() + ": " + e.getMessage());
+        }
     }
 
     @Override
     public void updateVm(VirtualMachine vm) {
-        find(vm.id()).ifPresent(r -> client.resources(PoolVirtualMachine.class).inNamespace(vm.namespace())
-                .withName(vm.name()).editStatus(x -> {
-                    PoolVirtualMachine.Status st = x.getStatus() == null ? new PoolVirtualMachine.Status() : x.getStatus();
-                    st.status = vm.status().display();
-                    x.setStatus(st);
-                    return x;
-                }));
+        find(vm.id()).ifPresent(r -> writeStatus(vm, r.getStatus() == null ? null : r.getStatus().node));
+    }
+
+    /** Where KubeVirt runs the VMs, their disks are raw: its hostDisk hands QEMU a raw image whatever the file holds. */
+    @Override
+    public VolumeFormat diskFormat(Optional<VolumeFormat> requested) {
+        if (!kubeVirtInstalled()) {
+            return requested.orElse(VolumeFormat.QCOW2);
+        }
+        if (requested.isPresent() && requested.get() == VolumeFormat.QCOW2) {
+            throw DomainException.invalid("KubeVirt is installed and boots a VM's hostDisk as a raw image only: "
+                    + "leave disk_format out (raw is the default here) or ask for raw");
+        }
+        return requested.orElse(VolumeFormat.RAW);
     }
 
     @Override
@@ -111,32 +130,25 @@ public final class VmResourceStore implements VmStore {
 
     boolean kubeVirtInstalled() {
         try {
-            return client.apiextensions().v1().customResourceDefinitions().withName("virtualmachines.kubevirt.io").get() != null;
+            return client.apiextensions().v1().customResourceDefinitions().withName(KubeVirtVirtualMachine.CRD).get() != null;
         } catch (KubernetesClientException e) {
             return false;
         }
     }
 
-    /** A KubeVirt VirtualMachine pinned to the node that holds the disk (hostDisk needs raw). */
+    /** A KubeVirt VirtualMachine pinned to the node that holds the disk, booting it as a raw hostDisk. */
     private void createKubeVirtVm(VirtualMachine vm, String node) {
         if (node == null || !kubeVirtInstalled()) {
             return;
         }
-        GenericKubernetesResource kv = new GenericKubernetesResource();
-        kv.setApiVersion("kubevirt.io/v1");
-        kv.setKind("VirtualMachine");
-        kv.setMetadata(new ObjectMetaBuilder().withName(vm.name()).withNamespace(vm.namespace()).addToLabels(ID_LABEL, vm.id()).build());
-        String diskPath = volumes.findAllocation(vm.diskId()).map(paths::pathOf).orElse(null);
-        kv.setAdditionalProperties(Map.of("spec", Map.of(
-                "running", false,
-                "template", Map.of("spec", Map.of(
-                        "nodeSelector", Map.of(Names.HOSTNAME_LABEL, node),
-                        "domain", Map.of("cpu", Map.of("cores", vm.cpu()),
-                                "resources", Map.of("requests", Map.of("memory", vm.memoryGb() + "G")),
-                                "devices", Map.of("disks", List.of(Map.of("name", "root", "disk", Map.of("bus", "virtio"))))),
-                        "volumes", List.of(Map.of("name", "root", "hostDisk", Map.of("path", diskPath, "type", "Disk"))))))));
+        Optional<dsp.core.model.Allocation> disk = volumes.findAllocation(vm.diskId());
+        if (disk.isEmpty() || disk.get().format() != VolumeFormat.RAW) {
+            LOG.warn("VM {}/{}: its disk is not a raw image, so no KubeVirt VirtualMachine is made for it", vm.namespace(), vm.name());
+            return;
+        }
         try {
-            client.genericKubernetesResources(KUBEVIRT_VM).inNamespace(vm.namespace()).resource(kv).create();
+            client.genericKubernetesResources(KUBEVIRT_VM).inNamespace(vm.namespace())
+                    .resource(KubeVirtVirtualMachine.desired(vm, node, paths.pathOf(disk.get()))).create();
             LOG.info("KubeVirt VirtualMachine {}/{} created on node {}", vm.namespace(), vm.name(), node);
         } catch (KubernetesClientException e) {
             LOG.warn("KubeVirt VirtualMachine {}/{} not created: {}", vm.namespace(), vm.name(), e.getMessage());
@@ -148,7 +160,9 @@ public final class VmResourceStore implements VmStore {
         if (s == null || s.id == null || s.diskVolume == null) {
             return Optional.empty();
         }
-        VmStatus status = r.getStatus() != null && "creating".equals(r.getStatus().status) ? VmStatus.CREATING : VmStatus.STOPPED;
+        // no status yet: recorded, not yet done (the status subresource is written right after)
+        VmStatus status = r.getStatus() == null || r.getStatus().status == null || "creating".equals(r.getStatus().status)
+                ? VmStatus.CREATING : VmStatus.STOPPED;
         return Optional.of(new VirtualMachine(s.id, r.getMetadata().getName(), r.getMetadata().getNamespace(), s.image,
                 Optional.ofNullable(s.serverType), s.cpu == null ? 1 : s.cpu, s.memoryGb == null ? 1 : s.memoryGb, s.diskVolume, status,
                 s.createdAt == null ? Instant.EPOCH : Instant.parse(s.createdAt)));
