@@ -1,109 +1,86 @@
 package dsp.kubernetes;
 
-import static dsp.kubernetes.ScalingControllerTest.FAST;
-import static dsp.kubernetes.ScalingControllerTest.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dsp.config.PoolConfig;
-import dsp.core.model.PoolCatalog;
-import dsp.kubernetes.agent.NodeAgent;
-import dsp.kubernetes.controller.ControllerRuntime;
+import dsp.kubernetes.adapter.PoolVolumeStore;
+import dsp.kubernetes.controller.ControllerRuntime.Role;
+import dsp.kubernetes.controller.Provisioner;
 import dsp.kubernetes.crd.PoolVolume;
-import dsp.node.QemuImg;
+import io.fabric8.kubernetes.api.model.LabelSelectorBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
-import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
+import io.fabric8.kubernetes.api.model.TypedLocalObjectReferenceBuilder;
+import io.fabric8.kubernetes.api.model.TypedObjectReferenceBuilder;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The external-provisioner contract on the mock, with real node agents on temporary roots. */
+/**
+ * The provisioner end to end on the test API server, with real node agents on temporary roots
+ * and the fake PV controller: what a claim becomes, what its deletion leaves (nothing that
+ * counts unless a Retain policy keeps it, visibly), what it refuses, how it grows.
+ */
 class ProvisionerTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration QUIET = Duration.ofMillis(800);
 
     @TempDir
     Path disks;
 
-    private TestCluster cluster;
-    private ControllerRuntime controller;
-    private final List<AutoCloseable> running = new ArrayList<>();
-
-    @BeforeEach
-    void start() {
-        cluster = new TestCluster();
-        cluster.addNode("k8s-1", "k8s");
-        cluster.addNode("k8s-2", "k8s");
-        cluster.addNode("vm-1", "vm");
-        storageClass("k8s-pool-storage", "k8s", "Delete");
-        storageClass("vm-pool-storage", "vm", "Retain");
-        controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE, "controller-a",
-                Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.PROVISIONER, ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0);
-        running.add(controller);
-        for (String node : List.of("k8s-1", "k8s-2", "vm-1")) {
-            running.add(NodeAgents.start(cluster.client, node, root(node), PoolCatalog.guideDefaults(), "vm", QemuImg.onPath(),
-                    Clock.systemUTC(), Duration.ofMillis(500)));
-        }
-        running.add(new FakePvController(cluster.client));
-    }
+    private ProvisioningWorld world;
 
     @AfterEach
     void stop() throws Exception {
-        for (int i = running.size() - 1; i >= 0; i--) {
-            running.get(i).close();
+        if (world != null) {
+            world.close();
         }
-        cluster.close();
     }
 
-    private Path root(String node) {
-        return disks.resolve(node);
+    private ProvisioningWorld started() {
+        world = ProvisioningWorld.started(disks);
+        return world;
     }
 
-    private void storageClass(String name, String pool, String reclaim) {
-        cluster.client.storage().v1().storageClasses().resource(new StorageClassBuilder().withNewMetadata().withName(name).endMetadata()
-                .withProvisioner(Names.PROVISIONER).addToParameters("pool", pool).withReclaimPolicy(reclaim).withAllowVolumeExpansion(true)
-                .withVolumeBindingMode("WaitForFirstConsumer").build()).create();
-    }
-
-    private PersistentVolumeClaim claim(String name, String storageClass, String size, String selectedNode) {
-        PersistentVolumeClaimBuilder b = new PersistentVolumeClaimBuilder().withNewMetadata().withName(name).withNamespace("default")
-                .addToAnnotations(Names.STORAGE_PROVISIONER_ANN, Names.PROVISIONER).endMetadata()
-                .withNewSpec().withAccessModes("ReadWriteOnce").withStorageClassName(storageClass)
-                .withNewResources().addToRequests("storage", new Quantity(size)).endResources().endSpec();
-        if (selectedNode != null) {
-            b.editMetadata().addToAnnotations(Names.SELECTED_NODE_ANN, selectedNode).endMetadata();
-        }
-        return cluster.client.persistentVolumeClaims().inNamespace("default").resource(b.build()).create();
-    }
-
-    private static com.fasterxml.jackson.databind.JsonNode readTree(String json) {
+    private static JsonNode readTree(String json) {
         try {
-            return new ObjectMapper().readTree(json);
+            return JSON.readTree(json);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
     }
 
-    private PersistentVolume pvFor(PersistentVolumeClaim c) {
-        return cluster.client.persistentVolumes().withName("pvc-" + c.getMetadata().getUid()).get();
+    private String poolStatus() {
+        return world.cluster.client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get().getData().get(Names.POOL_STATUS_KEY);
     }
 
     @Test
     void aClaimWithSelectedNodeGetsExactlyOneLocalPvOnThatNode() throws Exception {
-        PersistentVolumeClaim c = claim("app-pvc", "k8s-pool-storage", "100Gi", "k8s-1");
-        await(() -> pvFor(c) != null);
-        PersistentVolume pv = pvFor(c);
+        started();
+        PersistentVolumeClaim c = world.claim("app-pvc", "k8s-pool-storage", "100Gi", "k8s-1");
+        await().until(() -> world.pvFor(c) != null);
+        PersistentVolume pv = world.pvFor(c);
         assertThat(pv.getMetadata().getAnnotations()).containsEntry(Names.PROVISIONED_BY_ANN, Names.PROVISIONER);
+        assertThat(pv.getMetadata().getFinalizers()).contains(Provisioner.PV_FINALIZER);
         assertThat(pv.getSpec().getCapacity().get("storage")).isEqualTo(new Quantity("100Gi"));
         assertThat(pv.getSpec().getPersistentVolumeReclaimPolicy()).isEqualTo("Delete");
         assertThat(pv.getSpec().getStorageClassName()).isEqualTo("k8s-pool-storage");
@@ -112,123 +89,134 @@ class ProvisionerTest {
         assertThat(term.getKey()).isEqualTo("kubernetes.io/hostname");
         assertThat(term.getValues()).containsExactly("k8s-1");
         assertThat(pv.getSpec().getClaimRef().getUid()).isEqualTo(c.getMetadata().getUid());
-        assertThat(root("k8s-1").resolve("k8s-storage-pool").resolve(pv.getMetadata().getName())).isDirectory();
-        await(() -> {
-            var st = cluster.client.persistentVolumeClaims().inNamespace("default").withName("app-pvc").get().getStatus();
-            return st != null && "Bound".equals(st.getPhase());
-        });
-        Thread.sleep(300); // further events must not make a second volume
-        assertThat(cluster.client.persistentVolumes().list().getItems()).hasSize(1);
-        assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).hasSize(1);
-        await(() -> controller.queries().status().pool("k8s").orElseThrow().used() == 107_374_182_400L);
+        assertThat(world.dir("k8s-1", "k8s", pv.getMetadata().getName())).isDirectory();
+        await().until(() -> world.bound("app-pvc"));
+        // further events must not make a second volume, and the allocation is named after the claim
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> world.cluster.client.persistentVolumes().list().getItems().size() == 1
+                && world.poolVolumes().size() == 1);
+        assertThat(world.poolVolumes().get(0).getMetadata().getName()).isEqualTo("pvc-" + c.getMetadata().getUid());
+        await().until(() -> world.controller.queries().status().pool("k8s").orElseThrow().used() == 107_374_182_400L);
 
         // what is written there shows up as measured bytes, reported by the node's agent
-        Path dir = root("k8s-1").resolve("k8s-storage-pool").resolve(pv.getMetadata().getName());
+        Path dir = world.dir("k8s-1", "k8s", pv.getMetadata().getName());
         Files.write(dir.resolve("data.bin"), new byte[8 * 1024 * 1024]);
-        await(() -> controller.queries().status().pool("k8s").orElseThrow().measured() >= 8L * 1024 * 1024);
-        await(() -> {
-            PoolVolume v = cluster.client.resources(PoolVolume.class).list().getItems().get(0);
+        await().until(() -> world.controller.queries().status().pool("k8s").orElseThrow().measured() >= 8L * 1024 * 1024);
+        await().until(() -> {
+            PoolVolume v = world.poolVolumes().get(0);
             return v.getStatus().measuredBytes != null && v.getStatus().measuredBytes >= 8L * 1024 * 1024;
         });
-        await(() -> readTree(cluster.client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get()
-                .getData().get(Names.POOL_STATUS_KEY)).at("/k8s_pool/measured_used_gb").asDouble() >= 0.01);
+        await().until(() -> readTree(poolStatus()).at("/k8s_pool/measured_used_gb").asDouble() >= 0.01);
     }
 
     @Test
     void aFullNodeOrANodeOutsideThePoolSendsTheClaimBackToTheScheduler() throws Exception {
-        Conflicts.retry(() -> cluster.client.nodes().withName("k8s-2").edit(n -> {
-            var ann = new java.util.HashMap<>(n.getMetadata().getAnnotations() == null ? Map.<String, String>of() : n.getMetadata().getAnnotations());
+        started();
+        Conflicts.retry(() -> world.cluster.client.nodes().withName("k8s-2").edit(n -> {
+            var ann = new HashMap<>(n.getMetadata().getAnnotations() == null ? Map.<String, String>of() : n.getMetadata().getAnnotations());
             ann.put(Names.SHARE_ANNOTATION, "50G");
             n.getMetadata().setAnnotations(ann);
             return n;
         }));
-        await(() -> controller.queries().ledger().server("k8s-2").map(s -> s.shareOverride().isPresent()).orElse(false));
-        PersistentVolumeClaim full = claim("too-big", "k8s-pool-storage", "100Gi", "k8s-2");
-        PersistentVolumeClaim outside = claim("wrong-pool", "k8s-pool-storage", "10Gi", "vm-1");
-        for (String name : List.of("too-big", "wrong-pool")) {
-            await(() -> !cluster.client.persistentVolumeClaims().inNamespace("default").withName(name).get()
-                    .getMetadata().getAnnotations().containsKey(Names.SELECTED_NODE_ANN));
-            await(() -> cluster.client.v1().events().inNamespace("default").list().getItems().stream()
-                    .anyMatch(e -> e.getInvolvedObject().getName().equals(name) && e.getReason().equals("ProvisioningFailed")
-                            && e.getMessage().contains("pick another node")));
+        await().until(() -> world.controller.queries().ledger().server("k8s-2").map(s -> s.shareOverride().isPresent()).orElse(false));
+        PersistentVolumeClaim full = world.claim("too-big", "k8s-pool-storage", "100Gi", "k8s-2");
+        PersistentVolumeClaim outside = world.claim("wrong-pool", "k8s-pool-storage", "10Gi", "vm-1");
+        PersistentVolumeClaim unknown = world.claim("no-such-node", "k8s-pool-storage", "10Gi", "k8s-9");
+        for (String name : List.of("too-big", "wrong-pool", "no-such-node")) {
+            await().until(() -> !world.annotations(name).containsKey(Names.SELECTED_NODE_ANN));
+            await().until(() -> world.hasEvent(name, "ProvisioningFailed", "pick another node"));
         }
-        assertThat(pvFor(full)).isNull();
-        assertThat(pvFor(outside)).isNull();
-        assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).isEmpty();
+        assertThat(world.pvFor(full)).isNull();
+        assertThat(world.pvFor(outside)).isNull();
+        assertThat(world.pvFor(unknown)).isNull();
+        assertThat(world.poolVolumes()).isEmpty();
         // the scheduler picks again: now it fits
-        Conflicts.retry(() -> cluster.client.persistentVolumeClaims().inNamespace("default").withName("too-big").edit(p -> {
-            p.getMetadata().getAnnotations().put(Names.SELECTED_NODE_ANN, "k8s-1");
-            return p;
-        }));
-        await(() -> pvFor(full) != null);
+        world.selectNode("too-big", "k8s-1");
+        await().until(() -> world.pvFor(full) != null);
     }
 
     @Test
     void releasedDeleteRemovesTheDirectoryAndRetainKeepsIt() throws Exception {
-        PersistentVolumeClaim del = claim("scratch", "k8s-pool-storage", "1Gi", "k8s-1");
-        PersistentVolumeClaim keep = claim("vm-images", "vm-pool-storage", "1Gi", "vm-1");
-        await(() -> pvFor(del) != null && pvFor(keep) != null);
-        Path delDir = root("k8s-1").resolve("k8s-storage-pool").resolve("pvc-" + del.getMetadata().getUid());
-        Path keepDir = root("vm-1").resolve("vm-storage-pool").resolve("pvc-" + keep.getMetadata().getUid());
+        started();
+        PersistentVolumeClaim del = world.claim("scratch", "k8s-pool-storage", "1Gi", "k8s-1");
+        PersistentVolumeClaim keep = world.claim("vm-images", "vm-pool-storage", "1Gi", "vm-1");
+        await().until(() -> world.bound("scratch") && world.bound("vm-images"));
+        Path delDir = world.dir("k8s-1", "k8s", "pvc-" + del.getMetadata().getUid());
+        Path keepDir = world.dir("vm-1", "vm", "pvc-" + keep.getMetadata().getUid());
         Files.writeString(delDir.resolve("data.txt"), "scratch");
         Files.writeString(keepDir.resolve("image.txt"), "precious");
-        await(() -> "Bound".equals(pvFor(del).getStatus() == null ? null : pvFor(del).getStatus().getPhase()));
-        await(() -> "Bound".equals(pvFor(keep).getStatus() == null ? null : pvFor(keep).getStatus().getPhase()));
 
-        cluster.client.persistentVolumeClaims().inNamespace("default").withName("scratch").delete();
-        cluster.client.persistentVolumeClaims().inNamespace("default").withName("vm-images").delete();
-        await(() -> pvFor(del) == null);
+        world.deleteClaim("scratch");
+        world.deleteClaim("vm-images");
+        await().until(() -> world.pvFor(del) == null);
         assertThat(delDir).doesNotExist();
-        await(() -> "Released".equals(pvFor(keep).getStatus().getPhase()));
-        Thread.sleep(500);
-        assertThat(pvFor(keep)).isNotNull();
+        await().until(() -> "Released".equals(world.phaseOf(world.pvFor(keep))));
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> world.pvFor(keep) != null);
         assertThat(keepDir.resolve("image.txt")).hasContent("precious");
-        assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).hasSize(1);
+        assertThat(world.poolVolumes()).singleElement().satisfies(v -> {
+            assertThat(v.getSpec().released).isTrue();
+            assertThat(v.getSpec().owner).isEqualTo("PersistentVolume pvc-" + keep.getMetadata().getUid());
+        });
+        await().until(() -> world.allocatedOn("k8s-1") == 0);
     }
 
     @Test
     void aNodeLeavingThePoolStrandsItsVolumesWithoutTouchingThem() throws Exception {
-        PersistentVolumeClaim c = claim("db", "k8s-pool-storage", "10Gi", "k8s-1");
-        await(() -> pvFor(c) != null);
-        Path dir = root("k8s-1").resolve("k8s-storage-pool").resolve("pvc-" + c.getMetadata().getUid());
+        started();
+        PersistentVolumeClaim c = world.claim("db", "k8s-pool-storage", "10Gi", "k8s-1");
+        await().until(() -> world.pvFor(c) != null);
+        Path dir = world.dir("k8s-1", "k8s", "pvc-" + c.getMetadata().getUid());
         Files.writeString(dir.resolve("table"), "rows");
-        cluster.label("k8s-1", null);
-        await(() -> controller.queries().status().pool("k8s").orElseThrow().strandedVolumes() == 1);
-        await(() -> cluster.client.v1().events().inNamespace(Names.NAMESPACE).list().getItems().stream()
+        world.cluster.label("k8s-1", null);
+        await().until(() -> world.controller.queries().status().pool("k8s").orElseThrow().strandedVolumes() == 1);
+        await().until(() -> world.cluster.client.v1().events().inAnyNamespace().list().getItems().stream()
                 .anyMatch(e -> e.getReason().equals("VolumesStranded")));
         assertThat(dir.resolve("table")).hasContent("rows");
-        assertThat(pvFor(c)).isNotNull();
-        assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).hasSize(1);
-        String status = cluster.client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get().getData().get(Names.POOL_STATUS_KEY);
-        await(() -> readTree(cluster.client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get()
-                .getData().get(Names.POOL_STATUS_KEY)).at("/k8s_pool/stranded_volumes").asInt() == 1);
-        assertThat(status).isNotNull();
+        assertThat(world.pvFor(c)).isNotNull();
+        assertThat(world.poolVolumes()).hasSize(1);
+        await().until(() -> readTree(poolStatus()).at("/k8s_pool/stranded_volumes").asInt() == 1);
     }
 
     @Test
     void aBoundClaimGrowsWithinItsNodeAndNeverBeyond() throws Exception {
-        PersistentVolumeClaim c = claim("grow-me", "k8s-pool-storage", "100Gi", "k8s-1");
-        await(() -> pvFor(c) != null);
-        await(() -> {
-            var st = cluster.client.persistentVolumeClaims().inNamespace("default").withName("grow-me").get().getStatus();
-            return st != null && "Bound".equals(st.getPhase());
-        });
+        started();
+        PersistentVolumeClaim c = world.claim("grow-me", "k8s-pool-storage", "100Gi", "k8s-1");
+        await().until(() -> world.bound("grow-me"));
         resize("grow-me", "200Gi");
-        await(() -> new Quantity("200Gi").equals(pvFor(c).getSpec().getCapacity().get("storage")));
-        await(() -> {
-            var st = cluster.client.persistentVolumeClaims().inNamespace("default").withName("grow-me").get().getStatus();
-            return st.getCapacity() != null && new Quantity("200Gi").equals(st.getCapacity().get("storage"));
-        });
-        assertThat(controller.queries().ledger().allocatedOn("k8s-1")).isEqualTo(214_748_364_800L);
+        await().until(() -> new Quantity("200Gi").equals(world.pvFor(c).getSpec().getCapacity().get("storage")));
+        await().until(() -> new Quantity("200Gi").equals(world.claimNow("grow-me").getStatus().getCapacity().get("storage")));
+        assertThat(world.allocatedOn("k8s-1")).isEqualTo(214_748_364_800L);
+        await().until(() -> world.hasEvent("grow-me", "VolumeResizeSuccessful", "200Gi"));
         resize("grow-me", "2Ti"); // more than the node's 1.5 TB share
-        await(() -> cluster.client.v1().events().inNamespace("default").list().getItems().stream()
-                .anyMatch(e -> e.getReason().equals("VolumeResizeFailed") && e.getMessage().contains("k8s-1")));
-        assertThat(pvFor(c).getSpec().getCapacity().get("storage")).isEqualTo(new Quantity("200Gi"));
-        assertThat(controller.queries().ledger().allocatedOn("k8s-1")).isEqualTo(214_748_364_800L);
+        await().until(() -> world.hasEvent("grow-me", "VolumeResizeFailed", "k8s-1"));
+        assertThat(world.pvFor(c).getSpec().getCapacity().get("storage")).isEqualTo(new Quantity("200Gi"));
+        assertThat(world.allocatedOn("k8s-1")).isEqualTo(214_748_364_800L);
+    }
+
+    /**
+     * The claim's status is written last, after ledger, PoolVolume and PV, and a failure at that
+     * step (a 403 for want of {@code persistentvolumeclaims/status}, an outage) is retried until
+     * it is written: the claim never stays at its old size while the PV shows the new one.
+     */
+    @Test
+    void anExpansionThatFailsHalfwayIsRetriedUntilTheClaimShowsItLast() throws Exception {
+        world = new ProvisioningWorld(disks);
+        Faults faults = new Faults(world.cluster.client);
+        world.startController(faults.client, Clock.systemUTC(), Set.of(Role.PROVISIONER, Role.SCALING));
+        ProvisioningWorld.NODES.forEach(world::startAgent);
+        PersistentVolumeClaim c = world.claim("grow-me", "k8s-pool-storage", "10Gi", "k8s-1");
+        await().until(() -> world.bound("grow-me"));
+        faults.refuse("PUT", ".*/persistentvolumeclaims/grow-me/status", 2).refuse("PATCH", ".*/persistentvolumeclaims/grow-me/status", 2);
+        resize("grow-me", "20Gi");
+        await().until(() -> new Quantity("20Gi").equals(world.pvFor(c).getSpec().getCapacity().get("storage")));
+        await().until(() -> new Quantity("20Gi").equals(world.claimNow("grow-me").getStatus().getCapacity().get("storage")));
+        assertThat(faults.pending()).as("the status write failed before it succeeded").isLessThan(4);
+        assertThat(world.allocatedOn("k8s-1")).isEqualTo(21_474_836_480L);
+        assertThat(world.poolVolume("pvc-" + c.getMetadata().getUid()).orElseThrow().getSpec().sizeBytes).isEqualTo(21_474_836_480L);
+        await().until(() -> world.hasEvent("grow-me", "VolumeResizeSuccessful", "20Gi"));
     }
 
     private void resize(String claim, String size) {
-        Conflicts.retry(() -> cluster.client.persistentVolumeClaims().inNamespace("default").withName(claim).edit(p -> {
+        Conflicts.retry(() -> world.cluster.client.persistentVolumeClaims().inNamespace("default").withName(claim).edit(p -> {
             p.getSpec().getResources().getRequests().put("storage", new Quantity(size));
             return p;
         }));
@@ -236,15 +224,210 @@ class ProvisionerTest {
 
     @Test
     void aBurstOfClaimsForOneNodeNeverOversellsIt() throws Exception {
+        started();
         List<PersistentVolumeClaim> claims = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            claims.add(claim("burst-" + i, "k8s-pool-storage", "100Gi", "k8s-1"));
+            claims.add(world.claim("burst-" + i, "k8s-pool-storage", "100Gi", "k8s-1"));
         }
         // 1.5 TB / 100 GiB: 13 fit on k8s-1, the other 7 go back to the scheduler
-        await(() -> claims.stream().filter(c -> pvFor(c) != null).count() == 13
-                && claims.stream().filter(c -> !cluster.client.persistentVolumeClaims().inNamespace("default")
-                .withName(c.getMetadata().getName()).get().getMetadata().getAnnotations().containsKey(Names.SELECTED_NODE_ANN)).count() == 7);
-        long allocated = controller.queries().ledger().allocatedOn("k8s-1");
-        assertThat(allocated).isLessThanOrEqualTo(1_500_000_000_000L).isEqualTo(13 * 107_374_182_400L);
+        await().until(() -> claims.stream().filter(c -> world.pvFor(c) != null).count() == 13
+                && claims.stream().filter(c -> !world.annotations(c.getMetadata().getName()).containsKey(Names.SELECTED_NODE_ANN)).count() == 7);
+        assertThat(world.allocatedOn("k8s-1")).isLessThanOrEqualTo(1_500_000_000_000L).isEqualTo(13 * 107_374_182_400L);
+    }
+
+    // ---------------------------------------------------------------- nothing leaks
+
+    /** A claim deleted before its PV exists: its PoolVolume goes, with its directory, and the node's capacity comes back. */
+    @Test
+    void aClaimDeletedBeforeItsPvExistsLeavesNothingBehind() throws Exception {
+        world = new ProvisioningWorld(disks);
+        world.startController(Clock.systemUTC(), Set.of(Role.PROVISIONER, Role.SCALING));
+        world.startAgent("k8s-1"); // k8s-2's agent is late: its volume stays Pending, so no PV can exist yet
+        PersistentVolumeClaim c = world.claim("short-lived", "k8s-pool-storage", "10Gi", "k8s-2");
+        String name = "pvc-" + c.getMetadata().getUid();
+        await().until(() -> world.poolVolume(name).isPresent());
+        await().until(() -> world.allocatedOn("k8s-2") == 10_737_418_240L);
+        world.deleteClaim("short-lived");
+        await().until(() -> world.poolVolume(name).map(v -> v.getMetadata().getDeletionTimestamp() != null).orElse(true));
+        world.startAgent("k8s-2");
+        await().until(() -> world.poolVolume(name).isEmpty());
+        await().until(() -> world.allocatedOn("k8s-2") == 0);
+        assertThat(world.dir("k8s-2", "k8s", name)).doesNotExist();
+        assertThat(world.cluster.client.persistentVolumes().list().getItems()).isEmpty();
+    }
+
+    /**
+     * A Released Retain PV deleted by hand: the data stays (Retain) as a released volume that
+     * nobody owns any more, which the volume API can then delete; while the PV existed, the API
+     * said which object held it.
+     */
+    @Test
+    void aRetainPvDeletedByHandLeavesAReleasedVolumeTheApiCanDelete() throws Exception {
+        world = new ProvisioningWorld(disks);
+        world.startController(Clock.systemUTC(), Set.of(Role.PROVISIONER, Role.SCALING, Role.API));
+        ProvisioningWorld.NODES.forEach(world::startAgent);
+        String api = "http://127.0.0.1:" + world.controller.apiPort();
+        PersistentVolumeClaim c = world.claim("vm-images", "vm-pool-storage", "10Gi", "vm-1");
+        String name = "pvc-" + c.getMetadata().getUid();
+        await().until(() -> world.bound("vm-images"));
+        Path dir = world.dir("vm-1", "vm", name);
+        Files.writeString(dir.resolve("image.txt"), "precious");
+        HttpResponse<String> inUse = call("DELETE", api + "/api/v1/volumes/" + name);
+        assertThat(inUse.statusCode()).isEqualTo(409);
+        assertThat(inUse.body()).contains("PersistentVolumeClaim default/vm-images").doesNotContain("VM");
+
+        world.deleteClaim("vm-images");
+        await().until(() -> "Released".equals(world.phaseOf(world.pvFor(c))));
+        await().until(() -> call("DELETE", api + "/api/v1/volumes/" + name).body().contains("PersistentVolume " + name));
+        world.cluster.client.persistentVolumes().withName(name).delete();
+        await().until(() -> world.pvFor(c) == null);
+        await().until(() -> world.poolVolume(name).map(v -> Boolean.TRUE.equals(v.getSpec().released) && v.getSpec().owner == null).orElse(false));
+        assertThat(dir.resolve("image.txt")).hasContent("precious");
+        assertThat(world.allocatedOn("vm-1")).isEqualTo(10_737_418_240L);
+        await().until(() -> world.hasEvent(name, "VolumeRetained", "DELETE /api/v1/volumes/" + name));
+
+        assertThat(call("DELETE", api + "/api/v1/volumes/" + name).statusCode()).isEqualTo(200);
+        await().until(() -> world.poolVolume(name).isEmpty());
+        assertThat(dir).doesNotExist();
+        await().until(() -> world.allocatedOn("vm-1") == 0);
+    }
+
+    private static HttpResponse<String> call(String method, String url) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).method(method, HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * The PoolVolume's create reached the API server but its answer was lost: the retry finds the
+     * object of the same name (named after the claim) and goes on with it; a second one is never made.
+     */
+    @Test
+    void aCreateWhoseAnswerWasLostIsNeverMadeTwice() throws Exception {
+        world = new ProvisioningWorld(disks);
+        Faults faults = new Faults(world.cluster.client).loseAnswer("POST", ".*/poolvolumes", 1);
+        world.startController(faults.client, Clock.systemUTC(), Set.of(Role.PROVISIONER, Role.SCALING));
+        ProvisioningWorld.NODES.forEach(world::startAgent);
+        PersistentVolumeClaim c = world.claim("once", "k8s-pool-storage", "10Gi", "k8s-1");
+        await().until(() -> world.bound("once"));
+        assertThat(faults.pending()).isZero();
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> world.poolVolumes().size() == 1);
+        assertThat(world.poolVolumes().get(0).getMetadata().getName()).isEqualTo("pvc-" + c.getMetadata().getUid());
+        assertThat(world.annotations("once")).containsEntry(Names.SELECTED_NODE_ANN, "k8s-1");
+        assertThat(world.allocatedOn("k8s-1")).isEqualTo(10_737_418_240L);
+    }
+
+    /**
+     * A Delete PV deleted by hand while its claim still uses it stays (the finalizers hold it);
+     * once the claim goes, the data goes first and the PV after it.
+     */
+    @Test
+    void aBoundPvDeletedByHandKeepsItsDataUntilItsClaimGoes() throws Exception {
+        started();
+        PersistentVolumeClaim c = world.claim("in-use", "k8s-pool-storage", "1Gi", "k8s-1");
+        await().until(() -> world.bound("in-use"));
+        String name = "pvc-" + c.getMetadata().getUid();
+        Files.writeString(world.dir("k8s-1", "k8s", name).resolve("data"), "live");
+        world.cluster.client.persistentVolumes().withName(name).delete();
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> world.pvFor(c) != null
+                && world.pvFor(c).getMetadata().getDeletionTimestamp() != null
+                && Files.exists(world.dir("k8s-1", "k8s", name).resolve("data")));
+        assertThat(world.pvFor(c).getMetadata().getFinalizers()).contains(Provisioner.PV_FINALIZER);
+        world.deleteClaim("in-use");
+        await().until(() -> world.pvFor(c) == null);
+        assertThat(world.dir("k8s-1", "k8s", name)).doesNotExist();
+        assertThat(world.poolVolumes()).isEmpty();
+        await().until(() -> world.allocatedOn("k8s-1") == 0);
+    }
+
+    /**
+     * VM disks whose VM is gone (a create that crashed between the disk and the VM, a namespace
+     * deleted): after a grace period the pool's reclaim policy applies. The vm pool retains: the
+     * disk is kept as a released volume. A disk whose VM exists is left alone.
+     */
+    @Test
+    void aVmDiskWhoseVmIsGoneFollowsThePoolsReclaimPolicy() throws Exception {
+        world = new ProvisioningWorld(disks);
+        Instant made = Instant.now();
+        vmDisk("vm-orphan-disk", "vm-0rphan", made);
+        vmDisk("vm-alive-disk", "vm-a1ive", made);
+        var vm = new dsp.kubernetes.crd.PoolVirtualMachine();
+        vm.setMetadata(new ObjectMetaBuilder().withName("alive").withNamespace("default").build());
+        vm.setSpec(new dsp.kubernetes.crd.PoolVirtualMachine.Spec());
+        vm.getSpec().id = "vm-a1ive";
+        vm.getSpec().diskVolume = "vm-alive-disk";
+        world.cluster.client.resources(dsp.kubernetes.crd.PoolVirtualMachine.class).inNamespace("default").resource(vm).create();
+        // the controller's clock is past the grace period
+        world.startController(Clock.offset(Clock.systemUTC(), Duration.ofMinutes(11)), Set.of(Role.PROVISIONER, Role.SCALING));
+        world.startAgent("vm-1");
+        await().until(() -> world.poolVolume("vm-orphan-disk").map(v -> Boolean.TRUE.equals(v.getSpec().released) && v.getSpec().owner == null)
+                .orElse(false));
+        assertThat(world.poolVolume("vm-alive-disk").orElseThrow().getSpec().released).isNull();
+        assertThat(world.poolVolume("vm-alive-disk").orElseThrow().getSpec().owner).isEqualTo("vm-a1ive");
+        assertThat(world.allocatedOn("vm-1")).isEqualTo(2 * 10_000_000_000L);
+    }
+
+    private void vmDisk(String name, String vmId, Instant made) {
+        PoolVolume v = new PoolVolume();
+        v.setMetadata(new ObjectMetaBuilder().withName(name).addToLabels(Names.NODE_LABEL, "vm-1").addToLabels(Names.POOL_NAME_LABEL, "vm")
+                .addToFinalizers(Names.DATA_FINALIZER).build());
+        PoolVolume.Spec s = new PoolVolume.Spec();
+        s.name = name;
+        s.pool = "vm";
+        s.node = "vm-1";
+        s.sizeBytes = 10_000_000_000L;
+        s.format = "raw";
+        s.kind = "vm-disk";
+        s.owner = vmId;
+        s.createdAt = made.toString();
+        v.setSpec(s);
+        world.cluster.client.resources(PoolVolume.class).resource(v).create();
+    }
+
+    // ---------------------------------------------------------------- what a directory cannot be
+
+    /**
+     * Claims a directory volume cannot serve are refused with a Warning Event saying why, stay
+     * Pending (nothing allocated, the scheduler's node kept) and are told once, not on every update.
+     */
+    @Test
+    void claimsADirectoryCannotServeAreRefusedWithAnEventAndStayPending() throws Exception {
+        started();
+        Map<String, String> expected = new java.util.LinkedHashMap<>();
+        world.claim("block", "k8s-pool-storage", "1Gi", "k8s-1", b -> b.editSpec().withVolumeMode("Block").endSpec());
+        expected.put("block", "block volume");
+        world.claim("rwx", "k8s-pool-storage", "1Gi", "k8s-1", b -> b.editSpec().withAccessModes("ReadWriteMany").endSpec());
+        expected.put("rwx", "access mode ReadWriteMany");
+        world.claim("rox", "k8s-pool-storage", "1Gi", "k8s-1", b -> b.editSpec().withAccessModes("ReadWriteOnce", "ReadOnlyMany").endSpec());
+        expected.put("rox", "access mode ReadOnlyMany");
+        world.claim("rwop", "k8s-pool-storage", "1Gi", "k8s-1", b -> b.editSpec().withAccessModes("ReadWriteOncePod").endSpec());
+        expected.put("rwop", "ReadWriteOncePod");
+        world.claim("clone", "k8s-pool-storage", "1Gi", "k8s-1", b -> b.editSpec().withDataSource(new TypedLocalObjectReferenceBuilder()
+                .withKind("PersistentVolumeClaim").withName("app-pvc").build()).endSpec());
+        expected.put("clone", "data source (PersistentVolumeClaim app-pvc)");
+        world.claim("populated", "k8s-pool-storage", "1Gi", "k8s-1", b -> b.editSpec().withDataSourceRef(new TypedObjectReferenceBuilder()
+                .withApiGroup("snapshot.storage.k8s.io").withKind("VolumeSnapshot").withName("nightly").build()).endSpec());
+        expected.put("populated", "data source (VolumeSnapshot nightly)");
+        world.claim("picky", "k8s-pool-storage", "1Gi", "k8s-1", b -> b.editSpec().withSelector(new LabelSelectorBuilder()
+                .addToMatchLabels("tier", "gold").build()).endSpec());
+        expected.put("picky", "selector");
+        PersistentVolumeClaim fine = world.claim("fine", "k8s-pool-storage", "1Gi", "k8s-1");
+        await().until(() -> world.pvFor(fine) != null);
+        for (var e : expected.entrySet()) {
+            await().until(() -> world.hasEvent(e.getKey(), "ProvisioningFailed", e.getValue()));
+        }
+        // an update of the claim does not repeat the refusal
+        Conflicts.retry(() -> world.cluster.client.persistentVolumeClaims().inNamespace("default").withName("block").edit(p -> {
+            p.getMetadata().getAnnotations().put("touched", "yes");
+            return p;
+        }));
+        await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> world.poolVolumes().size() == 1
+                && world.eventsAbout("block").size() == 1);
+        for (String name : expected.keySet()) {
+            assertThat(world.claimNow(name).getSpec().getVolumeName()).as(name).isNull();
+            assertThat(world.annotations(name)).as(name).containsEntry(Names.SELECTED_NODE_ANN, "k8s-1");
+        }
+        assertThat(world.cluster.client.persistentVolumes().list().getItems()).hasSize(1);
+        assertThat(world.allocatedOn("k8s-1")).isEqualTo(1_073_741_824L);
+        assertThat(PoolVolumeStore.CLAIM_KIND).isEqualTo(world.poolVolumes().get(0).getSpec().kind);
     }
 }

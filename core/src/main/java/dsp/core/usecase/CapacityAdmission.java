@@ -25,10 +25,12 @@ public final class CapacityAdmission {
     /**
      * What a caller asks for; {@code server} pins placement to one server (e.g. a scheduler's
      * choice). {@code phase} is PENDING when the caller will make the data after admission.
+     * {@code id}, when given, is the allocation's id instead of a fresh one: derived from what the
+     * allocation is for (e.g. a claim's uid), so a retried request can never make a second one.
      */
     public record Request(String name, String pool, long sizeBytes, String kind, Optional<String> server,
                           VolumeFormat format, Optional<String> template, Optional<String> owner, VolumePhase phase,
-                          Optional<java.util.Set<String>> candidates) {
+                          Optional<java.util.Set<String>> candidates, Optional<String> id) {
 
         /** A ledger-only request: a ready directory allocation. */
         public Request(String name, String pool, long sizeBytes, String kind, Optional<String> server) {
@@ -37,12 +39,17 @@ public final class CapacityAdmission {
 
         public Request(String name, String pool, long sizeBytes, String kind, Optional<String> server,
                        VolumeFormat format, Optional<String> template, Optional<String> owner, VolumePhase phase) {
-            this(name, pool, sizeBytes, kind, server, format, template, owner, phase, Optional.empty());
+            this(name, pool, sizeBytes, kind, server, format, template, owner, phase, Optional.empty(), Optional.empty());
         }
 
         /** Placement then chooses only among these servers (e.g. those that hold the template). */
         public Request onlyOn(Optional<java.util.Set<String>> servers) {
-            return new Request(name, pool, sizeBytes, kind, server, format, template, owner, phase, servers);
+            return new Request(name, pool, sizeBytes, kind, server, format, template, owner, phase, servers, id);
+        }
+
+        /** The allocation gets this id (see {@link Request}). */
+        public Request withId(String allocationId) {
+            return new Request(name, pool, sizeBytes, kind, server, format, template, owner, phase, candidates, Optional.of(allocationId));
         }
     }
 
@@ -82,7 +89,7 @@ public final class CapacityAdmission {
                     .orElseGet(() -> ledger.place(pool, request.sizeBytes(), catalog.placement(),
                                     s -> request.candidates().map(c -> c.contains(s.name())).orElse(true))
                             .orElseThrow(() -> noRoom(ledger, pool, request)));
-            Allocation a = new Allocation(ids.get(), request.name(), pool.name(), target.name(),
+            Allocation a = new Allocation(request.id().orElseGet(ids), request.name(), pool.name(), target.name(),
                     request.sizeBytes(), request.kind(), clock.instant(), request.format(), request.template(),
                     request.owner(), request.phase());
             store.addAllocation(a);

@@ -80,7 +80,9 @@ public final class VolumeService {
     public Optional<Allocation> delete(String id, boolean purge) {
         Allocation a = get(id);
         if (a.owner().isPresent()) {
-            throw DomainException.conflict("volume '" + a.name() + "' is the disk of " + a.owner().get() + "; delete the VM instead");
+            throw DomainException.conflict("vm-disk".equals(a.kind())
+                    ? "volume '" + a.name() + "' is the disk of " + a.owner().get() + "; delete the VM instead"
+                    : "volume '" + a.name() + "' is in use by " + a.owner().get() + "; delete that first");
         }
         if (a.phase() == VolumePhase.PENDING) {
             throw DomainException.conflict("volume '" + a.name() + "' is still being made; try again shortly");

@@ -5,6 +5,7 @@ import dsp.core.model.Allocation;
 import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
 import dsp.core.port.AllocationStore;
+import dsp.kubernetes.Conflicts;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.crd.PoolVolume;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -13,27 +14,52 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Instant;
-import java.util.Comparator;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
- * Allocations are PoolVolume objects (name = allocation id). Reads come from a local view fed
- * by an informer <em>and</em> by this process's own writes, so admission right after an
- * admission sees it and never oversells while the watch catches up. A PoolVolume being deleted
- * still counts until its node agent has removed the data and the object is gone.
+ * Allocations are PoolVolume objects (name = allocation id; a claim's is {@code pvc-<claim uid>}).
+ * Reads come from a local view fed by an informer <em>and</em> by this process's own writes, so
+ * admission right after an admission sees it and never oversells while the watch catches up. A
+ * PoolVolume being deleted still counts until its node agent has removed the data and the object is gone.
+ *
+ * <p>The view is indexed by name, by claim uid, by volume name and by node, so no caller scans it.
+ *
+ * <p>Two ways to write. {@link AllocationStore}'s methods write through to the API server at
+ * once (the VM API uses them). {@link #promising()} is the same store for an admission that must
+ * not hold the fleet lock across an API round trip: what it admits is <em>promised</em> in memory
+ * only (counted at once by every admission), and the caller then writes it with {@link #create}
+ * or {@link #resize} outside the lock, which turn the promise into the object, or withdraw it when
+ * the write fails.
  */
 public final class PoolVolumeStore implements AllocationStore {
 
-    /** The kind of allocation a PVC gets; its owner is "namespace/claim" and its name "pvc-<claim uid>". */
+    /** The kind of allocation a PVC gets; its name is "pvc-<claim uid>". */
     public static final String CLAIM_KIND = "pvc";
+    /** A claim's volume name (and its PV's and, for new ones, its PoolVolume's). */
+    public static final String CLAIM_VOLUME_PREFIX = "pvc-";
+
+    /** What the view knows of one object: the object and its allocation (empty when malformed). */
+    private record Entry(PoolVolume object, Optional<Allocation> allocation) {
+    }
 
     private final KubernetesClient client;
-    private final Map<String, PoolVolume> view = new ConcurrentHashMap<>();
-    /** Each object converted once per change, not on every admission (which reads them all). */
-    private final Map<String, Allocation> allocations = new ConcurrentHashMap<>();
+    private final Map<String, Entry> view = new ConcurrentHashMap<>();
+    /** Admitted in memory, not yet written (or being written): counted by admission all the same. */
+    private final Map<String, Allocation> promises = new ConcurrentHashMap<>();
+    private final Map<String, String> byClaimUid = new ConcurrentHashMap<>();
+    private final Map<String, String> byVolumeName = new ConcurrentHashMap<>();
+    private final Map<String, Set<String>> byNode = new ConcurrentHashMap<>();
+    private final List<Consumer<PoolVolume>> listeners = new CopyOnWriteArrayList<>();
+    /** The allocations as one list, rebuilt on the first read after a change (admission reads it on every admit). */
+    private volatile List<Allocation> snapshot;
 
     public PoolVolumeStore(KubernetesClient client, SharedIndexInformer<PoolVolume> informer) {
         this.client = client;
@@ -51,25 +77,80 @@ public final class PoolVolumeStore implements AllocationStore {
 
             @Override
             public void onDelete(PoolVolume v, boolean unknownFinalState) {
-                forget(v.getMetadata().getName());
+                forget(v);
             }
         });
     }
 
-    /** Keeps the newer of what we have and what arrived. */
-    synchronized void remember(PoolVolume v) {
-        String name = v.getMetadata().getName();
-        PoolVolume have = view.get(name);
-        if (have != null && !newer(v, have)) {
-            return;
-        }
-        view.put(name, v);
-        toAllocation(v).ifPresentOrElse(a -> allocations.put(name, a), () -> allocations.remove(name));
+    /** Called after the view took in a change of this object (or its disappearance), from the informer's or a writer's thread. */
+    public void onChange(Consumer<PoolVolume> listener) {
+        listeners.add(listener);
     }
 
-    private synchronized void forget(String name) {
-        view.remove(name);
-        allocations.remove(name);
+    /** Keeps the newer of what we have and what arrived. */
+    void remember(PoolVolume v) {
+        String name = v.getMetadata().getName();
+        synchronized (this) {
+            Entry have = view.get(name);
+            if (have != null && !newer(v, have.object())) {
+                return;
+            }
+            if (have != null) {
+                unindex(name, have);
+            }
+            Entry entry = new Entry(v, toAllocation(v));
+            view.put(name, entry);
+            index(name, entry);
+            snapshot = null;
+        }
+        listeners.forEach(l -> l.accept(v));
+    }
+
+    private void forget(PoolVolume v) {
+        String name = v.getMetadata().getName();
+        synchronized (this) {
+            Entry have = view.remove(name);
+            if (have != null) {
+                unindex(name, have);
+            }
+            snapshot = null;
+        }
+        listeners.forEach(l -> l.accept(v));
+    }
+
+    private void index(String name, Entry e) {
+        PoolVolume.Spec s = e.object().getSpec();
+        if (s == null) {
+            return;
+        }
+        if (s.claimUid != null) {
+            byClaimUid.put(s.claimUid, name);
+        }
+        if (s.pool != null && s.name != null) {
+            byVolumeName.put(s.pool + "/" + s.name, name);
+        }
+        if (s.node != null) {
+            byNode.computeIfAbsent(s.node, n -> ConcurrentHashMap.newKeySet()).add(name);
+        }
+    }
+
+    private void unindex(String name, Entry e) {
+        PoolVolume.Spec s = e.object().getSpec();
+        if (s == null) {
+            return;
+        }
+        if (s.claimUid != null) {
+            byClaimUid.remove(s.claimUid, name);
+        }
+        if (s.pool != null && s.name != null) {
+            byVolumeName.remove(s.pool + "/" + s.name, name);
+        }
+        if (s.node != null) {
+            Set<String> names = byNode.get(s.node);
+            if (names != null) {
+                names.remove(name);
+            }
+        }
     }
 
     static boolean newer(PoolVolume a, PoolVolume b) {
@@ -80,53 +161,79 @@ public final class PoolVolumeStore implements AllocationStore {
         }
     }
 
-    public Optional<PoolVolume> object(String id) {
-        return Optional.ofNullable(view.get(id));
+    public Optional<PoolVolume> object(String name) {
+        return Optional.ofNullable(view.get(name)).map(Entry::object);
     }
 
-    public List<PoolVolume> objects() {
-        return List.copyOf(view.values());
+    /** The PoolVolume of a claim, by the claim's uid (older ones have random names, so not by name alone). */
+    public Optional<PoolVolume> forClaim(String claimUid) {
+        String name = byClaimUid.get(claimUid);
+        if (name == null) {
+            name = CLAIM_VOLUME_PREFIX + claimUid;
+        }
+        return object(name);
+    }
+
+    /** The PoolVolume holding the volume of this name in this pool. */
+    public Optional<PoolVolume> byVolumeName(String pool, String volumeName) {
+        return Optional.ofNullable(byVolumeName.get(pool + "/" + volumeName)).flatMap(this::object);
+    }
+
+    /** The PoolVolumes on one node. */
+    public List<PoolVolume> onNode(String node) {
+        Set<String> names = byNode.getOrDefault(node, Set.of());
+        List<PoolVolume> out = new ArrayList<>(names.size());
+        for (String n : names) {
+            object(n).ifPresent(out::add);
+        }
+        return out;
+    }
+
+    /** Every object (for periodic sweeps, never per reconcile). */
+    public Collection<PoolVolume> objects() {
+        return view.values().stream().map(Entry::object).toList();
+    }
+
+    /** Whether an allocation is promised in memory and not written yet. */
+    public boolean isPromised(String id) {
+        return promises.containsKey(id);
     }
 
     @Override
     public List<Allocation> listAllocations() {
-        return allocations.values().stream()
-                .sorted(Comparator.comparing(Allocation::createdAt).thenComparing(Allocation::id)).toList();
+        List<Allocation> s = snapshot;
+        if (s == null) {
+            synchronized (this) {
+                s = snapshot;
+                if (s == null) {
+                    List<Allocation> all = new ArrayList<>(view.size() + promises.size());
+                    for (Map.Entry<String, Entry> e : view.entrySet()) {
+                        if (!promises.containsKey(e.getKey())) {
+                            e.getValue().allocation().ifPresent(all::add);
+                        }
+                    }
+                    all.addAll(promises.values());
+                    s = List.copyOf(all);
+                    snapshot = s;
+                }
+            }
+        }
+        return s;
     }
 
     @Override
     public Optional<Allocation> findAllocation(String id) {
-        return Optional.ofNullable(allocations.get(id));
+        Allocation promised = promises.get(id);
+        if (promised != null) {
+            return Optional.of(promised);
+        }
+        return Optional.ofNullable(view.get(id)).flatMap(Entry::allocation);
     }
 
     @Override
     public void addAllocation(Allocation a) {
-        PoolVolume v = new PoolVolume();
-        v.setMetadata(new ObjectMetaBuilder().withName(a.id())
-                .addToLabels(Names.NODE_LABEL, a.server())
-                .addToLabels(Names.POOL_NAME_LABEL, a.pool())
-                .addToFinalizers(Names.DATA_FINALIZER)
-                .build());
-        PoolVolume.Spec spec = new PoolVolume.Spec();
-        spec.name = a.name();
-        spec.pool = a.pool();
-        spec.node = a.server();
-        spec.sizeBytes = a.sizeBytes();
-        spec.format = a.format().display();
-        spec.template = a.template().orElse(null);
-        spec.owner = a.owner().orElse(null);
-        spec.kind = a.kind();
-        spec.released = a.phase() == VolumePhase.RELEASED ? Boolean.TRUE : null;
-        spec.createdAt = a.createdAt().toString();
-        if (a.kind().equals(CLAIM_KIND) && a.owner().isPresent() && a.owner().get().contains("/")) {
-            String[] claim = a.owner().get().split("/", 2);
-            spec.claimNamespace = claim[0];
-            spec.claimName = claim[1];
-            spec.claimUid = a.name().startsWith("pvc-") ? a.name().substring(4) : null;
-        }
-        v.setSpec(spec);
         try {
-            remember(client.resources(PoolVolume.class).resource(v).create());
+            remember(client.resources(PoolVolume.class).resource(toObject(a)).create());
         } catch (KubernetesClientException e) {
             if (e.getCode() == 409) {
                 throw DomainException.conflict("PoolVolume " + a.id() + " already exists");
@@ -150,24 +257,173 @@ public final class PoolVolumeStore implements AllocationStore {
     public void removeAllocation(String id) {
         try {
             client.resources(PoolVolume.class).withName(id).delete();
-            PoolVolume v = view.get(id);
-            if (v != null && v.getMetadata().getDeletionTimestamp() == null) {
-                v.getMetadata().setDeletionTimestamp(Instant.now().toString());
+            Entry e = view.get(id);
+            if (e != null && e.object().getMetadata().getDeletionTimestamp() == null) {
+                e.object().getMetadata().setDeletionTimestamp(Instant.now().toString());
             }
         } catch (KubernetesClientException e) {
             throw DomainException.storageFailed("cannot delete PoolVolume " + id + ": " + e.getMessage());
         }
     }
 
-    private void edit(String id, java.util.function.Consumer<PoolVolume> change) {
+    /**
+     * This store as admission's store for callers that write afterwards: new and changed
+     * allocations are promised in memory only; deleting is not done through it.
+     */
+    public AllocationStore promising() {
+        return new AllocationStore() {
+            @Override
+            public List<Allocation> listAllocations() {
+                return PoolVolumeStore.this.listAllocations();
+            }
+
+            @Override
+            public Optional<Allocation> findAllocation(String id) {
+                return PoolVolumeStore.this.findAllocation(id);
+            }
+
+            @Override
+            public void addAllocation(Allocation a) {
+                promise(a);
+            }
+
+            @Override
+            public void updateAllocation(Allocation a) {
+                promise(a);
+            }
+
+            @Override
+            public void removeAllocation(String id) {
+                throw new UnsupportedOperationException("a promising admission does not delete; delete the PoolVolume");
+            }
+        };
+    }
+
+    private void promise(Allocation a) {
+        synchronized (this) {
+            promises.put(a.id(), a);
+            snapshot = null;
+        }
+    }
+
+    /** Drops a promise: what it admitted no longer counts unless its object exists. */
+    public void withdraw(String id) {
+        synchronized (this) {
+            if (promises.remove(id) != null) {
+                snapshot = null;
+            }
+        }
+    }
+
+    /** The promise is kept: the view now holds its object (it counts there), so the promise goes. */
+    private PoolVolume keep(String id, PoolVolume written) {
+        remember(written);
+        withdraw(id);
+        return written;
+    }
+
+    /**
+     * Writes a promised allocation as its PoolVolume. Idempotent: an object of that name that is
+     * already there (a retry, or a write whose answer was lost) is the same allocation, since the
+     * name derives from what it is for. A failed write withdraws the promise and is rethrown.
+     */
+    public PoolVolume create(Allocation a) {
         try {
-            remember(dsp.kubernetes.Conflicts.retry(() -> client.resources(PoolVolume.class).withName(id).edit(v -> {
+            return keep(a.id(), client.resources(PoolVolume.class).resource(toObject(a)).create());
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 409) {
+                PoolVolume there = client.resources(PoolVolume.class).withName(a.id()).get();
+                if (there != null) {
+                    return keep(a.id(), there);
+                }
+            }
+            withdraw(a.id());
+            throw e;
+        } catch (RuntimeException e) {
+            withdraw(a.id());
+            throw e;
+        }
+    }
+
+    /** Writes a promised new size; a failed write withdraws the promise (the old size counts again) and is rethrown. */
+    public PoolVolume resize(String id, long sizeBytes) {
+        try {
+            return keep(id, Conflicts.retry(() -> client.resources(PoolVolume.class).withName(id).edit(v -> {
+                v.getSpec().sizeBytes = Math.max(sizeBytes, v.getSpec().sizeBytes == null ? 0 : v.getSpec().sizeBytes);
+                return v;
+            })));
+        } catch (RuntimeException e) {
+            withdraw(id);
+            throw e;
+        }
+    }
+
+    /**
+     * Marks a volume released (its data stays; nothing uses it any more) and records who, if
+     * anyone, still refers to it. Idempotent.
+     */
+    public void release(String id, Optional<String> owner) {
+        Entry e = view.get(id);
+        if (e != null && Boolean.TRUE.equals(e.object().getSpec().released)
+                && java.util.Objects.equals(e.object().getSpec().owner, owner.orElse(null))) {
+            return;
+        }
+        edit(id, v -> {
+            v.getSpec().released = Boolean.TRUE;
+            v.getSpec().owner = owner.orElse(null);
+        });
+    }
+
+    /** Deletes the object (its agent then deletes the data); gone already is fine. */
+    public void delete(String id) {
+        try {
+            client.resources(PoolVolume.class).withName(id).delete();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 404) {
+                throw e;
+            }
+        }
+    }
+
+    private void edit(String id, Consumer<PoolVolume> change) {
+        try {
+            remember(Conflicts.retry(() -> client.resources(PoolVolume.class).withName(id).edit(v -> {
                 change.accept(v);
                 return v;
             })));
         } catch (KubernetesClientException e) {
             throw DomainException.storageFailed("cannot update PoolVolume " + id + ": " + e.getMessage());
         }
+    }
+
+    /** The object that records an allocation. */
+    static PoolVolume toObject(Allocation a) {
+        PoolVolume v = new PoolVolume();
+        v.setMetadata(new ObjectMetaBuilder().withName(a.id())
+                .addToLabels(Names.NODE_LABEL, a.server())
+                .addToLabels(Names.POOL_NAME_LABEL, a.pool())
+                .addToFinalizers(Names.DATA_FINALIZER)
+                .build());
+        PoolVolume.Spec spec = new PoolVolume.Spec();
+        spec.name = a.name();
+        spec.pool = a.pool();
+        spec.node = a.server();
+        spec.sizeBytes = a.sizeBytes();
+        spec.format = a.format().display();
+        spec.template = a.template().orElse(null);
+        spec.owner = a.owner().orElse(null);
+        spec.kind = a.kind();
+        spec.released = a.phase() == VolumePhase.RELEASED ? Boolean.TRUE : null;
+        spec.createdAt = a.createdAt().toString();
+        if (a.kind().equals(CLAIM_KIND) && a.name().startsWith(CLAIM_VOLUME_PREFIX)) {
+            spec.claimUid = a.name().substring(CLAIM_VOLUME_PREFIX.length());
+            ClaimOwner.parse(a.owner()).ifPresent(c -> {
+                spec.claimNamespace = c.namespace();
+                spec.claimName = c.name();
+            });
+        }
+        v.setSpec(spec);
+        return v;
     }
 
     /** A PoolVolume as an allocation; malformed objects (hand-made) are left out rather than breaking admission. */
@@ -185,6 +441,25 @@ public final class PoolVolumeStore implements AllocationStore {
                     Optional.ofNullable(s.owner), phase));
         } catch (DomainException | java.time.format.DateTimeParseException bad) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * Who a claim's volume belongs to, as its owner reads: {@code PersistentVolumeClaim <ns>/<name>}
+     * while a claim holds it, {@code PersistentVolume <name>} once only its (released) PV does.
+     */
+    public record ClaimOwner(String namespace, String name) {
+        public static final String CLAIM = "PersistentVolumeClaim ";
+        public static final String VOLUME = "PersistentVolume ";
+
+        public String owner() {
+            return CLAIM + namespace + "/" + name;
+        }
+
+        static Optional<ClaimOwner> parse(Optional<String> owner) {
+            return owner.filter(o -> o.startsWith(CLAIM)).map(o -> o.substring(CLAIM.length()))
+                    .or(() -> owner.filter(o -> !o.contains(" ") && o.contains("/"))) // written before owners said what they were
+                    .map(o -> o.split("/", 2)).filter(p -> p.length == 2).map(p -> new ClaimOwner(p[0], p[1]));
         }
     }
 }

@@ -197,30 +197,42 @@ public final class ControllerRuntime implements AutoCloseable {
         closing.add(claims::close);
         closing.add(pvs::close);
         closing.add(classes::close);
+        // the provisioner admits in memory under the fleet lock and writes its PoolVolumes afterwards
+        CapacityAdmission promising = new CapacityAdmission(catalog, inventory, store.promising(), lock, clock, () -> UUID.randomUUID().toString());
         provisionerParts = () -> {
-            Provisioner p = new Provisioner(client, catalog, admission, store, claims, pvs, classes, events);
+            Provisioner p = new Provisioner(client, catalog, promising, store, claims, pvs, classes, nodes, events, clock);
             closing.add(p);
             return p;
         };
         provisioner = provisionerParts.get();
-        claims.addEventHandler(handler(c -> {
-            Provisioner x = provisioner;
-            if (x != null) {
-                x.claimChanged((PersistentVolumeClaim) c);
+        provisioner.resyncAll();
+        claims.addEventHandler(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(PersistentVolumeClaim c) {
+                withProvisioner(p -> p.claimChanged(c));
             }
-        }));
-        pvs.addEventHandler(handler(v -> {
-            Provisioner x = provisioner;
-            if (x != null) {
-                x.volumeChanged((PersistentVolume) v);
+
+            @Override
+            public void onUpdate(PersistentVolumeClaim old, PersistentVolumeClaim c) {
+                withProvisioner(p -> p.claimChanged(c));
             }
-        }));
-        poolVolumes.addEventHandler(handler(v -> {
-            Provisioner x = provisioner;
-            if (x != null) {
-                x.poolVolumeChanged((PoolVolume) v);
+
+            @Override
+            public void onDelete(PersistentVolumeClaim c, boolean unknownFinalState) {
+                withProvisioner(p -> p.claimDeleted(c));
             }
-        }));
+        });
+        pvs.addEventHandler(handler(v -> withProvisioner(p -> p.volumeChanged((PersistentVolume) v))));
+        classes.addEventHandler(handler(c -> withProvisioner(p -> p.classChanged((StorageClass) c))));
+        // after the store has taken the change in, so the provisioner reads what it was told about
+        store.onChange(v -> withProvisioner(p -> p.poolVolumeChanged(v)));
+    }
+
+    private void withProvisioner(Consumer<Provisioner> action) {
+        Provisioner p = provisioner;
+        if (p != null) {
+            action.accept(p);
+        }
     }
 
     private synchronized void stopAdmission() {
