@@ -1,93 +1,169 @@
 package dsp.api;
 
 import dsp.json.Json;
-
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dsp.api.body.Size;
 import dsp.core.DomainException;
-import dsp.core.model.Quantity;
 import io.javalin.http.Context;
-import java.util.Iterator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
+import java.lang.reflect.Type;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
-/** Reading request bodies strictly: malformed JSON, unknown fields and wrong types are 400s. */
+/**
+ * Reads a request body into its record, strictly: malformed JSON, duplicate or unknown fields,
+ * wrong types and anything after the object are 400s whose message names the field and what it
+ * must be, never a Java type.
+ */
 public final class Requests {
+
+    /** JSON bodies here are a few hundred bytes; anything near this is not a request of ours. */
+    public static final int MAX_BODY_BYTES = 64 * 1024;
+
+    private static final PropertyNamingStrategies.NamingBase SNAKE = (PropertyNamingStrategies.NamingBase) PropertyNamingStrategies.SNAKE_CASE;
 
     private Requests() {
     }
 
-    public static JsonNode object(Context ctx, Set<String> allowedFields) {
-        String body = ctx.body();
-        if (body == null || body.isBlank()) {
+    /** The body as {@code type}; refuses (400, 413) anything that is not exactly such an object. */
+    public static <T extends Record> T read(Context ctx, Class<T> type) {
+        return parse(bytes(ctx), type);
+    }
+
+    static <T extends Record> T parse(byte[] body, Class<T> type) {
+        if (new String(body, StandardCharsets.UTF_8).isBlank()) {
             throw DomainException.invalid("request body is empty; expected a JSON object");
         }
-        JsonNode node;
         try {
-            node = Json.MAPPER.readTree(body);
+            return Json.MAPPER.readValue(body, type);
         } catch (JsonProcessingException e) {
-            throw DomainException.invalid("request body is not valid JSON: " + e.getOriginalMessage());
+            throw translate(e, type);
+        } catch (IOException e) {
+            throw DomainException.invalid("request body could not be read");
         }
-        if (node == null || !node.isObject()) {
-            throw DomainException.invalid("request body must be a JSON object");
+    }
+
+    private static DomainException translate(JsonProcessingException e, Class<? extends Record> type) {
+        if (e.getCause() instanceof DomainException d) {
+            return d; // a value the domain refused, e.g. a size of "lots"
         }
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String f = it.next();
-            if (!allowedFields.contains(f)) {
-                throw DomainException.invalid("unknown field '" + f + "'; allowed fields are " + allowedFields.stream().sorted().toList());
+        if (e instanceof UnrecognizedPropertyException u) {
+            return DomainException.invalid("unknown field '" + ErrorMapping.printable(u.getPropertyName()) + "'; allowed fields are "
+                    + Arrays.stream(type.getRecordComponents()).map(c -> SNAKE.translate(c.getName())).sorted().toList());
+        }
+        if (e instanceof InputCoercionException c) {
+            return DomainException.invalid("field '" + ErrorMapping.printable(currentName(c)) + "' is out of range");
+        }
+        if (e instanceof JsonParseException p) {
+            String m = String.valueOf(p.getOriginalMessage());
+            if (m.startsWith("Duplicate field")) {
+                return DomainException.invalid("duplicate field " + ErrorMapping.printable(m.substring("Duplicate field ".length()))
+                        + "; each field may appear once");
             }
+            return DomainException.invalid("request body is not valid JSON: " + ErrorMapping.withoutJavaNames(withoutLocation(m)));
         }
-        return node;
+        if (e instanceof MismatchedInputException m) {
+            return mismatch(m, type);
+        }
+        if (e instanceof JsonMappingException m) {
+            return DomainException.invalid(field(m).map(f -> "field '" + f + "' is out of range or malformed")
+                    .orElse("request body must be a JSON object"));
+        }
+        return DomainException.invalid("request body is not valid JSON");
     }
 
-    /** A text field that may be null or absent. */
-    public static Optional<String> optionalText(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            return Optional.empty();
+    /** Jackson's messages end with where in the source the problem is, which names its own settings. */
+    private static String withoutLocation(String m) {
+        int source = m.indexOf("[Source");
+        if (source < 0) {
+            return m;
         }
-        if (!n.isTextual()) {
-            throw DomainException.invalid("field '" + field + "' must be a string");
-        }
-        return Optional.of(n.asText());
+        int open = m.lastIndexOf(" (", source);
+        int at = m.lastIndexOf(" at ", source);
+        return m.substring(0, Math.max(0, open >= 0 ? open : at >= 0 ? at : source)).strip();
     }
 
-    public static String requiredText(JsonNode body, String field) {
-        return optionalText(body, field).orElseThrow(() -> DomainException.invalid("field '" + field + "' is required"));
+    private static String currentName(InputCoercionException e) {
+        try {
+            return e.getProcessor() == null ? "?" : String.valueOf(e.getProcessor().currentName());
+        } catch (IOException | RuntimeException unknown) {
+            return "?";
+        }
     }
 
-    /** A whole number that may be null or absent. */
-    public static Optional<Integer> optionalInt(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            return Optional.empty();
+    private static DomainException mismatch(MismatchedInputException e, Class<? extends Record> type) {
+        String m = String.valueOf(e.getOriginalMessage());
+        if (m.startsWith("Trailing token")) {
+            return DomainException.invalid("request body must be one JSON object with nothing after it");
         }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw DomainException.invalid("field '" + field + "' must be a whole number");
+        Optional<String> field = field(e);
+        if (field.isEmpty() || e.getPath().size() > 1 && e.getPath().get(0).getFieldName() == null) {
+            return DomainException.invalid("request body must be a JSON object");
         }
-        return Optional.of(n.asInt());
+        Optional<RecordComponent> component = component(type, field.get());
+        if (m.startsWith("Missing required")) {
+            return DomainException.invalid("field '" + field.get() + "' is required"
+                    + component.map(c -> c.getAnnotation(JsonPropertyDescription.class)).map(d -> ": " + d.value()).orElse(""));
+        }
+        return DomainException.invalid("field '" + field.get() + "' must be "
+                + component.map(c -> describe(c.getGenericType())).orElse("of another type"));
     }
 
-    /**
-     * A size given either as a number of decimal GB ({@code 50}) or as a quantity string
-     * ({@code "1.5T"}, {@code "100Gi"}).
-     */
-    public static Optional<Long> optionalSize(JsonNode body, String field) {
-        JsonNode n = body.get(field);
-        if (n == null || n.isNull()) {
-            return Optional.empty();
+    /** The top-level field the error is about, as the client wrote it. */
+    private static Optional<String> field(JsonMappingException e) {
+        List<JsonMappingException.Reference> path = e.getPath();
+        return path.isEmpty() ? Optional.empty() : Optional.ofNullable(path.get(0).getFieldName()).map(ErrorMapping::printable);
+    }
+
+    private static Optional<RecordComponent> component(Class<? extends Record> type, String field) {
+        return Arrays.stream(type.getRecordComponents()).filter(c -> SNAKE.translate(c.getName()).equals(field)).findFirst();
+    }
+
+    private static String describe(Type t) {
+        if (t instanceof ParameterizedType p && p.getRawType() == Optional.class) {
+            return describe(p.getActualTypeArguments()[0]) + " or null";
         }
-        long bytes;
-        if (n.isNumber()) {
-            bytes = Quantity.fromGb(n.asDouble());
-        } else if (n.isTextual()) {
-            bytes = Quantity.parseGbOrQuantity(n.asText());
-        } else {
-            throw DomainException.invalid("field '" + field + "' must be a number of GB or a quantity such as \"1.5T\"");
+        if (t == String.class) {
+            return "a string";
         }
-        if (bytes <= 0) {
-            throw DomainException.invalid("field '" + field + "' must be positive");
+        if (t == Integer.class || t == int.class || t == Long.class || t == long.class) {
+            return "a whole number";
         }
-        return Optional.of(bytes);
+        if (t == Boolean.class || t == boolean.class) {
+            return "true or false";
+        }
+        if (t == Size.class) {
+            return "a number of GB or a quantity such as \"1.5T\"";
+        }
+        return "of another type";
+    }
+
+    /** At most {@link #MAX_BODY_BYTES}, whatever Content-Length claims (chunked bodies have none). */
+    private static byte[] bytes(Context ctx) {
+        long declared = ctx.req().getContentLengthLong();
+        if (declared > MAX_BODY_BYTES) {
+            throw ErrorMapping.tooLarge();
+        }
+        try (InputStream in = ctx.req().getInputStream()) {
+            byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+            if (body.length > MAX_BODY_BYTES) {
+                throw ErrorMapping.tooLarge();
+            }
+            return body;
+        } catch (IOException e) {
+            throw DomainException.invalid("request body could not be read: the client stopped sending it");
+        }
     }
 }

@@ -53,7 +53,16 @@ final class ApiHarness implements AutoCloseable {
         this(PoolCatalog.guideDefaults(), servers -> List.of());
     }
 
+    /** With the server configured (a token, an audit trail...) before it starts. */
+    ApiHarness(java.util.function.Consumer<PoolApi> configure) {
+        this(PoolCatalog.guideDefaults(), servers -> List.of(), configure);
+    }
+
     ApiHarness(PoolCatalog catalog, StorageMeter meter) {
+        this(catalog, meter, api -> { });
+    }
+
+    ApiHarness(PoolCatalog catalog, StorageMeter meter, java.util.function.Consumer<PoolApi> configure) {
         Clock clock = Clock.systemUTC();
         FleetLock lock = new FleetLock();
         AtomicLong ids = new AtomicLong();
@@ -66,7 +75,12 @@ final class ApiHarness implements AutoCloseable {
         api = new PoolApi(new ApiServices(queries, servers, vmService, new VolumeService(catalog, admission, store, volumes),
                 new TemplateService(volumes, store, lock),
                 new CleanupService(inventory, store, (server, refs, dry) -> java.util.List.of(), clock), () -> true));
+        configure.accept(api);
         api.start("127.0.0.1", 0);
+    }
+
+    int port() {
+        return api.port();
     }
 
     Reply get(String path) {

@@ -49,7 +49,7 @@ class OpenApiContractTest {
     @Test
     void routesAndDocumentMatchBothWays() {
         Set<String> served = new TreeSet<>();
-        for (PoolApi.Route r : h.api.routes()) {
+        for (RouteTable.Route r : h.api.routes()) {
             served.add(r.method().name().toLowerCase() + " " + r.path());
         }
         Set<String> documented = new TreeSet<>();

@@ -119,10 +119,12 @@ class StandaloneEndToEndTest {
             assertThat(status(url).at("/k8s_pool/servers").asInt()).isEqualTo(1);
 
             java.util.List<String> audit = Files.readAllLines(data.resolve("audit.log"));
-            assertThat(audit).hasSize(3);
-            assertThat(audit.get(0)).contains("\"method\":\"PUT\"").contains("\"path\":\"/api/v1/servers/k8s-9\"")
-                    .contains("\"status\":401").contains("\"principal\":\"anonymous\"");
-            assertThat(audit.get(2)).contains("\"status\":201").contains("\"principal\":\"token\"");
+            assertThat(audit).hasSize(4);
+            assertThat(audit.get(0)).contains("\"event\":\"refused\"").contains("\"method\":\"PUT\"")
+                    .contains("\"path\":\"/api/v1/servers/k8s-9\"").contains("\"status\":401").contains("\"principal\":\"anonymous\"");
+            // the change itself: its begin line is on disk before it runs, its end line says how it went
+            assertThat(audit.get(2)).contains("\"event\":\"begin\"").contains("\"principal\":\"token\"");
+            assertThat(audit.get(3)).contains("\"event\":\"end\"").contains("\"status\":201").contains("\"principal\":\"token\"");
         }
     }
 

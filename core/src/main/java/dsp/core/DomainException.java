@@ -16,7 +16,9 @@ public class DomainException extends RuntimeException {
         /** No server in the pool has room for the request. */
         INSUFFICIENT_CAPACITY,
         /** The storage underneath failed (a tool, a disk); the request itself was fine. */
-        STORAGE_FAILED
+        STORAGE_FAILED,
+        /** The disk under the data or the state is full (ENOSPC); the request can succeed once space is freed. */
+        NO_SPACE
     }
 
     private final Code code;
@@ -44,6 +46,10 @@ public class DomainException extends RuntimeException {
 
     public static DomainException storageFailed(String message) {
         return new DomainException(Code.STORAGE_FAILED, message);
+    }
+
+    public static DomainException noSpace(String message) {
+        return new DomainException(Code.NO_SPACE, message);
     }
 
     public static DomainException insufficientCapacity(String message) {

@@ -60,11 +60,11 @@ class KubernetesApiTest {
                 call("GET", api + "/api/v1/pools/status", null, 200);
                 call("PUT", api + "/api/v1/servers/k8s-1", "{\"pool\": \"k8s\"}", 401);
                 HttpResponse<String> bad = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/servers/k8s-1"))
-                        .header("Authorization", "Bearer stolen").PUT(HttpRequest.BodyPublishers.ofString("{\"pool\": \"k8s\"}")).build(),
+                        .header("Content-Type", "application/json").header("Authorization", "Bearer stolen").PUT(HttpRequest.BodyPublishers.ofString("{\"pool\": \"k8s\"}")).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(bad.statusCode()).isEqualTo(401);
                 HttpResponse<String> good = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/servers/k8s-1"))
-                        .header("Authorization", "Bearer operator-token").PUT(HttpRequest.BodyPublishers.ofString("{\"pool\": \"k8s\"}")).build(),
+                        .header("Content-Type", "application/json").header("Authorization", "Bearer operator-token").PUT(HttpRequest.BodyPublishers.ofString("{\"pool\": \"k8s\"}")).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(good.statusCode()).as(good.body()).isEqualTo(200);
                 await(() -> "k8s".equals(cluster.client.nodes().withName("k8s-1").get().getMetadata().getLabels().get("pool")));

@@ -1,21 +1,20 @@
 package dsp.cli.standalone;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dsp.api.AuditTrail;
+import dsp.json.Json;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Map;
-import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-/** Every change request, one JSON line each, appended to {@code <data-dir>/audit.log}. */
-final class AuditLog implements Consumer<Map<String, Object>> {
+/**
+ * Every change request as JSON lines in {@code <data-dir>/audit.log}, each forced to disk before
+ * the change runs. A line that cannot be written fails the write, and so refuses the change.
+ */
+final class AuditLog implements AuditTrail {
 
-    private static final Logger LOG = LoggerFactory.getLogger("audit");
-    private static final ObjectMapper JSON = new ObjectMapper();
     private final Path file;
 
     AuditLog(Path file) {
@@ -23,12 +22,19 @@ final class AuditLog implements Consumer<Map<String, Object>> {
     }
 
     @Override
-    public synchronized void accept(Map<String, Object> record) {
-        try {
-            Files.writeString(file, JSON.writeValueAsString(record) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
-        } catch (IOException e) {
-            LOG.warn("cannot append to {}: {} (record: {})", file, e.getMessage(), record);
+    public synchronized void write(Entry entry) throws IOException {
+        ByteBuffer line = ByteBuffer.wrap((Json.MAPPER.writeValueAsString(entry) + "\n").getBytes(StandardCharsets.UTF_8));
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE)) {
+            long before = ch.size();
+            try {
+                while (line.hasRemaining()) {
+                    ch.write(line);
+                }
+                ch.force(true);
+            } catch (IOException e) {
+                ch.truncate(before); // never leave half a line for the next one to run into
+                throw e;
+            }
         }
     }
 }
