@@ -37,6 +37,7 @@ public final class PoolApi {
     private final ErrorMapping errors = new ErrorMapping();
     private BooleanSupplier writable = () -> true;
     private String notWritable = "";
+    private java.util.function.Supplier<Optional<String>> liveness = Optional::empty;
     private Optional<Authenticator> authenticator = Optional.empty();
     private AuditTrail trail = AuditTrail.NONE;
     private Set<String> allowedHosts = Set.of();
@@ -51,7 +52,7 @@ public final class PoolApi {
         add(new VmRoutes(services));
         add(new VolumeRoutes(services));
         add(new TemplateRoutes(services));
-        add(new ProbeRoutes(services, metrics));
+        add(new ProbeRoutes(services, metrics, () -> liveness.get()));
     }
 
     /** Serves a further group of routes; must be called before {@link #start}. */
@@ -63,6 +64,11 @@ public final class PoolApi {
     /** One further route; must be called before {@link #start}. */
     public void addRoute(HandlerType method, String path, Handler handler) {
         table.add(method, path, handler);
+    }
+
+    /** What /healthz reports: why the process cannot recover by itself (a liveness probe restarts it), empty while it can. */
+    public void livenessFrom(java.util.function.Supplier<Optional<String>> problem) {
+        this.liveness = problem;
     }
 
     /** Refuses changes (503) while {@code writable} is false, e.g. on a replica without the admission Lease. */

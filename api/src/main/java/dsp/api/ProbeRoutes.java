@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 /** Probes, metrics, the OpenAPI document and the dashboard: what operators and tools read. */
 final class ProbeRoutes implements ApiRoutes {
@@ -13,14 +15,22 @@ final class ProbeRoutes implements ApiRoutes {
     private final String openApi = resource("/dsp/api/openapi.yaml");
     private final String dashboard = resource("/dsp/api/dashboard.html");
 
-    ProbeRoutes(ApiServices services, PoolMetrics metrics) {
+    private final Supplier<Optional<String>> liveness;
+
+    /** @param liveness why the process cannot recover by itself, empty while it can (/healthz) */
+    ProbeRoutes(ApiServices services, PoolMetrics metrics, Supplier<Optional<String>> liveness) {
         this.services = services;
         this.metrics = metrics;
+        this.liveness = liveness;
     }
 
     @Override
     public void register(RouteTable table) {
-        table.get("/healthz", ctx -> ctx.json(Map.of("status", "ok")))
+        table.get("/healthz", ctx -> {
+                    Optional<String> problem = liveness.get();
+                    ctx.status(problem.isEmpty() ? 200 : 503).json(problem.isEmpty() ? Map.of("status", "ok")
+                            : Map.of("status", "unhealthy", "reason", problem.get()));
+                })
                 .get("/readyz", ctx -> {
                     boolean ready = services.ready().getAsBoolean();
                     ctx.status(ready ? 200 : 503).json(Map.of("status", ready ? "ready" : "not ready"));

@@ -89,7 +89,7 @@ class AgentPlacementTest {
             }
             var volumesInformer = cluster.client.resources(PoolVolume.class).inform();
             try (FakeDaemonSetController daemons = new FakeDaemonSetController(cluster.client, Names.NAMESPACE,
-                    (ds, node) -> NodeAgents.start(cluster.client, node.getMetadata().getName(), disks.resolve(node.getMetadata().getName()),
+                    (ds, node) -> NodeAgents.start(cluster.clientAs(TestCluster.Workload.AGENT), node.getMetadata().getName(), disks.resolve(node.getMetadata().getName()),
                             PoolCatalog.guideDefaults(), "vm", QemuImg.onPath(), Clock.systemUTC(), Duration.ofMillis(200)))) {
                 await().atMost(WAIT).until(() -> daemons.running().equals(Map.of(
                         "k8s-1", Set.of("k8s-pool-storage-manager"), "k8s-2", Set.of("k8s-pool-storage-manager"),

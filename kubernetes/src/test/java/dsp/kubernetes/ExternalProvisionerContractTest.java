@@ -194,7 +194,7 @@ class ExternalProvisionerContractTest {
     @Test
     void pvWritesThatFailAreRetriedUntilDone() {
         world = new ProvisioningWorld(disks);
-        Faults faults = new Faults(world.cluster.client).refuse("POST", "/api/v1/persistentvolumes", 2);
+        Faults faults = new Faults(world.cluster.clientAs(TestCluster.Workload.PROVISIONER)).refuse("POST", "/api/v1/persistentvolumes", 2);
         world.startController(faults.client, Clock.systemUTC(), Set.of(Role.PROVISIONER));
         ProvisioningWorld.NODES.forEach(world::startAgent);
         PersistentVolumeClaim c = world.claim("saved-late", "k8s-pool-storage", "1Gi", "k8s-1");

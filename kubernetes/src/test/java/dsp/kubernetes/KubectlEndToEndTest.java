@@ -75,8 +75,7 @@ class KubectlEndToEndTest {
             for (String n : List.of("server-1", "server-2", "server-3", "server-4", "new-k8s-server")) {
                 cluster.addNode(n, null);
             }
-            try (ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(),
-                    Names.NAMESPACE, "controller-a", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0)) {
+            try (RunningRoles controller = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.SCALING), FAST)) {
                 // "Adding Servers to Pools": current status 2 K8s servers, 2 VM servers
                 kubectl("label", "node", "server-1", "pool=k8s");
                 kubectl("label", "node", "server-2", "pool=k8s");

@@ -53,8 +53,8 @@ class KubernetesApiTest {
     void withTokenReviewChangesNeedAKubernetesIdentity() throws Exception {
         try (TestCluster cluster = new TestCluster()) {
             cluster.addNode("k8s-1", null);
-            try (ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE,
-                    "controller-a", Clock.systemUTC()).requireTokenReview(true).start(Set.of(ControllerRuntime.Role.API), FAST, "127.0.0.1", 0)) {
+            try (RunningRoles controller = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "controller-a",
+                    Set.of(ControllerRuntime.Role.API), FAST, true)) {
                 String api = "http://127.0.0.1:" + controller.apiPort();
                 await(controller::isAdmissionLeader);
                 call("GET", api + "/api/v1/pools/status", null, 200);
@@ -98,9 +98,8 @@ class KubernetesApiTest {
             cluster.addNode("vm-0", "vm"); // first in line for placement, but it has no template
             cluster.addNode("vm-1", "vm");
             cluster.addNode("k8s-1", "k8s");
-            try (NodeAgent agent = NodeAgents.start(cluster.client, "vm-1", vmRoot, PoolCatalog.guideDefaults(), "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));
-                 ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE,
-                         "controller-a", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.API, ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0)) {
+            try (NodeAgent agent = NodeAgents.start(cluster.clientAs(TestCluster.Workload.AGENT), "vm-1", vmRoot, PoolCatalog.guideDefaults(), "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));
+                 RunningRoles controller = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.API, ControllerRuntime.Role.SCALING), FAST)) {
                 String api = "http://127.0.0.1:" + controller.apiPort();
                 await(controller::isAdmissionLeader);
                 await(() -> {
@@ -176,9 +175,8 @@ class KubernetesApiTest {
         qemu.create(templates.resolve("ubuntu22.qcow2"), "qcow2", 10_000_000_000L, Optional.empty(), "qcow2");
         try (TestCluster cluster = new TestCluster()) {
             cluster.addNode("vm-1", "vm");
-            try (NodeAgent agent = NodeAgents.start(cluster.client, "vm-1", vmRoot, PoolCatalog.guideDefaults(), "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));
-                 ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE,
-                         "controller-a", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.API), FAST, "127.0.0.1", 0)) {
+            try (NodeAgent agent = NodeAgents.start(cluster.clientAs(TestCluster.Workload.AGENT), "vm-1", vmRoot, PoolCatalog.guideDefaults(), "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));
+                 RunningRoles controller = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST)) {
                 String api = "http://127.0.0.1:" + controller.apiPort();
                 await(controller::isAdmissionLeader);
                 await(() -> {

@@ -23,10 +23,8 @@ class LeaderElectionTest {
         try (TestCluster cluster = new TestCluster()) {
             cluster.addNode("k8s-1", "k8s");
             Set<ControllerRuntime.Role> roles = Set.of(ControllerRuntime.Role.SCALING, ControllerRuntime.Role.PROVISIONER);
-            ControllerRuntime a = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE, "replica-a",
-                    Clock.systemUTC()).start(roles, FAST, "127.0.0.1", 0);
-            ControllerRuntime b = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE, "replica-b",
-                    Clock.systemUTC()).start(roles, FAST, "127.0.0.1", 0);
+            RunningRoles a = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "replica-a", roles, FAST, false);
+            RunningRoles b = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "replica-b", roles, FAST, false);
             Set<String> writers = new HashSet<>();
             ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor();
             try {
@@ -43,8 +41,8 @@ class LeaderElectionTest {
                     cluster.addNode("k8s-" + i, "k8s");
                     Thread.sleep(150);
                 }
-                ControllerRuntime leader = a.isScalingLeader() ? a : b;
-                ControllerRuntime follower = leader == a ? b : a;
+                RunningRoles leader = a.isScalingLeader() ? a : b;
+                RunningRoles follower = leader == a ? b : a;
                 String leaderId = leader == a ? "replica-a" : "replica-b";
                 await(() -> writers.contains(leaderId));
                 assertThat(writers).containsExactly(leaderId);

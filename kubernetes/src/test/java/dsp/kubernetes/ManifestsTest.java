@@ -86,8 +86,7 @@ class ManifestsTest {
             assertThat(parsed.catalog()).isEqualTo(PoolConfig.Configuration.guideDefaults().catalog());
 
             // with the controller reading that ConfigMap, the guide's test script passes
-            try (ControllerRuntime controller = new ControllerRuntime(cluster.client, parsed, ns, "controller-a", Clock.systemUTC())
-                    .start(Set.of(ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0)) {
+            try (RunningRoles controller = RunningRoles.start(cluster, parsed, "controller-a", Set.of(ControllerRuntime.Role.SCALING), FAST, false)) {
                 Run test = script("test-dynamic-storage-pools.sh", kubeconfig, "SKIP_PODS", "1");
                 assertThat(test.code()).as(test.out()).isZero();
                 assertThat(test.out()).contains("PASS  k8s_pool: 2 x 1.5TB = 3000 GB").contains("all checks passed");

@@ -68,7 +68,7 @@ class NodeAgentTest {
 
     private NodeAgent agent(String node) throws IOException {
         Files.createDirectories(disks.resolve(node));
-        NodeAgent a = NodeAgents.start(cluster.client, node, disks.resolve(node), PoolCatalog.guideDefaults(), "vm", QemuImg.onPath(),
+        NodeAgent a = NodeAgents.start(cluster.clientAs(TestCluster.Workload.AGENT), node, disks.resolve(node), PoolCatalog.guideDefaults(), "vm", QemuImg.onPath(),
                 Clock.systemUTC(), Duration.ofMillis(200));
         running.add(a);
         await().atMost(WAIT).until(a::isReady);
@@ -94,7 +94,7 @@ class NodeAgentTest {
                 return s.findAny().isEmpty() && !annotations("plain-1").containsKey(Names.DISK_REPORT_ANNOTATION);
             }
         });
-        NodeCleanupRequests cleanup = new NodeCleanupRequests(cluster.client, nodes, Clock.systemUTC());
+        NodeCleanupRequests cleanup = new NodeCleanupRequests(cluster.clientAs(TestCluster.Workload.PROVISIONER), nodes, Clock.systemUTC());
         assertThat(cleanup.clean("run-1", "plain-1", List::of, false).state()).isEqualTo(Outcome.State.PENDING);
         await().atMost(WAIT).until(() -> cleanup.outcome("run-1", "plain-1").map(o -> o.state() == Outcome.State.DONE).orElse(false));
         assertThat(cleanup.outcome("run-1", "plain-1").orElseThrow().items()).isEmpty();
@@ -117,7 +117,7 @@ class NodeAgentTest {
         Files.createDirectories(pool.resolve("junk"));
         Files.writeString(pool.resolve("junk/old.log"), "x".repeat(5000));
 
-        NodeCleanupRequests cleanup = new NodeCleanupRequests(cluster.client, nodes, Clock.systemUTC());
+        NodeCleanupRequests cleanup = new NodeCleanupRequests(cluster.clientAs(TestCluster.Workload.PROVISIONER), nodes, Clock.systemUTC());
         cleanup.clean("run-1", "k8s-1", List::of, true);
         cleanup.clean("run-1", "no-agent", List::of, true);
         await().atMost(WAIT).until(() -> cleanup.outcome("run-1", "k8s-1").map(o -> o.state() == Outcome.State.DONE).orElse(false));

@@ -200,7 +200,7 @@ class ProvisionerTest {
     @Test
     void anExpansionThatFailsHalfwayIsRetriedUntilTheClaimShowsItLast() throws Exception {
         world = new ProvisioningWorld(disks);
-        Faults faults = new Faults(world.cluster.client);
+        Faults faults = new Faults(world.cluster.clientAs(TestCluster.Workload.PROVISIONER));
         world.startController(faults.client, Clock.systemUTC(), Set.of(Role.PROVISIONER, Role.SCALING));
         ProvisioningWorld.NODES.forEach(world::startAgent);
         PersistentVolumeClaim c = world.claim("grow-me", "k8s-pool-storage", "10Gi", "k8s-1");
@@ -304,7 +304,7 @@ class ProvisionerTest {
     @Test
     void aCreateWhoseAnswerWasLostIsNeverMadeTwice() throws Exception {
         world = new ProvisioningWorld(disks);
-        Faults faults = new Faults(world.cluster.client).loseAnswer("POST", ".*/poolvolumes", 1);
+        Faults faults = new Faults(world.cluster.clientAs(TestCluster.Workload.PROVISIONER)).loseAnswer("POST", ".*/poolvolumes", 1);
         world.startController(faults.client, Clock.systemUTC(), Set.of(Role.PROVISIONER, Role.SCALING));
         ProvisioningWorld.NODES.forEach(world::startAgent);
         PersistentVolumeClaim c = world.claim("once", "k8s-pool-storage", "10Gi", "k8s-1");

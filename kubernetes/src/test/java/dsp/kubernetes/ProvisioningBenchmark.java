@@ -73,11 +73,11 @@ class ProvisioningBenchmark {
             cluster.client.storage().v1().storageClasses().resource(new StorageClassBuilder().withNewMetadata().withName("k8s-pool-storage")
                     .endMetadata().withProvisioner(Names.PROVISIONER).addToParameters("pool", "k8s").withReclaimPolicy("Delete")
                     .withVolumeBindingMode("WaitForFirstConsumer").build()).create();
-            ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE,
-                    "bench", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.PROVISIONER), FAST, "127.0.0.1", 0);
+            RunningRoles controller = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "bench",
+                    Set.of(ControllerRuntime.Role.PROVISIONER), FAST, false);
             running.add(controller);
             for (int i = 0; i < nodes; i++) {
-                running.add(NodeAgents.start(cluster.client, "node-" + i, disks.resolve("node-" + i), PoolCatalog.guideDefaults(), "vm",
+                running.add(NodeAgents.start(cluster.clientAs(TestCluster.Workload.AGENT), "node-" + i, disks.resolve("node-" + i), PoolCatalog.guideDefaults(), "vm",
                         QemuImg.onPath(), Clock.systemUTC(), Duration.ofSeconds(30)));
             }
             ScalingControllerTest.await(controller::isAdmissionLeader);
@@ -143,8 +143,8 @@ class ProvisioningBenchmark {
             for (int i = 0; i < 10; i++) {
                 cluster.addNode("node-" + i, i < 5 ? "k8s" : "vm");
             }
-            try (ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(),
-                    Names.NAMESPACE, "bench", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0)) {
+            try (RunningRoles controller = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "bench",
+                    Set.of(ControllerRuntime.Role.SCALING), FAST, false)) {
                 Map<Integer, Long> seen = new ConcurrentHashMap<>();
                 SharedIndexInformer<ConfigMap> cms = cluster.client.configMaps().inNamespace(Names.NAMESPACE).inform(new ResourceEventHandler<ConfigMap>() {
                     private void on(ConfigMap cm) {

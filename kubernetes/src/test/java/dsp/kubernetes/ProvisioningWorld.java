@@ -43,7 +43,7 @@ final class ProvisioningWorld implements AutoCloseable {
     final TestCluster cluster = new TestCluster();
     private final Path disks;
     private final List<AutoCloseable> running = new ArrayList<>();
-    ControllerRuntime controller;
+    RunningRoles controller;
 
     ProvisioningWorld(Path disks) {
         this(disks, true);
@@ -71,20 +71,23 @@ final class ProvisioningWorld implements AutoCloseable {
     }
 
     ProvisioningWorld startController(Clock clock, Set<ControllerRuntime.Role> roles) {
-        return startController(cluster.client, clock, roles);
+        return startController(null, clock, roles);
     }
 
-    /** The controller, talking to the cluster through {@code client} (e.g. one that fails on purpose). */
+    /**
+     * The controller roles, each with its own ServiceAccount; the provisioner talks to the cluster through
+     * {@code client} when given (e.g. one that fails on purpose), else its own.
+     */
     ProvisioningWorld startController(KubernetesClient client, Clock clock, Set<ControllerRuntime.Role> roles) {
-        controller = new ControllerRuntime(client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE, "controller-a",
-                clock).start(roles, ScalingControllerTest.FAST, "127.0.0.1", 0);
+        controller = RunningRoles.start(w -> w == TestCluster.Workload.PROVISIONER && client != null ? client : cluster.clientAs(w),
+                PoolConfig.Configuration.guideDefaults(), "controller-a", roles, ScalingControllerTest.FAST, false, clock);
         running.add(controller);
         await().until(controller::isAdmissionLeader);
         return this;
     }
 
     NodeAgent startAgent(String node) {
-        NodeAgent agent = NodeAgents.start(cluster.client, node, root(node), PoolCatalog.guideDefaults(), "vm", QemuImg.onPath(),
+        NodeAgent agent = NodeAgents.start(cluster.clientAs(TestCluster.Workload.AGENT), node, root(node), PoolCatalog.guideDefaults(), "vm", QemuImg.onPath(),
                 Clock.systemUTC(), Duration.ofMillis(500));
         running.add(agent);
         return agent;

@@ -26,7 +26,7 @@ class ScalingControllerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private TestCluster cluster;
-    private ControllerRuntime controller;
+    private RunningRoles controller;
 
     @BeforeEach
     void start() {
@@ -35,8 +35,7 @@ class ScalingControllerTest {
         cluster.addNode("k8s-2", "k8s");
         cluster.addNode("vm-1", "vm");
         cluster.addNode("vm-2", "vm");
-        controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE, "controller-a",
-                Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0);
+        controller = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.SCALING), FAST);
     }
 
     @AfterEach
@@ -129,8 +128,9 @@ class ScalingControllerTest {
         }
     }
 
+    /** Events about Nodes and StoragePools: cluster-scoped objects, so in namespace default. */
     private List<Event> events() {
-        return cluster.client.v1().events().inNamespace(Names.NAMESPACE).list().getItems();
+        return cluster.client.v1().events().inNamespace("default").list().getItems();
     }
 
     private List<String> reasons() {

@@ -2,13 +2,29 @@ package dsp.kubernetes;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dsp.kubernetes.strict.Admission;
+import dsp.kubernetes.strict.ApiOutage;
+import dsp.kubernetes.strict.RbacAuthorizer;
+import dsp.kubernetes.strict.RbacAuthorizer.Grant;
+import dsp.kubernetes.strict.RbacAuthorizer.User;
+import dsp.kubernetes.strict.RequestInfo;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
@@ -16,41 +32,107 @@ import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.zjsonpatch.JsonPatch;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
 /**
- * fabric8's mock API server in CRUD mode, with what it lacks for our tests: the discovery
- * endpoints the real kubectl needs, RFC 7386 merge patches that delete keys set to null (as
- * {@code kubectl label node X pool-} sends), and our CRDs created from {@code deploy/crds}.
+ * The test API server: fabric8's mock in CRUD mode made as strict as a real kube-apiserver where
+ * our code could tell the difference.
+ * <ul>
+ * <li>Authentication: every request needs a bearer token; {@link #client} is a cluster-admin
+ * (group system:masters), {@link #clientAs} and {@link #token} give a ServiceAccount's identity.</li>
+ * <li>RBAC from the Roles, ClusterRoles and bindings stored in the cluster (deploy/10-rbac.yaml is
+ * applied up front): anything not granted is a 403 Status. Which permissions were used is
+ * recorded ({@link #unusedPermissions}).</li>
+ * <li>Admission: Events validated as the API server does; status sent with a PVC, PV, Node or a
+ * CRD with a status subresource is dropped, and only status is taken through {@code /status};
+ * an update with a stale resourceVersion is a 409; immutable fields of PVs, PVCs and
+ * StorageClasses are a 422.</li>
+ * <li>Outages: {@link #pause} and {@link #resume} (watches cut, requests hang then reset), and
+ * watches from before an outage get 410 Gone so informers must re-list.</li>
+ * <li>What kubectl needs: discovery, RFC 7386 merge patches that delete keys set to null.</li>
+ * </ul>
+ * A test fails at {@link #close} when any request was refused for lack of permission or as an
+ * invalid write, unless it said it expects refusals ({@link #expectRefusals}).
  */
 public final class TestCluster implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    /** Tokens the test API server's authenticator knows. */
+    /** The mock logs every request at INFO: kept quiet (a strong reference, or the setting is collected). */
+    private static final java.util.logging.Logger MOCK_LOG = quiet(java.util.logging.Logger.getLogger(MockWebServer.class.getName()));
+
+    private static java.util.logging.Logger quiet(java.util.logging.Logger log) {
+        log.setLevel(java.util.logging.Level.WARNING);
+        return log;
+    }
+    public static final String ADMIN_TOKEN = "cluster-admin-token";
+    private static final User ADMIN = new User("kubernetes-admin", List.of("system:masters", "system:authenticated"));
+    /** Tokens the test API server's authenticator knows besides ServiceAccounts'. */
     public static final Map<String, String> TOKENS = Map.of("operator-token", "system:serviceaccount:ops:operator");
 
+    /** The ServiceAccounts of deploy/10-rbac.yaml, one per workload. */
+    public enum Workload {
+        PROVISIONER("k8s-pool-provisioner"), SCALING("pool-scaling-controller"), MONITOR("dynamic-pool-monitor"),
+        AGENT("pool-storage-manager"), CLEANUP("pool-cleanup");
+
+        public final String serviceAccount;
+
+        Workload(String serviceAccount) {
+            this.serviceAccount = serviceAccount;
+        }
+    }
+
     public final KubernetesMockServer server;
+    /** A cluster-admin, for fixtures and assertions. */
     public final KubernetesClient client;
+    private final Dispatcher dispatcher;
+    private final ApiOutage outage;
+    private final Map<String, User> tokens = new ConcurrentHashMap<>();
+    private final List<KubernetesClient> clients = new CopyOnWriteArrayList<>();
+    private final Set<Grant> used = ConcurrentHashMap.newKeySet();
+    private final List<String> refusals = new CopyOnWriteArrayList<>();
+    private final AtomicLong rbacWrites = new AtomicLong();
+    private volatile long compactedBefore = -1;
+    private volatile boolean refusalsExpected;
+    private volatile PolicyCache policy = new PolicyCache(-1, null);
+
+    private record PolicyCache(long version, RbacAuthorizer.Policy policy) {
+    }
 
     public TestCluster() {
         this(true);
     }
 
-    /** @param prepared create our CRDs and namespaces up front (false: an empty cluster, for the deploy script) */
+    /** @param prepared create our CRDs, namespaces and RBAC up front (false: an empty cluster, for the deploy script) */
     public TestCluster(boolean prepared) {
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new Dispatcher(), false);
+        dispatcher = new Dispatcher();
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, true);
         server.init(InetAddress.getLoopbackAddress(), 0);
-        client = server.createClient();
+        outage = new ApiOutage(server.getPort());
+        tokens.put(ADMIN_TOKEN, ADMIN);
+        TOKENS.forEach((token, user) -> tokens.put(token, new User(user, List.of("system:serviceaccounts", "system:authenticated"))));
+        client = newClient(ADMIN_TOKEN, "default");
+        for (HasMetadata o : Bootstrap.policy()) {
+            client.resource(o).create(); // what every cluster has: discovery for everyone, cluster-admin for system:masters
+        }
         if (!prepared) {
             return;
         }
@@ -63,10 +145,16 @@ public final class TestCluster implements AutoCloseable {
         }
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(Names.NAMESPACE).endMetadata().build()).create();
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("default").endMetadata().build()).create();
+        for (HasMetadata o : rbacManifests()) {
+            client.resource(o).create();
+        }
     }
 
     public static List<Path> crdFiles() {
-        Path dir = Path.of("..", "deploy", "crds");
+        return deployFiles(Path.of("..", "deploy", "crds"));
+    }
+
+    private static List<Path> deployFiles(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
         } catch (IOException e) {
@@ -74,8 +162,108 @@ public final class TestCluster implements AutoCloseable {
         }
     }
 
+    /** ServiceAccounts, Roles, ClusterRoles and their bindings in deploy/. */
+    public static List<HasMetadata> rbacManifests() {
+        List<HasMetadata> out = new ArrayList<>();
+        for (Path f : deployFiles(Path.of("..", "deploy"))) {
+            try (InputStream in = new FileInputStream(f.toFile())) {
+                Object parsed = Serialization.unmarshal(in);
+                List<?> items = parsed instanceof List<?> l ? l : List.of(parsed);
+                for (Object o : items) {
+                    if (o instanceof HasMetadata h && Set.of("ServiceAccount", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding")
+                            .contains(h.getKind())) {
+                        out.add(h);
+                    }
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out;
+    }
+
+    /** Every permission deploy/ grants, one per (role, rule, group, resource, verb, name). */
+    public static Set<Grant> deployedPermissions() {
+        Set<Grant> all = new LinkedHashSet<>();
+        for (HasMetadata o : rbacManifests()) {
+            if (o instanceof ClusterRole r && r.getRules() != null) {
+                all.addAll(RbacAuthorizer.permissions("ClusterRole/" + r.getMetadata().getName(), r.getRules()));
+            } else if (o instanceof Role r && r.getRules() != null) {
+                all.addAll(RbacAuthorizer.permissions("Role/" + r.getMetadata().getNamespace() + "/" + r.getMetadata().getName(), r.getRules()));
+            }
+        }
+        return all;
+    }
+
+    /** Permissions of deploy/ that no request to this cluster needed so far. */
+    public Set<Grant> unusedPermissions() {
+        Set<Grant> unused = deployedPermissions();
+        unused.removeAll(used);
+        return unused;
+    }
+
+    /** Requests refused so far (403, 401, or an invalid Event or update), each with who asked what. */
+    public List<String> refusals() {
+        return List.copyOf(refusals);
+    }
+
+    /** This test provokes refusals on purpose: {@link #close} does not fail for them. */
+    public TestCluster expectRefusals() {
+        refusalsExpected = true;
+        return this;
+    }
+
+    /** The URL clients use (through the outage relay). HTTPS, as kubectl sends no token over plain HTTP. */
     public String url() {
-        return "http://127.0.0.1:" + server.getPort();
+        return "https://127.0.0.1:" + outage.port();
+    }
+
+    /** A ServiceAccount's token in the system's namespace, as {@code kubectl create token} gives one. */
+    public String token(String serviceAccount) {
+        return token(Names.NAMESPACE, serviceAccount);
+    }
+
+    public String token(String namespace, String serviceAccount) {
+        User user = User.serviceAccount(namespace, serviceAccount);
+        for (Map.Entry<String, User> e : tokens.entrySet()) {
+            if (e.getValue().equals(user)) {
+                return e.getKey();
+            }
+        }
+        String token = "sa-" + serviceAccount + "-" + UUID.randomUUID();
+        tokens.put(token, user);
+        return token;
+    }
+
+    /** A client with a workload's own identity. */
+    public KubernetesClient clientAs(Workload workload) {
+        return clientAs(workload.serviceAccount);
+    }
+
+    public KubernetesClient clientAs(String serviceAccount) {
+        return newClient(token(serviceAccount), Names.NAMESPACE);
+    }
+
+    private KubernetesClient newClient(String token, String namespace) {
+        Config config = new ConfigBuilder(Config.empty()).withMasterUrl(url()).withOauthToken(token).withNamespace(namespace)
+                .withTrustCerts(true).withHttp2Disable(true).build();
+        KubernetesClient c = new KubernetesClientBuilder().withConfig(config).build();
+        clients.add(c);
+        return c;
+    }
+
+    /**
+     * The API server stops answering: open watches are cut, every request hangs, and hung
+     * connections are reset after {@code hangFor}, until {@link #resume}. Watches started before
+     * the outage are answered 410 Gone afterwards, so informers must list again.
+     */
+    public void pause(Duration hangFor) {
+        compactedBefore = dispatcher.requestResourceVersion();
+        outage.pause(hangFor);
+    }
+
+    public void resume() {
+        outage.resume();
     }
 
     public Node addNode(String name, String pool) {
@@ -99,9 +287,18 @@ public final class TestCluster implements AutoCloseable {
         }));
     }
 
-    /** Writes a kubeconfig pointing at this server, for kubectl and for `poolctl --kubeconfig`. */
+    /** Writes a cluster-admin kubeconfig pointing at this server, for kubectl. */
     public Path kubeconfig(Path dir) throws IOException {
-        Path f = dir.resolve("kubeconfig");
+        return kubeconfig(dir, "kubeconfig", ADMIN_TOKEN);
+    }
+
+    /** A kubeconfig with a workload's own identity, for `poolctl --kubeconfig`. */
+    public Path kubeconfig(Path dir, Workload workload) throws IOException {
+        return kubeconfig(dir, "kubeconfig-" + workload.serviceAccount, token(workload.serviceAccount));
+    }
+
+    private Path kubeconfig(Path dir, String file, String token) throws IOException {
+        Path f = dir.resolve(file);
         Files.writeString(f, """
                 apiVersion: v1
                 kind: Config
@@ -109,6 +306,7 @@ public final class TestCluster implements AutoCloseable {
                 - name: mock
                   cluster:
                     server: %s
+                    insecure-skip-tls-verify: true
                 contexts:
                 - name: mock
                   context:
@@ -119,52 +317,249 @@ public final class TestCluster implements AutoCloseable {
                 users:
                 - name: tester
                   user:
-                    token: test
-                """.formatted(url()));
+                    token: %s
+                """.formatted(url(), token));
         return f;
     }
 
     @Override
     public void close() {
-        client.close();
+        clients.forEach(KubernetesClient::close);
+        outage.close();
         server.destroy();
+        if (!refusalsExpected && !refusals.isEmpty()) {
+            throw new AssertionError("the API server refused " + refusals.size() + " request(s), a real one would too:\n  "
+                    + String.join("\n  ", refusals.subList(0, Math.min(20, refusals.size()))));
+        }
     }
 
-    /** The CRUD dispatcher plus discovery and proper merge patches. */
+    private RbacAuthorizer.Policy policy(Dispatcher d) {
+        long version = rbacWrites.get();
+        PolicyCache cached = policy;
+        if (cached.version() == version) {
+            return cached.policy();
+        }
+        RbacAuthorizer.Policy p = new RbacAuthorizer.Policy(d.list("/apis/rbac.authorization.k8s.io/v1/clusterroles", ClusterRole.class),
+                d.list("/apis/rbac.authorization.k8s.io/v1/roles", Role.class),
+                d.list("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", ClusterRoleBinding.class),
+                d.list("/apis/rbac.authorization.k8s.io/v1/rolebindings", RoleBinding.class));
+        policy = new PolicyCache(version, p);
+        return p;
+    }
+
+    /** The CRUD dispatcher behind authentication, RBAC and admission, plus discovery and proper merge patches. */
     private final class Dispatcher extends KubernetesCrudDispatcher {
+
+        <T> List<T> list(String path, Class<T> type) {
+            MockResponse r = super.handleGet(path);
+            List<T> out = new ArrayList<>();
+            try {
+                for (JsonNode item : JSON.readTree(r.getBody().getBytes()).path("items")) {
+                    out.add(Serialization.unmarshal(item.toString(), type));
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            return out;
+        }
 
         @Override
         public MockResponse dispatch(RecordedRequest request) {
+            RequestInfo info = RequestInfo.parse(request.getMethod(), request.getPath());
+            String auth = request.getHeader("Authorization");
+            User user = auth != null && auth.startsWith("Bearer ") ? tokens.get(auth.substring("Bearer ".length()).trim()) : null;
+            if (user == null) {
+                refusals.add("401 (no or unknown token) for " + info);
+                return status(401, "Unauthorized", "Unauthorized", info);
+            }
+            // system:masters pass without RBAC, as kube-apiserver's privileged-group authorizer lets them
+            RbacAuthorizer.Decision decision = user.groups().contains("system:masters")
+                    ? new RbacAuthorizer.Decision(true, Set.of()) : RbacAuthorizer.authorize(policy(this), user, info);
+            if (!decision.allowed()) {
+                String message = (info.resource().isEmpty() ? "" : info.combinedResource() + (info.name().isEmpty() ? "" : " \"" + info.name() + "\"") + " is ")
+                        + "forbidden: User \"" + user.name() + "\" cannot " + info.verb()
+                        + (info.resourceRequest() ? " resource \"" + info.combinedResource() + "\" in API group \"" + info.apiGroup() + "\""
+                        + (info.namespace().isEmpty() ? " at the cluster scope" : " in the namespace \"" + info.namespace() + "\"")
+                        : " path \"" + info.path() + "\"");
+                refusals.add("403 " + message);
+                return status(403, "Forbidden", message, info);
+            }
+            used.addAll(decision.grants());
+            try {
+                return admit(request, info, user);
+            } catch (IOException e) {
+                return status(400, "BadRequest", "the body is not JSON: " + e.getMessage(), info);
+            }
+        }
+
+        private MockResponse admit(RecordedRequest request, RequestInfo info, User user) throws IOException {
             String path = request.getPath().split("\\?")[0];
-            if (request.method() == HttpMethod.POST && path.equals("/apis/authentication.k8s.io/v1/tokenreviews")) {
+            HttpMethod method = request.method();
+            if (method == HttpMethod.POST && path.equals("/apis/authentication.k8s.io/v1/tokenreviews")) {
                 return tokenReview(request);
             }
-            if (request.method() == HttpMethod.GET) {
-                String discovery = Discovery.document(path, server.getPort());
+            if (method == HttpMethod.POST && path.equals("/apis/authorization.k8s.io/v1/subjectaccessreviews")) {
+                return subjectAccessReview(request);
+            }
+            if (method == HttpMethod.GET) {
+                String discovery = Discovery.document(path, outage.port());
                 if (discovery != null) {
-                    return new MockResponse().setResponseCode(200).addHeader("Content-Type", "application/json").setBody(discovery);
+                    return json(200, discovery);
                 }
                 if (path.startsWith("/openapi")) {
                     return new MockResponse().setResponseCode(404).setBody("{}");
+                }
+                if (info.verb().equals("watch") && tooOld(info.query().get("resourceVersion"))) {
+                    return status(410, "Expired", "too old resource version: " + info.query().get("resourceVersion"), info);
+                }
+            }
+            if (info.apiGroup().equals("rbac.authorization.k8s.io") && method != HttpMethod.GET) {
+                try {
+                    return super.dispatch(request);
+                } finally {
+                    rbacWrites.incrementAndGet();
+                }
+            }
+            if ((method == HttpMethod.POST || method == HttpMethod.PUT || method == HttpMethod.PATCH) && info.resource().equals("events")
+                    && info.subresource().isEmpty()) {
+                MockResponse refused = validateEvent(request, info, path);
+                if (refused != null) {
+                    return refused;
+                }
+            }
+            if (method == HttpMethod.PUT || method == HttpMethod.PATCH) {
+                MockResponse refused = validateUpdate(request, info, path);
+                if (refused != null) {
+                    return refused;
                 }
             }
             return super.dispatch(request);
         }
 
-        /** What the API server's authenticator does: a known token is a user, anything else is not. */
-        private MockResponse tokenReview(RecordedRequest request) {
-            try {
-                ObjectNode review = (ObjectNode) JSON.readTree(request.getUtf8Body());
-                String user = TOKENS.get(review.path("spec").path("token").asText());
-                ObjectNode status = review.putObject("status");
-                status.put("authenticated", user != null);
-                if (user != null) {
-                    status.putObject("user").put("username", user);
-                }
-                return new MockResponse().setResponseCode(201).addHeader("Content-Type", "application/json").setBody(JSON.writeValueAsString(review));
-            } catch (IOException e) {
-                return new MockResponse().setResponseCode(400).setBody("{}");
+        private boolean tooOld(String resourceVersion) {
+            if (resourceVersion == null || resourceVersion.isEmpty() || resourceVersion.equals("0")) {
+                return false;
             }
+            try {
+                return Long.parseLong(resourceVersion) <= compactedBefore;
+            } catch (NumberFormatException e) {
+                return true;
+            }
+        }
+
+        private MockResponse validateEvent(RecordedRequest request, RequestInfo info, String path) throws IOException {
+            JsonNode event;
+            if (request.method() == HttpMethod.PATCH) {
+                JsonNode current = current(path);
+                if (current == null) {
+                    return null; // a 404 follows
+                }
+                event = patched(current, request);
+            } else {
+                event = JSON.readTree(request.getBody().getBytes());
+            }
+            String namespace = info.namespace().isEmpty() ? event.path("metadata").path("namespace").asText("") : info.namespace();
+            List<Admission.Cause> causes = Admission.validateEvent(event, namespace, info.apiGroup().equals("events.k8s.io"));
+            return causes.isEmpty() ? null : invalid("Event", event.path("metadata").path("name").asText(""), causes, info);
+        }
+
+        private MockResponse validateUpdate(RecordedRequest request, RequestInfo info, String path) throws IOException {
+            boolean statusPath = info.subresource().equals("status");
+            String objectPath = statusPath ? path.substring(0, path.length() - "/status".length()) : path;
+            JsonNode current = current(objectPath);
+            if (current == null) {
+                return null; // a 404 follows
+            }
+            JsonNode updated = request.method() == HttpMethod.PUT ? JSON.readTree(request.getBody().getBytes()) : patched(current, request);
+            if (request.method() == HttpMethod.PUT) {
+                String sent = updated.path("metadata").path("resourceVersion").asText("");
+                String now = current.path("metadata").path("resourceVersion").asText("");
+                if (sent.isEmpty() && !builtIn(info)) {
+                    return invalid(current.path("kind").asText(), info.name(), List.of(new Admission.Cause("metadata.resourceVersion",
+                            "Invalid value: 0x0: must be specified for an update")), info);
+                }
+                if (!sent.isEmpty() && !sent.equals(now)) {
+                    return status(409, "Conflict", "Operation cannot be fulfilled on " + info.resource() + " \"" + info.name()
+                            + "\": the object has been modified; please apply your changes to the latest version and try again", info);
+                }
+            }
+            if (statusPath) {
+                return null;
+            }
+            List<Admission.Cause> causes = Admission.validateUpdate(info.apiGroup(), info.resource(), current, updated);
+            return causes.isEmpty() ? null : invalid(current.path("kind").asText(), info.name(), causes, info);
+        }
+
+        private boolean builtIn(RequestInfo info) {
+            return !info.apiGroup().contains(".") || info.apiGroup().endsWith(".k8s.io");
+        }
+
+        private JsonNode current(String objectPath) throws IOException {
+            MockResponse r = super.handleGet(objectPath);
+            return r.code() == 200 ? JSON.readTree(r.getBody().getBytes()) : null;
+        }
+
+        /** The object a PATCH would produce (JSON patch or merge patch), for validation before it is stored. */
+        private JsonNode patched(JsonNode current, RecordedRequest request) throws IOException {
+            JsonNode patch = JSON.readTree(request.getBody().getBytes());
+            String type = request.getHeader("Content-Type");
+            if (type != null && type.startsWith("application/json-patch+json")) {
+                try {
+                    return JsonPatch.apply(patch, current);
+                } catch (RuntimeException e) {
+                    return current; // the store's own handling answers the bad patch
+                }
+            }
+            return merge(current, patch);
+        }
+
+        @Override
+        public boolean isStatusSubresourceEnabledForResource(String path) {
+            RequestInfo info = RequestInfo.parse("GET", path);
+            return super.isStatusSubresourceEnabledForResource(path)
+                    || (info.apiGroup().isEmpty() || !info.apiGroup().contains(".")) && Admission.BUILT_IN_STATUS.contains(info.resource());
+        }
+
+        /** What the API server's authenticator does: a known token is a user, anything else is not. */
+        private MockResponse tokenReview(RecordedRequest request) throws IOException {
+            ObjectNode review = (ObjectNode) JSON.readTree(request.getBody().getBytes());
+            User user = tokens.get(review.path("spec").path("token").asText());
+            ObjectNode status = review.putObject("status");
+            status.put("authenticated", user != null);
+            if (user != null) {
+                ObjectNode u = status.putObject("user");
+                u.put("username", user.name());
+                ArrayNode groups = u.putArray("groups");
+                user.groups().forEach(groups::add);
+            }
+            return json(201, JSON.writeValueAsString(review));
+        }
+
+        /** RBAC's answer for another user, as the API server gives it to a delegating authorizer. */
+        private MockResponse subjectAccessReview(RecordedRequest request) throws IOException {
+            ObjectNode review = (ObjectNode) JSON.readTree(request.getBody().getBytes());
+            JsonNode spec = review.path("spec");
+            List<String> groups = new ArrayList<>();
+            spec.path("groups").forEach(g -> groups.add(g.asText()));
+            User subject = new User(spec.path("user").asText(), groups);
+            JsonNode ra = spec.path("resourceAttributes");
+            RequestInfo asked;
+            if (ra.isMissingNode()) {
+                JsonNode nra = spec.path("nonResourceAttributes");
+                asked = new RequestInfo(false, nra.path("path").asText(), nra.path("verb").asText(), "", "", "", "", "", "", Map.of());
+            } else {
+                asked = new RequestInfo(true, "", ra.path("verb").asText(), ra.path("group").asText(""), ra.path("version").asText(""),
+                        ra.path("namespace").asText(""), ra.path("resource").asText(""), ra.path("subresource").asText(""),
+                        ra.path("name").asText(""), Map.of());
+            }
+            RbacAuthorizer.Decision d = RbacAuthorizer.authorize(policy(this), subject, asked);
+            used.addAll(d.grants());
+            ObjectNode status = review.putObject("status");
+            status.put("allowed", d.allowed());
+            if (!d.allowed()) {
+                status.put("reason", "no RBAC rule allows " + asked);
+            }
+            return json(201, JSON.writeValueAsString(review));
         }
 
         @Override
@@ -174,15 +569,15 @@ public final class TestCluster implements AutoCloseable {
                 return super.handlePatch(request);
             }
             String path = request.getPath().split("\\?")[0];
-            MockResponse current = handleGet(path);
+            boolean statusPath = path.endsWith("/status");
+            MockResponse current = super.handleGet(statusPath ? path.substring(0, path.length() - "/status".length()) : path);
             if (current.code() != 200) {
                 return current;
             }
             try {
-                JsonNode target = JSON.readTree(current.getBody().readUtf8());
-                JsonNode patch = JSON.readTree(request.getUtf8Body());
-                JsonNode merged = merge(target, patch);
-                RecordedRequest put = new RecordedRequest("PUT " + path + " HTTP/1.1", HttpMethod.PUT, path,
+                JsonNode target = JSON.readTree(current.getBody().getBytes());
+                JsonNode merged = merge(target, JSON.readTree(request.getBody().getBytes()));
+                RecordedRequest put = new RecordedRequest("HTTP/1.1", HttpMethod.PUT, path,
                         Headers.builder().add("Content-Type", "application/json").build(),
                         new Buffer().writeUtf8(JSON.writeValueAsString(merged)));
                 return handleUpdate(put);
@@ -204,6 +599,92 @@ public final class TestCluster implements AutoCloseable {
                 } else {
                     out.set(e.getKey(), merge(out.get(e.getKey()), e.getValue()));
                 }
+            }
+            return out;
+        }
+
+        private MockResponse invalid(String kind, String name, List<Admission.Cause> causes, RequestInfo info) {
+            String message = kind + " \"" + name + "\" is invalid: " + causes.stream().map(c -> c.field() + ": " + c.message())
+                    .reduce((a, b) -> a + ", " + b).orElse("");
+            refusals.add("422 " + message + " (" + info + ")");
+            ObjectNode s = statusNode(422, "Invalid", message);
+            ObjectNode details = s.putObject("details");
+            details.put("name", name);
+            details.put("kind", kind);
+            ArrayNode list = details.putArray("causes");
+            for (Admission.Cause c : causes) {
+                list.addObject().put("reason", "FieldValueInvalid").put("message", c.message()).put("field", c.field());
+            }
+            return json(422, s.toString());
+        }
+
+        private MockResponse status(int code, String reason, String message, RequestInfo info) {
+            ObjectNode s = statusNode(code, reason, message);
+            if (!info.name().isEmpty() || !info.resource().isEmpty()) {
+                s.putObject("details").put("name", info.name()).put("kind", info.resource());
+            }
+            return json(code, s.toString());
+        }
+
+        private ObjectNode statusNode(int code, String reason, String message) {
+            ObjectNode s = JSON.createObjectNode();
+            s.put("kind", "Status").put("apiVersion", "v1");
+            s.putObject("metadata");
+            s.put("status", "Failure").put("message", message).put("reason", reason).put("code", code);
+            return s;
+        }
+
+        private MockResponse json(int code, String body) {
+            return new MockResponse().setResponseCode(code).addHeader("Content-Type", "application/json").setBody(body);
+        }
+    }
+
+    /** The default policy every cluster has (kube-apiserver's bootstrap roles), trimmed to what matters here. */
+    private static final class Bootstrap {
+        static List<HasMetadata> policy() {
+            String yaml = """
+                    apiVersion: rbac.authorization.k8s.io/v1
+                    kind: ClusterRole
+                    metadata: {name: cluster-admin}
+                    rules:
+                      - {apiGroups: ["*"], resources: ["*"], verbs: ["*"]}
+                      - {nonResourceURLs: ["*"], verbs: ["*"]}
+                    ---
+                    apiVersion: rbac.authorization.k8s.io/v1
+                    kind: ClusterRoleBinding
+                    metadata: {name: cluster-admin}
+                    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+                    subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:masters"}]
+                    ---
+                    apiVersion: rbac.authorization.k8s.io/v1
+                    kind: ClusterRole
+                    metadata: {name: "system:discovery"}
+                    rules:
+                      - nonResourceURLs: [/api, /api/*, /apis, /apis/*, /healthz, /livez, /openapi, /openapi/*, /readyz, /version, /version/]
+                        verbs: [get]
+                    ---
+                    apiVersion: rbac.authorization.k8s.io/v1
+                    kind: ClusterRoleBinding
+                    metadata: {name: "system:discovery"}
+                    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:discovery"}
+                    subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:authenticated"}]
+                    ---
+                    apiVersion: rbac.authorization.k8s.io/v1
+                    kind: ClusterRole
+                    metadata: {name: "system:basic-user"}
+                    rules:
+                      - {apiGroups: [authorization.k8s.io], resources: [selfsubjectaccessreviews, selfsubjectrulesreviews], verbs: [create]}
+                    ---
+                    apiVersion: rbac.authorization.k8s.io/v1
+                    kind: ClusterRoleBinding
+                    metadata: {name: "system:basic-user"}
+                    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:basic-user"}
+                    subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:authenticated"}]
+                    """;
+            Object parsed = Serialization.unmarshal(yaml);
+            List<HasMetadata> out = new ArrayList<>();
+            for (Object o : (List<?>) parsed) {
+                out.add((HasMetadata) o);
             }
             return out;
         }

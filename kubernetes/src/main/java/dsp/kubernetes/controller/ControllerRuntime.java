@@ -98,6 +98,8 @@ public final class ControllerRuntime implements AutoCloseable {
     private Leadership admissionLease;
     private Leadership scalingLease;
     private PoolApi api;
+    private HealthEndpoint health;
+    private final List<SharedIndexInformer<?>> informers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public ControllerRuntime(KubernetesClient client, PoolConfig.Configuration config, String namespace, String identity, Clock clock) {
         this.client = client;
@@ -109,13 +111,15 @@ public final class ControllerRuntime implements AutoCloseable {
         this.poolVolumes = client.resources(PoolVolume.class).inform();
         closing.add(nodes::close);
         closing.add(poolVolumes::close);
+        informers.add(nodes);
+        informers.add(poolVolumes);
         this.store = new PoolVolumeStore(client, poolVolumes);
         NodeLabelInventory inventory = new NodeLabelInventory(client, nodes);
         NodeReportedMeter meter = new NodeReportedMeter(nodes);
         FleetLock lock = new FleetLock();
         this.queries = new PoolQueries(catalog, inventory, store, meter, clock);
         this.admission = new CapacityAdmission(catalog, inventory, store, lock, clock, () -> UUID.randomUUID().toString());
-        this.events = new Events(client, namespace, "dynamic-storage-pools", clock);
+        this.events = new Events(client, "dynamic-storage-pools", clock);
         this.config = config;
         this.inventory = inventory;
         this.meter = meter;
@@ -146,6 +150,9 @@ public final class ControllerRuntime implements AutoCloseable {
         } else if (set.contains(Role.MONITOR)) {
             startApi(host, apiPort, () -> false, () -> true);
             startHealthLog();
+        } else {
+            health = new HealthEndpoint(host, apiPort, this::unhealthy);
+            closing.add(health);
         }
         LOG.info("controller {} started with roles {}", identity, set.stream().map(r -> r.workload).toList());
         return this;
@@ -197,6 +204,7 @@ public final class ControllerRuntime implements AutoCloseable {
         closing.add(claims::close);
         closing.add(pvs::close);
         closing.add(classes::close);
+        informers.addAll(List.of(claims, pvs, classes));
         // the provisioner admits in memory under the fleet lock and writes its PoolVolumes afterwards
         CapacityAdmission promising = new CapacityAdmission(catalog, inventory, store.promising(), lock, clock, () -> UUID.randomUUID().toString());
         provisionerParts = () -> {
@@ -276,6 +284,7 @@ public final class ControllerRuntime implements AutoCloseable {
                 new VolumeService(catalog, admission, store, requests), new TemplateService(templates, store, lock),
                 new dsp.core.usecase.CleanupService(inventory, store, new dsp.kubernetes.adapter.NodeCleanupRequests(client, nodes, clock), clock),
                 ready));
+        api.livenessFrom(this::unhealthy);
         api.guardWrites(writable, "this replica does not hold the " + ADMISSION_LEASE
                 + " lease and cannot change anything; retry (the vm-pool-api Service routes to the replica that does)");
         if (tokenReview) {
@@ -291,6 +300,33 @@ public final class ControllerRuntime implements AutoCloseable {
         });
         api.start(host, port);
         closing.add(api::stop);
+    }
+
+    /**
+     * Liveness: why this process cannot recover by itself (an election that stopped or has not
+     * reached its Lease for too long, an informer that stopped), empty while it can.
+     */
+    public java.util.Optional<String> unhealthy() {
+        List<String> problems = new java.util.ArrayList<>();
+        for (Leadership l : java.util.Arrays.asList(scalingLease, admissionLease)) {
+            if (l != null && !l.healthy()) {
+                problems.add(l.health());
+            }
+        }
+        for (SharedIndexInformer<?> i : informers) {
+            if (!i.isRunning()) {
+                problems.add("an informer stopped: " + i.getApiTypeClass().getSimpleName());
+            }
+        }
+        if (!problems.isEmpty()) {
+            LOG.warn("not alive: {}", problems);
+        }
+        return problems.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(String.join("; ", problems));
+    }
+
+    /** The port of /healthz: the API's, or the health endpoint's when no API runs here. */
+    public int healthPort() {
+        return api != null ? api.port() : health == null ? -1 : health.port();
     }
 
     public boolean isAdmissionLeader() {

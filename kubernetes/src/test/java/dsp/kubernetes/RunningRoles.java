@@ -1,0 +1,126 @@
+package dsp.kubernetes;
+
+import dsp.config.PoolConfig;
+import dsp.core.usecase.PoolQueries;
+import dsp.kubernetes.TestCluster.Workload;
+import dsp.kubernetes.adapter.PoolVolumeStore;
+import dsp.kubernetes.controller.ControllerRuntime;
+import dsp.kubernetes.controller.ControllerRuntime.Role;
+import dsp.kubernetes.controller.Leadership;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Controller roles as deploy/ runs them: each workload in its own runtime with its own
+ * ServiceAccount (k8s-pool-provisioner runs provisioner and api together), so every API call
+ * is authorized as it would be on a real cluster.
+ */
+public final class RunningRoles implements AutoCloseable {
+
+    private final Map<Workload, ControllerRuntime> runtimes = new EnumMap<>(Workload.class);
+
+    private RunningRoles() {
+    }
+
+    public static RunningRoles start(TestCluster cluster, Set<Role> roles, Leadership.Timing timing) {
+        return start(cluster, PoolConfig.Configuration.guideDefaults(), "controller-a", roles, timing, false);
+    }
+
+    /**
+     * @param tokenReview changes through the API need a bearer token the API server vouches for
+     */
+    public static RunningRoles start(TestCluster cluster, PoolConfig.Configuration config, String identity, Set<Role> roles,
+                                     Leadership.Timing timing, boolean tokenReview) {
+        return start(cluster::clientAs, config, identity, roles, timing, tokenReview, Clock.systemUTC());
+    }
+
+    /** @param clients each workload's client (e.g. one that fails on purpose for the provisioner) */
+    public static RunningRoles start(java.util.function.Function<Workload, KubernetesClient> clients, PoolConfig.Configuration config,
+                                     String identity, Set<Role> roles, Leadership.Timing timing, boolean tokenReview, Clock clock) {
+        RunningRoles r = new RunningRoles();
+        r.clients = clients;
+        r.clock = clock;
+        try {
+            if (roles.contains(Role.SCALING)) {
+                r.run(config, identity, Workload.SCALING, EnumSet.of(Role.SCALING), timing, false);
+            }
+            EnumSet<Role> admission = EnumSet.noneOf(Role.class);
+            roles.stream().filter(x -> x == Role.PROVISIONER || x == Role.API).forEach(admission::add);
+            if (!admission.isEmpty()) {
+                r.run(config, identity, Workload.PROVISIONER, admission, timing, tokenReview);
+            }
+            if (roles.contains(Role.MONITOR)) {
+                r.run(config, identity, Workload.MONITOR, EnumSet.of(Role.MONITOR), timing, false);
+            }
+        } catch (RuntimeException e) {
+            r.close();
+            throw e;
+        }
+        return r;
+    }
+
+    private java.util.function.Function<Workload, KubernetesClient> clients;
+    private Clock clock;
+
+    private void run(PoolConfig.Configuration config, String identity, Workload workload, Set<Role> roles,
+                     Leadership.Timing timing, boolean tokenReview) {
+        ControllerRuntime runtime = new ControllerRuntime(clients.apply(workload), config, Names.NAMESPACE, identity, clock)
+                .requireTokenReview(tokenReview);
+        runtimes.put(workload, runtime);
+        runtime.start(roles, timing, "127.0.0.1", 0);
+    }
+
+    public ControllerRuntime runtime(Workload workload) {
+        ControllerRuntime r = runtimes.get(workload);
+        if (r == null) {
+            throw new IllegalStateException(workload + " is not running");
+        }
+        return r;
+    }
+
+    private ControllerRuntime any() {
+        for (Workload w : List.of(Workload.PROVISIONER, Workload.SCALING, Workload.MONITOR)) {
+            if (runtimes.containsKey(w)) {
+                return runtimes.get(w);
+            }
+        }
+        throw new IllegalStateException("no role running");
+    }
+
+    /** The pools as the admitting workload (else any) sees them. */
+    public PoolQueries queries() {
+        return any().queries();
+    }
+
+    public PoolVolumeStore store() {
+        return any().store();
+    }
+
+    /** The HTTP API's port: k8s-pool-provisioner's, else dynamic-pool-monitor's. */
+    public int apiPort() {
+        ControllerRuntime r = runtimes.containsKey(Workload.PROVISIONER) ? runtimes.get(Workload.PROVISIONER) : runtimes.get(Workload.MONITOR);
+        return r == null ? -1 : r.apiPort();
+    }
+
+    public boolean isAdmissionLeader() {
+        return runtimes.containsKey(Workload.PROVISIONER) && runtimes.get(Workload.PROVISIONER).isAdmissionLeader();
+    }
+
+    public boolean isScalingLeader() {
+        return runtimes.containsKey(Workload.SCALING) && runtimes.get(Workload.SCALING).isScalingLeader();
+    }
+
+    @Override
+    public void close() {
+        List<ControllerRuntime> all = new ArrayList<>(runtimes.values());
+        for (int i = all.size() - 1; i >= 0; i--) {
+            all.get(i).close();
+        }
+    }
+}
