@@ -107,11 +107,14 @@ class KubernetesDaemonsTest {
             cluster.client.configMaps().inNamespace(Names.NAMESPACE).resource(new ConfigMapBuilder().withNewMetadata()
                     .withName(Names.CONFIG_MAP).withNamespace(Names.NAMESPACE).endMetadata()
                     .addToData(Names.CONFIG_KEY, "pools:\n  - name: k8s\n    share: 2T\n  - name: vm\n").build()).create();
-            Path kubeconfig = cluster.kubeconfig(dir);
             List<Process> daemons = new ArrayList<>();
             try {
-                daemons.add(poolctl("controller", "controller", "--kubeconfig", kubeconfig.toString(), "--roles", "scaling,provisioner,api",
-                        "--host", "127.0.0.1", "--port", "0"));
+                // each workload with its own ServiceAccount, as deploy/ runs them
+                daemons.add(poolctl("controller", "controller", "--kubeconfig", cluster.kubeconfig(dir, TestCluster.Workload.PROVISIONER).toString(),
+                        "--roles", "provisioner,api", "--host", "127.0.0.1", "--port", "0"));
+                daemons.add(poolctl("scaling", "controller", "--kubeconfig", cluster.kubeconfig(dir, TestCluster.Workload.SCALING).toString(),
+                        "--roles", "scaling", "--host", "127.0.0.1", "--port", "0"));
+                Path kubeconfig = cluster.kubeconfig(dir, TestCluster.Workload.AGENT);
                 for (String node : List.of("k8s-1", "vm-1")) {
                     Files.createDirectories(dir.resolve(node));
                     daemons.add(poolctl("agent-" + node, "agent", "--kubeconfig", kubeconfig.toString(), "--node", node,

@@ -410,7 +410,7 @@ public final class TestCluster implements AutoCloseable {
                     return new MockResponse().setResponseCode(404).setBody("{}");
                 }
                 if (info.verb().equals("watch") && tooOld(info.query().get("resourceVersion"))) {
-                    return status(410, "Expired", "too old resource version: " + info.query().get("resourceVersion"), info);
+                    return expiredWatch(info);
                 }
             }
             if (info.apiGroup().equals("rbac.authorization.k8s.io") && method != HttpMethod.GET) {
@@ -434,6 +434,19 @@ public final class TestCluster implements AutoCloseable {
                 }
             }
             return super.dispatch(request);
+        }
+
+        /** As the API server answers a watch from before its history: an ERROR event with a 410 Status, then the end of the watch. */
+        private MockResponse expiredWatch(RequestInfo info) {
+            String event = "{\"type\":\"ERROR\",\"object\":" + statusNode(410, "Expired", "too old resource version: "
+                    + info.query().get("resourceVersion")) + "}";
+            return new MockResponse().withWebSocketUpgrade(new io.fabric8.mockwebserver.http.WebSocketListener() {
+                @Override
+                public void onOpen(io.fabric8.mockwebserver.http.WebSocket socket, io.fabric8.mockwebserver.http.Response response) {
+                    socket.send(event);
+                    socket.close(1000, "expired");
+                }
+            });
         }
 
         private boolean tooOld(String resourceVersion) {

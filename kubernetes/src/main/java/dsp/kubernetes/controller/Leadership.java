@@ -1,6 +1,8 @@
 package dsp.kubernetes.controller;
 
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectorBuilder;
@@ -70,7 +72,7 @@ public final class Leadership implements AutoCloseable {
 
     public Leadership(KubernetesClient client, String namespace, String lease, String identity, Timing timing,
                       Runnable onStart, Runnable onStop, Clock clock) {
-        this.client = client;
+        this.client = boundedClient(client, timing);
         this.namespace = namespace;
         this.lease = lease;
         this.identity = identity;
@@ -86,6 +88,17 @@ public final class Leadership implements AutoCloseable {
             return t;
         });
         elect();
+    }
+
+    /**
+     * A client whose every call ends within a quarter of the renew deadline, without retries: the
+     * elector checks its deadline only between calls, so a call hanging on a stalled API server
+     * would keep this replica believing it leads long after its Lease expired.
+     */
+    private static KubernetesClient boundedClient(KubernetesClient client, Timing timing) {
+        int millis = (int) Math.max(100, timing.renewDeadline().toMillis() / 4);
+        return new KubernetesClientBuilder().withConfig(new ConfigBuilder(client.getConfiguration())
+                .withRequestTimeout(millis).withConnectionTimeout(millis).withRequestRetryBackoffLimit(0).build()).build();
     }
 
     /** Runs one election; when it ends (the Lease lost, or the election failed), the next one starts. */
@@ -185,6 +198,7 @@ public final class Leadership implements AutoCloseable {
         }
         stopped();
         executor.shutdownNow();
+        client.close();
     }
 
     /** The Lease lock, noting each time the API server answered about it. */
