@@ -108,6 +108,8 @@ public final class TestCluster implements AutoCloseable {
     private final Map<String, User> tokens = new ConcurrentHashMap<>();
     private final List<KubernetesClient> clients = new CopyOnWriteArrayList<>();
     private final Set<Grant> used = ConcurrentHashMap.newKeySet();
+    /** Permissions used by any cluster of this JVM: a module's whole test run, for {@code LeastPrivilegeTest}. */
+    private static final Set<Grant> USED_IN_THIS_RUN = ConcurrentHashMap.newKeySet();
     private final List<String> refusals = new CopyOnWriteArrayList<>();
     private final AtomicLong rbacWrites = new AtomicLong();
     private volatile long compactedBefore = -1;
@@ -199,6 +201,13 @@ public final class TestCluster implements AutoCloseable {
     public Set<Grant> unusedPermissions() {
         Set<Grant> unused = deployedPermissions();
         unused.removeAll(used);
+        return unused;
+    }
+
+    /** Permissions of deploy/ that no request to any cluster of this JVM needed so far. */
+    public static Set<Grant> unusedInThisRun() {
+        Set<Grant> unused = deployedPermissions();
+        unused.removeAll(USED_IN_THIS_RUN);
         return unused;
     }
 
@@ -385,6 +394,7 @@ public final class TestCluster implements AutoCloseable {
                 return status(403, "Forbidden", message, info);
             }
             used.addAll(decision.grants());
+            USED_IN_THIS_RUN.addAll(decision.grants());
             try {
                 return admit(request, info, user);
             } catch (IOException e) {
@@ -567,6 +577,7 @@ public final class TestCluster implements AutoCloseable {
             }
             RbacAuthorizer.Decision d = RbacAuthorizer.authorize(policy(this), subject, asked);
             used.addAll(d.grants());
+            USED_IN_THIS_RUN.addAll(d.grants());
             ObjectNode status = review.putObject("status");
             status.put("allowed", d.allowed());
             if (!d.allowed()) {
