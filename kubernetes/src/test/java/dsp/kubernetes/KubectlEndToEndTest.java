@@ -11,10 +11,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,21 +52,10 @@ class KubectlEndToEndTest {
         return "";
     }
 
-    private void awaitStatus(String... fragments) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        String last = "";
-        while (System.nanoTime() < deadline) {
-            last = poolStatusLines();
-            boolean all = true;
-            for (String f : fragments) {
-                all &= last.contains(f);
-            }
-            if (all) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("pool-status never showed " + List.of(fragments) + "; last:\n" + last);
+    /** Waits until the guide's grep of the ConfigMap shows every fragment; on time-out says what it showed last. */
+    private void awaitStatus(String... fragments) {
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertThat(poolStatusLines()).as("pool-status").contains(fragments));
     }
 
     @Test

@@ -2,6 +2,7 @@ package dsp.kubernetes;
 
 import static dsp.kubernetes.ScalingControllerTest.FAST;
 import static dsp.kubernetes.ScalingControllerTest.await;
+import static dsp.kubernetes.ScalingControllerTest.holdsFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -154,7 +155,7 @@ class KubernetesApiTest {
                 assertThat(deleted.at("/disk/result").asText()).isEqualTo("released");
                 assertThat(cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").withName("test-vm").get()).isNull();
                 assertThat(cluster.client.genericKubernetesResources(KUBEVIRT).inNamespace("default").withName("test-vm").get()).isNull();
-                assertThat(image).exists();
+                holdsFor(Duration.ofMillis(500), () -> Files.exists(image)); // the agent keeps the released disk
                 assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).singleElement()
                         .satisfies(v -> assertThat(v.getSpec().released).isTrue());
                 // purge it through the volumes API: the agent deletes the image

@@ -1,8 +1,11 @@
 package dsp.kubernetes;
 
+import static dsp.kubernetes.ScalingControllerTest.await;
+import static dsp.kubernetes.ScalingControllerTest.holdsFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dsp.kubernetes.work.WorkQueue;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -36,15 +39,10 @@ class WorkQueueTest {
             for (int i = 0; i < 10; i++) {
                 q.add("k"); // while it runs: coalesced into one more run afterwards
             }
-            Thread.sleep(100);
-            assertThat(runs.get()).isEqualTo(1);
+            holdsFor(Duration.ofMillis(100), () -> runs.get() == 1);
             release.countDown();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (runs.get() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            Thread.sleep(100);
-            assertThat(runs.get()).isEqualTo(2);
+            await(() -> runs.get() == 2);
+            holdsFor(Duration.ofMillis(100), () -> runs.get() == 2); // ten adds while running: one more run, not ten
             assertThat(maxConcurrent.get()).isEqualTo(1);
         }
     }
