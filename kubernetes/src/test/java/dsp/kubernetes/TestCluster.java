@@ -147,6 +147,11 @@ public final class TestCluster implements AutoCloseable {
                 if (path.startsWith("/openapi")) {
                     return new MockResponse().setResponseCode(404).setBody("{}");
                 }
+                if (ServerSideTables.wants(path, request.getHeader("Accept"))) {
+                    MockResponse list = super.dispatch(request);
+                    return list.code() != 200 ? list : new MockResponse().setResponseCode(200).addHeader("Content-Type", "application/json")
+                            .setBody(ServerSideTables.table(path, list.getBody().readUtf8()));
+                }
             }
             return super.dispatch(request);
         }

@@ -21,6 +21,7 @@ import dsp.kubernetes.crd.PoolVolume;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.storage.CSIStorageCapacity;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -93,6 +94,8 @@ public final class ControllerRuntime implements AutoCloseable {
     private final String identity;
     private final Clock clock;
     private volatile ScalingController scaling;
+    private volatile CapacityPublisher capacityPublisher;
+    private SharedIndexInformer<CSIStorageCapacity> capacities;
     private volatile Provisioner provisioner;
     private java.util.function.Supplier<Provisioner> provisionerParts;
     private Leadership admissionLease;
@@ -153,19 +156,33 @@ public final class ControllerRuntime implements AutoCloseable {
 
     private synchronized void startScaling() {
         scaling = new ScalingController(client, queries, events, namespace, identity, clock);
+        if (capacities == null) {
+            capacities = client.storage().v1().csiStorageCapacities().inNamespace(namespace).inform();
+            closing.add(capacities::close);
+        }
+        capacityPublisher = new CapacityPublisher(client, queries, capacities, this::hostnameOf, namespace);
         if (scalingWired) {
             scaling.trigger(); // leading again: the handlers and the resync are already in place
+            capacityPublisher.trigger();
             return;
         }
         scalingWired = true;
+        Consumer<Object> publish = x -> {
+            CapacityPublisher p = capacityPublisher;
+            if (p != null) {
+                p.trigger();
+            }
+        };
         Consumer<Object> poke = x -> {
             ScalingController s = scaling;
             if (s != null) {
                 s.trigger();
             }
+            publish.accept(x);
         };
         nodes.addEventHandler(handler(poke));
         poolVolumes.addEventHandler(handler(poke));
+        capacities.addEventHandler(handler(publish)); // an object changed or deleted by someone else is put back
         ScheduledExecutorService resync = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "scaling-resync");
             t.setDaemon(true);
@@ -180,6 +197,17 @@ public final class ControllerRuntime implements AutoCloseable {
             scaling.close();
             scaling = null;
         }
+        if (capacityPublisher != null) {
+            capacityPublisher.close();
+            capacityPublisher = null;
+        }
+    }
+
+    /** The value of a node's {@code kubernetes.io/hostname} label, which the scheduler matches capacities by. */
+    private String hostnameOf(String node) {
+        Node n = nodes.getStore().getByKey(node);
+        String label = n == null || n.getMetadata().getLabels() == null ? null : n.getMetadata().getLabels().get(dsp.kubernetes.Names.HOSTNAME_LABEL);
+        return label == null ? node : label;
     }
 
     private synchronized void startAdmission(boolean provision) {
@@ -318,6 +346,10 @@ public final class ControllerRuntime implements AutoCloseable {
         ScalingController s = scaling;
         if (s != null) {
             s.reconcile();
+        }
+        CapacityPublisher p = capacityPublisher;
+        if (p != null) {
+            p.reconcile();
         }
     }
 
