@@ -168,8 +168,9 @@ class SchedulerCapacityTest {
     @Test
     void kubectlShowsTheFreeSpaceOfEveryPoolNode() throws Exception {
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(capacities()).hasSize(5));
+        Path kubectl = dsp.testing.RequiredTool.KUBECTL.require();
         Path kubeconfig = cluster.kubeconfig(dir);
-        Process p = new ProcessBuilder("/usr/bin/kubectl", "--kubeconfig", kubeconfig.toString(),
+        Process p = new ProcessBuilder(kubectl.toString(), "--kubeconfig", kubeconfig.toString(),
                 "get", "csistoragecapacities", "-n", Names.NAMESPACE).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
