@@ -33,7 +33,8 @@ final class Discovery {
             "apiextensions.k8s.io/v1", List.of(new Res("customresourcedefinitions", "CustomResourceDefinition", false, "crd")),
             "dynamicpools.io/v1alpha1", List.of(new Res("storagepools", "StoragePool", false, "sp"),
                     new Res("poolvolumes", "PoolVolume", false, "pv2"),
-                    new Res("poolvirtualmachines", "PoolVirtualMachine", true, "pvm")));
+                    new Res("poolvirtualmachines", "PoolVirtualMachine", true, "pvm"),
+                    new Res("pooltemplates", "PoolTemplate", false, "ptpl")));
 
     static String document(String path, int port) {
         switch (path) {

@@ -165,7 +165,7 @@ public final class FileTemplateLibrary implements TemplateLibrary {
                 throw e;
             }
             Files2.deleteTree(partial);
-            return new UrlImport(name, source.url().toString(), source.sha256(), true, Map.of());
+            return new UrlImport(name, source.url(), source.sha256(), true, Map.of());
         }
     }
 

@@ -54,7 +54,12 @@ public final class TemplateDownloader {
      *                         STORAGE_FAILED for a transfer that failed (partial kept, so a retry resumes)
      */
     public long download(TemplateSource source, Path partial) {
-        URI url = source.url();
+        URI url;
+        try {
+            url = new URI(source.url());
+        } catch (java.net.URISyntaxException e) {
+            throw DomainException.invalid("url '" + source.url() + "' is not a URL: " + e.getReason());
+        }
         String sha256 = source.sha256();
         long have = size(partial);
         if (have > maxBytes) {

@@ -297,7 +297,9 @@ public final class ControllerRuntime implements AutoCloseable {
     private void startApi(String host, int port, java.util.function.BooleanSupplier writable, java.util.function.BooleanSupplier ready) {
         PoolVolumeRequests requests = new PoolVolumeRequests(store, catalog);
         VmResourceStore vms = new VmResourceStore(client, store, requests);
-        ReportedTemplates templates = new ReportedTemplates(meter);
+        ReportedTemplates templates = new ReportedTemplates(meter, client, () -> inventory.listServers().stream()
+                .filter(s -> s.pool().equals(catalog.find(config.vmPool()).map(dsp.core.model.PoolDefinition::label)))
+                .map(dsp.core.model.Server::name).collect(java.util.stream.Collectors.toSet()), clock);
         VmService vmService = new VmService(catalog, config.vmPool(), config.serverTypes(), admission, store, vms,
                 requests, templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
         api = new PoolApi(new ApiServices(queries, new ServerAdministration(catalog, inventory, store, lock, clock), vmService,
