@@ -132,7 +132,8 @@ class TemplatesByUrlTest {
 
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             JsonNode imports = call("GET", "/api/v1/templates", null, 200).get("imports");
-            assertThat(imports.get(0).get("ready").asBoolean()).as(imports.toString()).isTrue();
+            assertThat(imports).as("imports").hasSize(1);
+            assertThat(imports.get(0).path("ready").asBoolean()).as(imports.toString()).isTrue();
         });
         JsonNode listed = call("GET", "/api/v1/templates", null, 200);
         assertThat(listed.get("templates").get(0).get("name").asText()).isEqualTo("ubuntu22");
@@ -151,8 +152,11 @@ class TemplatesByUrlTest {
         cluster.addNode("vm-3", null);
         agent("vm-3");
         cluster.label("vm-3", "vm");
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(cluster.client.resources(PoolTemplate.class)
-                .withName("ubuntu22").get().getStatus().nodes.get("vm-3").phase).isEqualTo("Ready"));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            var nodes = cluster.client.resources(PoolTemplate.class).withName("ubuntu22").get().getStatus().nodes;
+            assertThat(nodes).containsKey("vm-3");
+            assertThat(nodes.get("vm-3").phase).isEqualTo("Ready");
+        });
         assertThat(templateOn("vm-3")).exists();
     }
 
@@ -160,7 +164,9 @@ class TemplatesByUrlTest {
     void aWrongChecksumIsFailedOnEveryVmNodeAndBadInputIsA400() throws Exception {
         call("POST", "/api/v1/templates", "{\"name\": \"bad\", \"url\": \"" + url() + "\", \"sha256\": \"" + "0".repeat(64) + "\"}", 202);
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-            JsonNode servers = call("GET", "/api/v1/templates", null, 200).get("imports").get(0).get("servers");
+            JsonNode imports = call("GET", "/api/v1/templates", null, 200).get("imports");
+            assertThat(imports).as("imports").hasSize(1);
+            JsonNode servers = imports.get(0).get("servers");
             assertThat(servers.get("vm-1").asText()).startsWith("Failed: ").contains("not " + "0".repeat(64));
             assertThat(servers.get("vm-2").asText()).startsWith("Failed: ");
         });
