@@ -62,4 +62,41 @@ class WorkQueueTest {
             assertThat(attempts.get("k")).isEqualTo(3);
         }
     }
+
+    @Test
+    void aFreeWorkerServesTheFirstLaneFirstAndEachLaneInOrder() throws Exception {
+        java.util.List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch all = new CountDownLatch(6);
+        try (WorkQueue q = WorkQueue.withLanes("test", 1)) {
+            WorkQueue.Lane finishing = q.lane("finishing", key -> {
+                order.add(key);
+                all.countDown();
+            });
+            WorkQueue.Lane starting = q.lane("starting", key -> {
+                if (key.equals("s0")) {
+                    started.countDown();
+                    try {
+                        release.await(5, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                order.add(key);
+                all.countDown();
+            });
+            starting.add("s0");
+            assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+            starting.add("s1");
+            starting.add("s2");
+            finishing.add("f1");
+            finishing.add("f2");
+            starting.add("s3");
+            assertThat(q.depth()).isEqualTo(5);
+            release.countDown();
+            assertThat(all.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(order).containsExactly("s0", "f1", "f2", "s1", "s2", "s3");
+        }
+    }
 }
