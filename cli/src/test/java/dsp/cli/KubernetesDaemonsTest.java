@@ -110,8 +110,9 @@ class KubernetesDaemonsTest {
             Path kubeconfig = cluster.kubeconfig(dir);
             List<Process> daemons = new ArrayList<>();
             try {
+                // --auth none: this test cluster answers no SubjectAccessReview (see KubernetesApiTest for auth)
                 daemons.add(poolctl("controller", "controller", "--kubeconfig", kubeconfig.toString(), "--roles", "scaling,provisioner,api",
-                        "--host", "127.0.0.1", "--port", "0"));
+                        "--host", "127.0.0.1", "--port", "0", "--auth", "none"));
                 for (String node : List.of("k8s-1", "vm-1")) {
                     Files.createDirectories(dir.resolve(node));
                     daemons.add(poolctl("agent-" + node, "agent", "--kubeconfig", kubeconfig.toString(), "--node", node,
@@ -189,6 +190,14 @@ class KubernetesDaemonsTest {
         assertThat(q.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(q.exitValue()).isEqualTo(CliFailure.USAGE);
         assertThat(Files.readString(dir.resolve("controller.log"))).contains("role 'nonsense' is unknown");
+        Process a = poolctl("auth", "controller", "--auth", "tokenreview", "--kubeconfig", dir.resolve("missing").toString());
+        assertThat(a.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(a.exitValue()).isEqualTo(CliFailure.USAGE);
+        assertThat(Files.readString(dir.resolve("auth.log"))).contains("--auth must be kubernetes or none");
+        // on by default: the opt-out is explicit
+        ControllerCommand defaults = new ControllerCommand();
+        new CommandLine(defaults).parseArgs();
+        assertThat(defaults.auth).isEqualTo("kubernetes");
         Run r = cli("cleanup", "--wait", "-1");
         assertThat(r.code()).isEqualTo(CliFailure.USAGE);
         assertThat(r.err()).contains("--wait must be 0 or more seconds");

@@ -85,7 +85,14 @@ class KubectlEndToEndTest {
                 kubectl("label", "node", "new-k8s-server", "pool-");
                 awaitStatus("\"k8s_pool\":{\"servers\":2,\"total_capacity_gb\":3000", "\"vm_pool\":{\"servers\":2,\"total_capacity_gb\":3000");
 
-                // Example 3: move server-1 from the K8s pool to the VM pool
+                // Example 3 as the guide writes it is refused by kubectl itself (README says so); --overwrite moves server-1
+                List<String> asWritten = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString(),
+                        "label", "node", "server-1", "pool=vm"));
+                Process refused = new ProcessBuilder(asWritten).redirectErrorStream(true).start();
+                String why = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(refused.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(refused.exitValue()).isNotZero();
+                assertThat(why).contains("'pool' already has a value (k8s), and --overwrite is false");
                 kubectl("label", "node", "server-1", "pool=vm", "--overwrite");
                 awaitStatus("\"k8s_pool\":{\"servers\":1,\"total_capacity_gb\":1500", "\"vm_pool\":{\"servers\":3,\"total_capacity_gb\":4500",
                         "\"system_reserve\":{\"total_servers\":4,\"total_capacity_gb\":1200");

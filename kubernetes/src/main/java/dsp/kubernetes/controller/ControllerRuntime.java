@@ -125,11 +125,14 @@ public final class ControllerRuntime implements AutoCloseable {
         this.lock = lock;
     }
 
-    private boolean tokenReview;
+    private boolean kubernetesAuth;
 
-    /** Changes through the API then need a bearer token the API server vouches for (TokenReview). */
-    public ControllerRuntime requireTokenReview(boolean on) {
-        this.tokenReview = on;
+    /**
+     * Changes through the API then need a bearer token the API server vouches for (TokenReview),
+     * of a caller whose own RBAC allows the change (SubjectAccessReview).
+     */
+    public ControllerRuntime requireKubernetesAuth(boolean on) {
+        this.kubernetesAuth = on;
         return this;
     }
 
@@ -308,8 +311,9 @@ public final class ControllerRuntime implements AutoCloseable {
                 ready));
         api.guardWrites(writable, "this replica does not hold the " + ADMISSION_LEASE
                 + " lease and cannot change anything; retry (the vm-pool-api Service routes to the replica that does)");
-        if (tokenReview) {
+        if (kubernetesAuth) {
             api.requireAuthentication(java.util.Optional.of(new dsp.kubernetes.adapter.TokenReviewAuthenticator(client, clock)));
+            api.authorizeWith(new dsp.kubernetes.adapter.SubjectAccessReviewAuthorizer(client));
         }
         org.slf4j.Logger audit = org.slf4j.LoggerFactory.getLogger("audit");
         api.auditTo(record -> {
