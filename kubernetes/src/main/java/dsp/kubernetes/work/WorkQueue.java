@@ -120,9 +120,14 @@ public final class WorkQueue implements AutoCloseable {
      * ({@code null}: a queue of lanes, see {@link #withLanes}).
      */
     public WorkQueue(String name, int threads, Consumer<String> work) {
+        this(name, threads, work, Executors.newSingleThreadScheduledExecutor(r -> daemon(r, name + "-backoff")));
+    }
+
+    /** As above, with the timer that runs delayed adds and retries (a test records the delays it is asked for). */
+    public WorkQueue(String name, int threads, Consumer<String> work, ScheduledExecutorService timer) {
         this.name = name;
         this.single = work == null ? null : lane(name, work);
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, name + "-backoff"));
+        this.timer = timer;
         for (int i = 0; i < threads; i++) {
             Thread t = daemon(this::work, name + "-worker");
             workers.add(t);
