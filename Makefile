@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 JAR := cli/target/poolctl.jar
 SOURCES := $(shell find . -path ./data -prune -o -path '*/target' -prune -o \( -path '*/src/*' -o -name pom.xml \) -type f -print 2>/dev/null)
 
-.PHONY: build run test bench clean deps
+.PHONY: build run test bench clean deps mutation
 
 ## deps: install what this machine lacks when we are root; fail loudly when that does not work.
 ## Not root: Java and Maven are required; a missing test tool is reported (its tests skip, saying so),
@@ -48,6 +48,13 @@ run: build
 test: deps
 	@rm -f */target/skipped-tools.txt
 	@mvn -B verify; status=$$?; cat */target/skipped-tools.txt 2>/dev/null | sort -u >&2; exit $$status
+
+## mutation: PIT mutation testing of core, node, store-sqlite, api, kubernetes (slow; not part of make test).
+## MODULES=core limits it; the per-module scores go to target/mutation-summary.txt (survivors: docs/mutation.md)
+MODULES ?= core,node,store-sqlite,api,kubernetes
+mutation: deps
+	mvn -B -Pmutation verify -pl $(MODULES) -am
+	@bin/mutation-summary
 
 ## bench: benchmarks (figures are recorded with the machine named in bench/README.md)
 bench: build

@@ -1,6 +1,7 @@
 package dsp.api;
 
 import dsp.core.port.Authenticator;
+import dsp.core.port.Caller;
 import io.javalin.http.Context;
 import java.util.Optional;
 
@@ -13,6 +14,7 @@ final class Authentication {
 
     static final String ANONYMOUS = "anonymous";
     private static final String PRINCIPAL = "dsp.principal";
+    private static final String CALLER = "dsp.caller";
     private static final String SCHEME = "Bearer ";
 
     private final Optional<Authenticator> authenticator;
@@ -30,9 +32,22 @@ final class Authentication {
         if (header == null || !header.startsWith(SCHEME) || header.length() == SCHEME.length()) {
             return false;
         }
-        Optional<String> who = authenticator.get().principal(header.substring(SCHEME.length()));
-        who.ifPresent(p -> ctx.attribute(PRINCIPAL, p));
+        Optional<Caller> who = authenticator.get().caller(header.substring(SCHEME.length()));
+        who.ifPresent(c -> {
+            ctx.attribute(PRINCIPAL, c.name());
+            ctx.attribute(CALLER, c);
+        });
         return who.isPresent();
+    }
+
+    /** Whether changes are authenticated at all (else anyone may change anything, as with --auth none). */
+    boolean enabled() {
+        return authenticator.isPresent();
+    }
+
+    /** Who the authenticator said sent this request; empty when nobody was checked. */
+    static Optional<Caller> caller(Context ctx) {
+        return Optional.ofNullable((Caller) ctx.attribute(CALLER));
     }
 
     static String principal(Context ctx) {

@@ -1,6 +1,7 @@
 package dsp.api;
 
 import dsp.core.port.Authenticator;
+import dsp.core.port.Authorizer;
 import dsp.json.Json;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
@@ -25,7 +26,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 /**
  * The HTTP API: serves the route groups it is given (the guide's endpoints and the rest) behind
  * the same gate. Every request is checked by {@link RequestGuard}; a change also needs
- * {@link Authentication}, a writable replica and its {@link Auditing} begin entry before it runs;
+ * {@link Authentication}, the {@link Authorizer}'s consent to its {@link ChangeAccess}, a writable replica and its {@link Auditing} begin entry before it runs;
  * every failure goes through {@link ErrorMapping}; {@link HttpLimits} bound what a client takes.
  * Handlers only translate; the core decides.
  */
@@ -39,6 +40,7 @@ public final class PoolApi {
     private String notWritable = "";
     private java.util.function.Supplier<Optional<String>> liveness = Optional::empty;
     private Optional<Authenticator> authenticator = Optional.empty();
+    private Authorizer authorizer = Authorizer.AUTHENTICATED;
     private AuditTrail trail = AuditTrail.NONE;
     private Set<String> allowedHosts = Set.of();
     private HttpLimits limits = HttpLimits.defaults();
@@ -85,6 +87,11 @@ public final class PoolApi {
     /** Changes need a bearer token this authenticator accepts (e.g. a Kubernetes TokenReview). */
     public void requireAuthentication(Optional<Authenticator> authenticator) {
         this.authenticator = authenticator;
+    }
+
+    /** Who may make which change once authenticated (default: anyone the authenticator accepts). */
+    public void authorizeWith(Authorizer authorizer) {
+        this.authorizer = authorizer;
     }
 
     /** Where change requests are recorded; a change whose begin entry cannot be written is refused. */
@@ -167,6 +174,15 @@ public final class PoolApi {
                 ErrorMapping.respond(ctx, 401, "unauthorized",
                         "changes need the header Authorization: Bearer <token> (poolctl sends $POOLCTL_TOKEN)");
                 return;
+            }
+            if (authentication.enabled()) {
+                Optional<String> refusal = ChangeAccess.of(ctx, services)
+                        .map(access -> authorizer.refusal(Authentication.caller(ctx).orElseThrow(), access))
+                        .orElse(Optional.of("no rule says who may make this change"));
+                if (refusal.isPresent()) {
+                    ErrorMapping.respond(ctx, 403, "forbidden", refusal.get());
+                    return;
+                }
             }
             if (!RequestGuard.bodyIsJson(ctx)) {
                 return;

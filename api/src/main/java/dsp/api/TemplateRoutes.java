@@ -1,6 +1,7 @@
 package dsp.api;
 
 import dsp.api.body.TemplateBodies;
+import dsp.core.DomainException;
 import dsp.core.vm.Template;
 import io.javalin.http.Context;
 import java.util.Optional;
@@ -17,7 +18,8 @@ final class TemplateRoutes implements ApiRoutes {
     @Override
     public void register(RouteTable table) {
         table.get("/api/v1/templates", ctx -> ctx.json(new TemplateBodies.Templates(
-                        services.templates().list().stream().map(this::view).toList())))
+                        services.templates().list().stream().map(this::view).toList(),
+                        services.templates().imports().stream().map(TemplateBodies.UrlImportView::of).toList())))
                 .get("/api/v1/templates/{name}", ctx -> ctx.json(view(services.templates().get(ctx.pathParam("name")))))
                 .post("/api/v1/templates", this::importTemplate)
                 .post("/api/v1/templates/{name}/optimize", ctx ->
@@ -28,9 +30,26 @@ final class TemplateRoutes implements ApiRoutes {
                 });
     }
 
+    /**
+     * A local file ({@code source}), or fetched by URL ({@code url} + {@code sha256}): 201 with the
+     * template once every server that needs it holds it (standalone), else 202 with each vm node's
+     * progress (Kubernetes: every vm node's agent fetches its copy; GET shows them).
+     */
     private void importTemplate(Context ctx) {
         TemplateBodies.Import body = Requests.read(ctx, TemplateBodies.Import.class);
-        ctx.status(201).json(view(services.templates().importTemplate(body.name(), body.source())));
+        if ((body.source() == null) == (body.url() == null)) {
+            throw DomainException.invalid("give either source (a file in the import directory) or url and sha256");
+        }
+        if (body.source() != null) {
+            ctx.status(201).json(view(services.templates().importTemplate(body.name(), body.source())));
+            return;
+        }
+        var done = services.templates().importFromUrl(body.name(), body.url(), body.sha256());
+        if (done.ready()) {
+            ctx.status(201).json(view(services.templates().get(body.name())));
+        } else {
+            ctx.status(202).json(TemplateBodies.UrlImportView.of(done));
+        }
     }
 
     private TemplateBodies.TemplateView view(Template t) {

@@ -1,16 +1,21 @@
 package dsp.api;
 
-import dsp.json.Json;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaLocation;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.dialect.Dialects;
 import dsp.core.usecase.CapacityAdmission;
-import java.util.ArrayList;
+import dsp.json.Json;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
@@ -134,137 +139,106 @@ class OpenApiContractTest {
         String type = content.fieldNames().next();
         assertThat(reply.contentType()).as(method + " " + path).startsWith(type);
         if (type.equals("application/json")) {
-            List<String> problems = new ArrayList<>();
-            validate(reply.json(), content.get(type).get("schema"), "$", problems);
-            assertThat(problems).as(method + " " + path + " " + reply.body()).isEmpty();
+            String pointer = "/paths/" + escape(path) + "/" + method + "/responses/" + reply.status() + "/content/" + escape(type) + "/schema";
+            if (!responses.get(String.valueOf(reply.status())).has("content")) {
+                // the response itself is a $ref to components/responses
+                pointer = responses.get(String.valueOf(reply.status())).get("$ref").asText().substring(1) + "/content/" + escape(type) + "/schema";
+            }
+            assertThat(problems(reply.json(), pointer)).as(method + " " + path + " " + reply.body()).isEmpty();
         }
     }
 
     private static JsonNode resolve(JsonNode node) {
         while (node.has("$ref")) {
-            String[] parts = node.get("$ref").asText().substring(2).split("/");
-            JsonNode n = doc;
-            for (String p : parts) {
-                n = n.get(p);
-            }
-            node = n;
+            node = doc.at(node.get("$ref").asText().substring(1));
         }
         return node;
     }
 
-    /** A small JSON-schema check: the keywords this document uses, nothing more. */
-    static void validate(JsonNode value, JsonNode schema, String at, List<String> problems) {
-        schema = resolve(schema);
-        if (value.isNull()) {
-            if (!schema.path("nullable").asBoolean(false) && schema.has("type")) {
-                problems.add(at + " is null but not nullable");
-            }
-            return;
+    // --- validation by a real JSON-schema validator (networknt, OpenAPI 3.0 dialect) ---
+
+    private static final String DOCUMENT = "https://dsp.invalid/openapi.json";
+    private static SchemaRegistry schemas;
+
+    /** What the validator finds wrong with {@code value} against the schema at {@code pointer} in the document. */
+    static List<String> problems(JsonNode value, String pointer) {
+        if (schemas == null) {
+            String closed = closed(doc.deepCopy()).toString();
+            schemas = SchemaRegistry.withDialect(Dialects.getOpenApi30(), b -> b.schemas(Map.of(DOCUMENT, closed)));
         }
-        if (schema.has("allOf")) {
-            schema = mergeAllOf(schema);
-        }
-        if (schema.has("oneOf")) {
-            boolean any = false;
-            for (JsonNode s : schema.get("oneOf")) {
-                List<String> p = new ArrayList<>();
-                validate(value, s, at, p);
-                any |= p.isEmpty();
-            }
-            if (!any) {
-                problems.add(at + " matches none of oneOf");
-            }
-        }
-        String type = schema.path("type").asText("");
-        switch (type) {
-            case "object" -> {
-                if (!value.isObject()) {
-                    problems.add(at + " is not an object");
-                    return;
-                }
-                schema.path("required").forEach(r -> {
-                    if (!value.has(r.asText())) {
-                        problems.add(at + " lacks required " + r.asText());
-                    }
-                });
-                JsonNode props = schema.path("properties");
-                for (Iterator<String> it = value.fieldNames(); it.hasNext(); ) {
-                    String f = it.next();
-                    if (props.has(f)) {
-                        validate(value.get(f), props.get(f), at + "." + f, problems);
-                    } else if (schema.has("additionalProperties")) {
-                        JsonNode ap = schema.get("additionalProperties");
-                        if (ap.isBoolean() && !ap.asBoolean()) {
-                            problems.add(at + "." + f + " is not allowed");
-                        } else if (ap.isObject()) {
-                            validate(value.get(f), ap, at + "." + f, problems);
-                        }
-                    } else {
-                        problems.add(at + "." + f + " is not documented");
-                    }
-                }
-            }
-            case "array" -> {
-                if (!value.isArray()) {
-                    problems.add(at + " is not an array");
-                    return;
-                }
-                for (int i = 0; i < value.size(); i++) {
-                    validate(value.get(i), schema.get("items"), at + "[" + i + "]", problems);
-                }
-            }
-            case "string" -> {
-                if (!value.isTextual()) {
-                    problems.add(at + " is not a string");
-                } else if (schema.has("enum")) {
-                    boolean ok = false;
-                    for (JsonNode e : schema.get("enum")) {
-                        ok |= e.asText().equals(value.asText());
-                    }
-                    if (!ok) {
-                        problems.add(at + " '" + value.asText() + "' is not one of " + schema.get("enum"));
-                    }
-                }
-            }
-            case "integer" -> {
-                if (!value.isIntegralNumber()) {
-                    problems.add(at + " is not an integer");
-                }
-                minimum(value, schema, at, problems);
-            }
-            case "number" -> {
-                if (!value.isNumber()) {
-                    problems.add(at + " is not a number");
-                }
-                minimum(value, schema, at, problems);
-            }
-            case "boolean" -> {
-                if (!value.isBoolean()) {
-                    problems.add(at + " is not a boolean");
-                }
-            }
-            default -> {
-            }
-        }
+        Schema schema = schemas.getSchema(SchemaLocation.of(DOCUMENT + "#" + pointer));
+        return schema.validate(value).stream().map(e -> e.getInstanceLocation() + ": " + e.getMessage()).toList();
     }
 
-    /** An allOf of object schemas is one object schema with all their properties and requirements. */
-    private static JsonNode mergeAllOf(JsonNode schema) {
-        com.fasterxml.jackson.databind.node.ObjectNode merged = Json.MAPPER.createObjectNode();
-        merged.put("type", "object");
-        com.fasterxml.jackson.databind.node.ArrayNode required = merged.putArray("required");
-        com.fasterxml.jackson.databind.node.ObjectNode props = merged.putObject("properties");
-        for (JsonNode part : schema.get("allOf")) {
-            JsonNode r = resolve(part);
-            r.path("required").forEach(required::add);
-            r.path("properties").fields().forEachRemaining(e -> props.set(e.getKey(), e.getValue()));
+    /**
+     * Our documents are closed: a response field that is not documented is an error. JSON Schema
+     * leaves objects open by default, so every object schema that lists its properties gets
+     * {@code additionalProperties: false} unless it says otherwise; an {@code allOf} of objects is
+     * first flattened into one object, since a closed part would refuse its sibling's fields.
+     */
+    static JsonNode closed(JsonNode node) {
+        if (node.isObject()) {
+            ObjectNode o = (ObjectNode) node;
+            if (o.has("allOf")) {
+                ObjectNode flat = Json.MAPPER.createObjectNode().put("type", "object");
+                ArrayNode required = flat.putArray("required");
+                ObjectNode props = flat.putObject("properties");
+                for (JsonNode part : o.get("allOf")) {
+                    JsonNode r = part.has("$ref") ? doc.at(part.get("$ref").asText().substring(1)) : part;
+                    r.path("required").forEach(required::add);
+                    r.path("properties").fields().forEachRemaining(e -> props.set(e.getKey(), e.getValue().deepCopy()));
+                }
+                o.remove("allOf");
+                o.setAll(flat);
+            }
+            if (o.has("properties") && !o.has("additionalProperties")) {
+                o.put("additionalProperties", false);
+            }
+            o.fields().forEachRemaining(e -> closed(e.getValue()));
+        } else if (node.isArray()) {
+            node.forEach(OpenApiContractTest::closed);
         }
-        return merged;
+        return node;
     }
 
-    private static void minimum(JsonNode value, JsonNode schema, String at, List<String> problems) {
-        if (schema.has("minimum") && value.isNumber() && value.asDouble() < schema.get("minimum").asDouble()) {
-            problems.add(at + " is below " + schema.get("minimum"));
-        }
+    private static String escape(String pointerToken) {
+        return pointerToken.replace("~", "~0").replace("/", "~1");
+    }
+
+    @Test
+    void theValidatorRefusesWhatTheDocumentDoesNotAllow() throws Exception {
+        String status = "/components/schemas/PoolStatus";
+        JsonNode good = Json.MAPPER.readTree("{\"servers\": 3, \"total_capacity_gb\": 4500, \"used_capacity_gb\": 1200,"
+                + " \"available_capacity_gb\": 3300, \"usage_percentage\": 26.67, \"measured_used_gb\": 0,"
+                + " \"measured_usage_percentage\": 0, \"allocated_gb\": 1200, \"volumes\": 1, \"stranded_volumes\": 0,"
+                + " \"stranded_capacity_gb\": 0, \"health\": \"healthy\"}");
+        assertThat(problems(good, status)).isEmpty();
+        assertRefused(with(good, "servers", "\"three\""), status, "servers");
+        assertRefused(with(good, "servers", "-1"), status, "servers");
+        assertRefused(with(good, "health", "\"fine\""), status, "health");
+        assertRefused(with(good, "surprise", "1"), status, "surprise");
+        assertRefused(with(good, "health", "null"), status, "health");
+        ObjectNode missing = good.deepCopy();
+        missing.remove("total_capacity_gb");
+        assertRefused(missing, status, "total_capacity_gb");
+        // a field of either half of an allOf is documented; one of neither is not
+        JsonNode detail = ((ObjectNode) good.deepCopy()).put("name", "k8s").put("label", "pool=k8s").put("path", "/k8s-storage-pool")
+                .put("reclaim_policy", "Delete").put("share_per_server_gb", 1500).put("overcommit", 1).putNull("storage_class");
+        assertThat(problems(detail, "/components/schemas/PoolDetail")).isEmpty();
+        assertRefused(with(detail, "surprise", "1"), "/components/schemas/PoolDetail", "surprise");
+        // formats are asserted, and maps keep to their value schema
+        JsonNode health = Json.MAPPER.readTree("{\"status\": \"healthy\", \"pools\": {\"k8s_pool\": \"healthy\"},"
+                + " \"warnings\": [], \"errors\": [], \"checked_at\": \"2026-11-25T19:00:00Z\"}");
+        assertThat(problems(health, "/components/schemas/PoolHealth")).isEmpty();
+        assertRefused(with(health, "checked_at", "\"yesterday\""), "/components/schemas/PoolHealth", "checked_at");
+        assertRefused(with(health, "pools", "{\"k8s_pool\": \"fine\"}"), "/components/schemas/PoolHealth", "k8s_pool");
+    }
+
+    private static void assertRefused(JsonNode value, String pointer, String field) {
+        assertThat(problems(value, pointer)).as(value.toString()).isNotEmpty().allSatisfy(p -> assertThat(p).contains(field));
+    }
+
+    private static JsonNode with(JsonNode base, String field, String json) throws Exception {
+        return ((ObjectNode) base.deepCopy()).set(field, Json.MAPPER.readTree(json));
     }
 }

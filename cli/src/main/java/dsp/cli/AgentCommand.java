@@ -55,7 +55,7 @@ public final class AgentCommand implements Callable<Integer> {
         var configuration = kube.configuration(client);
         Clock clock = Clock.systemUTC();
         LocalNode local = new LocalNode(node, root, configuration.catalog(), configuration.vmPool(), QemuImg.onPath(), clock);
-        NodeAgent agent = new NodeAgent(client, node, configuration.catalog(), () -> {
+        NodeAgent agent = new NodeAgent(client, node, configuration.catalog(), configuration.vmPool(), () -> {
             local.prepare(); // only once the node holds pool data
             return new NodeStorage(local.maker(), local.templates(), local.meter());
         }, local.cleaner(), clock, Duration.ofSeconds(reportEvery));

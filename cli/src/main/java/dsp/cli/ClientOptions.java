@@ -1,7 +1,7 @@
 package dsp.cli;
 
-import dsp.cli.client.CliFailure;
 import dsp.cli.client.ApiClient;
+import dsp.cli.client.CliFailure;
 import picocli.CommandLine.Option;
 
 /** Options every client command shares. */

@@ -31,8 +31,9 @@ public final class ControllerCommand implements Callable<Integer> {
     @Option(names = "--host", defaultValue = "0.0.0.0")
     String host;
 
-    @Option(names = "--auth", defaultValue = "none", description = "none (default: the guide's curl works as written) or tokenreview: "
-            + "changes need `Authorization: Bearer <token>` of a Kubernetes identity")
+    @Option(names = "--auth", defaultValue = "kubernetes", description = "kubernetes (default): a change through the API needs "
+            + "`Authorization: Bearer <token>` of a Kubernetes identity (TokenReview) whose own RBAC allows it (SubjectAccessReview); "
+            + "none: anyone who reaches the API may change anything")
     String auth;
 
     @Override
@@ -45,13 +46,13 @@ public final class ControllerCommand implements Callable<Integer> {
         } catch (DomainException e) {
             throw new CliFailure(CliFailure.USAGE, e.getMessage());
         }
-        if (!auth.equals("none") && !auth.equals("tokenreview")) {
-            throw new CliFailure(CliFailure.USAGE, "--auth must be none or tokenreview, not '" + auth + "'");
+        if (!auth.equals("none") && !auth.equals("kubernetes")) {
+            throw new CliFailure(CliFailure.USAGE, "--auth must be kubernetes or none, not '" + auth + "'");
         }
         KubernetesClient client = kube.client();
         var configuration = kube.configuration(client);
         ControllerRuntime runtime = new ControllerRuntime(client, configuration, kube.namespace, KubeOptions.identity(), Clock.systemUTC())
-                .requireTokenReview(auth.equals("tokenreview"))
+                .requireKubernetesAuth(auth.equals("kubernetes"))
                 .start(set, Leadership.Timing.DEFAULT, host, port);
         if (runtime.apiPort() > 0) {
             org.slf4j.LoggerFactory.getLogger(ControllerCommand.class).info("API listening on {}:{}", host, runtime.apiPort());

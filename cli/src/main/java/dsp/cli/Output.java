@@ -1,8 +1,8 @@
 package dsp.cli;
 
-import dsp.cli.client.CliFailure;
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.cli.client.ApiClient;
+import dsp.cli.client.CliFailure;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.function.Function;

@@ -3,8 +3,8 @@ package dsp.cli;
 import dsp.cli.client.CliFailure;
 import dsp.core.DomainException;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code poolctl}: the daemons and the client commands of Dynamic Storage Pools. */
 @Command(name = "poolctl", mixinStandardHelpOptions = true, version = "poolctl 0.1.0",

@@ -2,6 +2,7 @@ package dsp.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dsp.cli.client.ApiClient;
+import dsp.cli.client.CliFailure;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -38,18 +39,41 @@ public final class TemplatesCommand extends ApiCommand {
     }
 
     @Command(name = "import", mixinStandardHelpOptions = true,
-            description = "Register a qcow2 or raw image FILE as template NAME; FILE must be in the server's <data-dir>/imports.")
+            description = {"Register a qcow2 or raw image FILE as template NAME (FILE must be in the server's <data-dir>/imports),",
+                    "or fetch it with --url URL --sha256 HEX (on Kubernetes every vm node fetches its own copy)."})
     static final class Import extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
-        @Parameters(index = "1", paramLabel = "FILE")
+        @Parameters(index = "1", paramLabel = "FILE", arity = "0..1")
         Path file;
+        @picocli.CommandLine.Option(names = "--url", paramLabel = "URL", description = "http or https URL of the image")
+        String url;
+        @picocli.CommandLine.Option(names = "--sha256", paramLabel = "HEX", description = "the image's SHA-256 (required with --url)")
+        String sha256;
 
         @Override
         public Integer call() {
             boolean json = options.json();
-            ObjectNode body = ApiClient.json().createObjectNode().put("name", name).put("source", file.toAbsolutePath().toString());
-            Output.one(spec, json, options.client().post("/api/v1/templates", body), COLUMNS);
+            ObjectNode body = ApiClient.json().createObjectNode().put("name", name);
+            if ((file == null) == (url == null)) {
+                throw new CliFailure(CliFailure.USAGE, "give either FILE or --url URL --sha256 HEX");
+            }
+            if (url == null) {
+                body.put("source", file.toAbsolutePath().toString());
+                Output.one(spec, json, options.client().post("/api/v1/templates", body), COLUMNS);
+                return 0;
+            }
+            if (sha256 == null) {
+                throw new CliFailure(CliFailure.USAGE, "--sha256 is required with --url");
+            }
+            var answer = options.client().post("/api/v1/templates", body.put("url", url).put("sha256", sha256));
+            if (json) {
+                Output.json(spec, answer);
+            } else if (answer.has("ready")) {
+                say("template " + name + ": recorded; the vm nodes are fetching it (poolctl templates shows their progress)");
+            } else {
+                Output.one(spec, false, answer, COLUMNS);
+            }
             return 0;
         }
     }

@@ -3,12 +3,17 @@ package dsp.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dsp.node.QemuImg;
 import dsp.testing.RequiredTool;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -16,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,27 +40,34 @@ class CrashRecoveryTest {
         int port = freePort();
         Process first = startServer(port);
         Http http = new Http("http://127.0.0.1:" + port);
+        List<CompletableFuture<Http.Reply>> inFlight = new ArrayList<>();
+        long answeredBeforeKill;
         try {
             awaitReady(http, first);
-            List<CompletableFuture<Http.Reply>> inFlight = new ArrayList<>();
             for (int i = 0; i < 120; i++) {
                 inFlight.add(http.postAsync("/api/v1/vms", "{\"name\": \"crash-" + i + "\", \"image\": \"ubuntu22\", \"server_type\": \"cx11\"}"));
-                if (i == 60) {
-                    Thread.sleep(50);
-                }
             }
             // kill as soon as some creates have finished, while others are mid-way
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (inFlight.stream().filter(CompletableFuture::isDone).count() < 5 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            Awaitility.await("5 creates answered").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> inFlight.stream().filter(CompletableFuture::isDone).count() >= 5);
         } finally {
             first.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // SIGKILL: no shutdown hooks
         }
+        answeredBeforeKill = inFlight.stream().filter(f -> f.isDone() && !f.isCompletedExceptionally()).count();
+
+        // the kill really interrupted work: requests went unanswered, and the store holds creates begun but not finished
+        assertThat(first.isAlive()).isFalse();
+        assertThat(answeredBeforeKill).as("answered before the kill").isBetween(5L, 119L);
+        Awaitility.await("every unanswered request fails once the server is gone").atMost(Duration.ofSeconds(30))
+                .until(() -> inFlight.stream().allMatch(CompletableFuture::isDone));
+        assertThat(inFlight.stream().filter(CompletableFuture::isCompletedExceptionally).count())
+                .as("requests cut off by the kill").isEqualTo(120 - answeredBeforeKill);
+        assertThat(unfinishedCreates()).as("creates begun and not finished at the kill (Pending disks, VMs still creating)").isPositive();
 
         Process second = startServer(port);
         try {
             awaitReady(http, second);
+            assertThat(unfinishedCreates()).as("converged at start-up").isZero();
             JsonNode volumes = http.get("/api/v1/volumes").json().get("volumes");
             JsonNode vms = http.get("/api/v1/vms").json().get("vms");
             Set<Path> recorded = new HashSet<>();
@@ -103,20 +116,27 @@ class CrashRecoveryTest {
                 .start();
     }
 
-    private static void awaitReady(Http http, Process p) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            assertThat(p.isAlive()).as("server process exited early").isTrue();
-            try {
-                if (http.get("/readyz").status() == 200) {
-                    return;
-                }
-            } catch (AssertionError notYet) {
-                // connection refused while starting
+    private static void awaitReady(Http http, Process p) {
+        Awaitility.await("server ready").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            if (!p.isAlive()) {
+                throw new IllegalStateException("server process exited early");
             }
-            Thread.sleep(100);
+            try {
+                return http.get("/readyz").status() == 200;
+            } catch (AssertionError notYet) {
+                return false; // connection refused while starting
+            }
+        });
+    }
+
+    /** Rows of the standalone store that a create leaves only while it is under way. */
+    private long unfinishedCreates() throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + data.resolve("pools.db"));
+             Statement st = c.createStatement();
+             ResultSet r = st.executeQuery("SELECT (SELECT count(*) FROM allocations WHERE lower(phase) = 'pending')"
+                     + " + (SELECT count(*) FROM vms WHERE upper(status) = 'CREATING')")) {
+            return r.next() ? r.getLong(1) : 0;
         }
-        throw new AssertionError("server did not become ready");
     }
 
     private static int freePort() throws IOException {

@@ -150,7 +150,9 @@ class KubernetesDaemonsTest {
                 // the pool-cleanup job: waits for every node, says what each moved, fails when one did not answer
                 Path junk = Files.createDirectories(dir.resolve("k8s-1/k8s-storage-pool/forgotten"));
                 Files.writeString(junk.resolve("app.log"), "old log");
-                Run partial = cli("cleanup", "--server", api, "--wait", "5");
+                // the job's projected ServiceAccount token: pool-cleanup may create cleanups, nothing else
+                Path token = Files.writeString(dir.resolve("token"), cluster.token(TestCluster.Workload.CLEANUP.serviceAccount));
+                Run partial = cli("cleanup", "--server", api, "--token-file", token.toString(), "--wait", "5");
                 assertThat(partial.code()).as(partial.out() + partial.err()).isEqualTo(CliFailure.REFUSED);
                 assertThat(partial.out()).contains("k8s-1: moved 1 entry").contains("vm-1: nothing moved").contains("gone-1: no answer")
                         .contains("forgotten");
@@ -158,7 +160,7 @@ class KubernetesDaemonsTest {
                 assertThat(junk).doesNotExist();
 
                 cluster.client.nodes().withName("gone-1").delete(); // kubectl delete node gone-1
-                Run full = cli("cleanup", "--server", api, "--wait", "60");
+                Run full = cli("cleanup", "--server", api, "--token-file", token.toString(), "--wait", "60");
                 assertThat(full.code()).as(full.out() + full.err()).isZero();
                 assertThat(full.out()).contains("k8s-1: nothing moved").contains("vm-1: nothing moved").doesNotContain("gone-1");
 
@@ -192,6 +194,14 @@ class KubernetesDaemonsTest {
         assertThat(q.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(q.exitValue()).isEqualTo(CliFailure.USAGE);
         assertThat(Files.readString(dir.resolve("controller.log"))).contains("role 'nonsense' is unknown");
+        Process a = poolctl("auth", "controller", "--auth", "tokenreview", "--kubeconfig", dir.resolve("missing").toString());
+        assertThat(a.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(a.exitValue()).isEqualTo(CliFailure.USAGE);
+        assertThat(Files.readString(dir.resolve("auth.log"))).contains("--auth must be kubernetes or none");
+        // on by default: the opt-out is explicit
+        ControllerCommand defaults = new ControllerCommand();
+        new CommandLine(defaults).parseArgs();
+        assertThat(defaults.auth).isEqualTo("kubernetes");
         Run r = cli("cleanup", "--wait", "-1");
         assertThat(r.code()).isEqualTo(CliFailure.USAGE);
         assertThat(r.err()).contains("--wait must be 0 or more seconds");

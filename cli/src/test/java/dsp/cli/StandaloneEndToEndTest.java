@@ -1,10 +1,10 @@
 package dsp.cli;
 
-import dsp.cli.client.CliFailure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dsp.cli.client.CliFailure;
 import dsp.cli.standalone.StandaloneServer;
 import dsp.core.model.PoolCatalog;
 import dsp.core.usecase.CapacityAdmission;

@@ -14,7 +14,12 @@ public final class Names {
     public static final String NODE_LABEL = GROUP + "/node";
     public static final String POOL_NAME_LABEL = GROUP + "/pool";
     public static final String DATA_FINALIZER = GROUP + "/data";
-    public static final String PROVISIONER = GROUP + "/pool-provisioner";
+    /**
+     * The provisioner's name, which is also the name of our {@code CSIDriver} object: kube-scheduler
+     * looks the driver up by the StorageClass's provisioner to decide whether to check capacity, so
+     * it must be a DNS subdomain (no slash).
+     */
+    public static final String PROVISIONER = "pool-provisioner." + GROUP;
     public static final String CONFIG_MAP = "dynamic-storage-config";
     public static final String POOL_STATUS_KEY = "pool-status";
     public static final String CONFIG_KEY = "pools.yaml";

@@ -21,7 +21,9 @@ final class Discovery {
             new Res("serviceaccounts", "ServiceAccount", true, "sa"));
 
     private static final Map<String, List<Res>> GROUPS = Map.of(
-            "storage.k8s.io/v1", List.of(new Res("storageclasses", "StorageClass", false, "sc")),
+            "storage.k8s.io/v1", List.of(new Res("storageclasses", "StorageClass", false, "sc"),
+                    new Res("csidrivers", "CSIDriver", false, null),
+                    new Res("csistoragecapacities", "CSIStorageCapacity", true, null)),
             "coordination.k8s.io/v1", List.of(new Res("leases", "Lease", true, null)),
             "apps/v1", List.of(new Res("deployments", "Deployment", true, "deploy"), new Res("daemonsets", "DaemonSet", true, "ds")),
             "rbac.authorization.k8s.io/v1", List.of(new Res("clusterroles", "ClusterRole", false, null),
@@ -31,7 +33,8 @@ final class Discovery {
             "apiextensions.k8s.io/v1", List.of(new Res("customresourcedefinitions", "CustomResourceDefinition", false, "crd")),
             "dynamicpools.io/v1alpha1", List.of(new Res("storagepools", "StoragePool", false, "sp"),
                     new Res("poolvolumes", "PoolVolume", false, "pv2"),
-                    new Res("poolvirtualmachines", "PoolVirtualMachine", true, "pvm")));
+                    new Res("poolvirtualmachines", "PoolVirtualMachine", true, "pvm"),
+                    new Res("pooltemplates", "PoolTemplate", false, "ptpl")));
 
     static String document(String path, int port) {
         switch (path) {

@@ -149,6 +149,8 @@ class ExternalProvisionerContractTest {
                 .withNewSpec().addToCapacity("storage", new io.fabric8.kubernetes.api.model.Quantity("1Gi")).withAccessModes("ReadWriteOnce")
                 .withStorageClassName("k8s-pool-storage").withNewLocal().withPath("/k8s-storage-pool/pvc-" + c.getMetadata().getUid()).endLocal()
                 .endSpec().build()).create();
+        // the provisioner knows the PV (it gave it the finalizer it lacked) before the scheduler picks a node
+        await().until(() -> world.pvFor(c).getMetadata().getFinalizers().contains(Provisioner.PV_FINALIZER));
         world.selectNode("has-pv", "k8s-1");
         quietly(() -> world.poolVolumes().isEmpty() && world.allocatedOn("k8s-1") == 0);
     }

@@ -11,10 +11,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,21 +52,10 @@ class KubectlEndToEndTest {
         return "";
     }
 
-    private void awaitStatus(String... fragments) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        String last = "";
-        while (System.nanoTime() < deadline) {
-            last = poolStatusLines();
-            boolean all = true;
-            for (String f : fragments) {
-                all &= last.contains(f);
-            }
-            if (all) {
-                return;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("pool-status never showed " + List.of(fragments) + "; last:\n" + last);
+    /** Waits until the guide's grep of the ConfigMap shows every fragment; on time-out says what it showed last. */
+    private void awaitStatus(String... fragments) {
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertThat(poolStatusLines()).as("pool-status").contains(fragments));
     }
 
     @Test
@@ -93,7 +84,14 @@ class KubectlEndToEndTest {
                 kubectl("label", "node", "new-k8s-server", "pool-");
                 awaitStatus("\"k8s_pool\":{\"servers\":2,\"total_capacity_gb\":3000", "\"vm_pool\":{\"servers\":2,\"total_capacity_gb\":3000");
 
-                // Example 3: move server-1 from the K8s pool to the VM pool
+                // Example 3 as the guide writes it is refused by kubectl itself (README says so); --overwrite moves server-1
+                List<String> asWritten = new ArrayList<>(List.of(kubectl.toString(), "--kubeconfig", kubeconfig.toString(),
+                        "label", "node", "server-1", "pool=vm"));
+                Process refused = new ProcessBuilder(asWritten).redirectErrorStream(true).start();
+                String why = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                assertThat(refused.waitFor(30, TimeUnit.SECONDS)).isTrue();
+                assertThat(refused.exitValue()).isNotZero();
+                assertThat(why).contains("'pool' already has a value (k8s), and --overwrite is false");
                 kubectl("label", "node", "server-1", "pool=vm", "--overwrite");
                 awaitStatus("\"k8s_pool\":{\"servers\":1,\"total_capacity_gb\":1500", "\"vm_pool\":{\"servers\":3,\"total_capacity_gb\":4500",
                         "\"system_reserve\":{\"total_servers\":4,\"total_capacity_gb\":1200");

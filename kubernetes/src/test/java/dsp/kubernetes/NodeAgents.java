@@ -19,7 +19,7 @@ public final class NodeAgents {
     public static NodeAgent start(KubernetesClient client, String node, Path root, PoolCatalog catalog, String vmPool, QemuImg qemu,
                                   Clock clock, Duration reportEvery) {
         LocalNode local = new LocalNode(node, root, catalog, vmPool, qemu, clock);
-        return new NodeAgent(client, node, catalog, () -> {
+        return new NodeAgent(client, node, catalog, vmPool, () -> {
             local.prepare();
             return new NodeStorage(local.maker(), local.templates(), local.meter());
         }, local.cleaner(), clock, reportEvery);

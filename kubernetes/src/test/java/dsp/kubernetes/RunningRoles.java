@@ -71,7 +71,7 @@ public final class RunningRoles implements AutoCloseable {
     private void run(PoolConfig.Configuration config, String identity, Workload workload, Set<Role> roles,
                      Leadership.Timing timing, boolean tokenReview) {
         ControllerRuntime runtime = new ControllerRuntime(clients.apply(workload), config, Names.NAMESPACE, identity, clock)
-                .requireTokenReview(tokenReview);
+                .requireKubernetesAuth(tokenReview);
         runtimes.put(workload, runtime);
         runtime.start(roles, timing, "127.0.0.1", 0);
     }
@@ -106,6 +106,11 @@ public final class RunningRoles implements AutoCloseable {
     public int apiPort() {
         ControllerRuntime r = runtimes.containsKey(Workload.PROVISIONER) ? runtimes.get(Workload.PROVISIONER) : runtimes.get(Workload.MONITOR);
         return r == null ? -1 : r.apiPort();
+    }
+
+    /** Recompute the pools and the published capacity now, instead of waiting for the debounce. */
+    public void reconcileNow() {
+        runtime(Workload.SCALING).reconcileNow();
     }
 
     public boolean isAdmissionLeader() {

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -137,14 +138,14 @@ class ScalingControllerTest {
         return events().stream().map(Event::getReason).toList();
     }
 
-    static void await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("condition not met within 20 s");
+    /** Waits (Awaitility, up to 20 s) until the condition holds; shared by the Kubernetes tests. */
+    static void await(BooleanSupplier condition) {
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(condition::getAsBoolean);
+    }
+
+    /** "Nothing happens": the condition holds throughout the period (Awaitility's {@code during}), checked every 50 ms. */
+    static void holdsFor(Duration period, BooleanSupplier condition) {
+        Awaitility.await().during(period).atMost(period.plusSeconds(10)).pollInterval(Duration.ofMillis(50))
+                .until(condition::getAsBoolean);
     }
 }

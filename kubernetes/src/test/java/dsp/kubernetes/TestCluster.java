@@ -296,6 +296,19 @@ public final class TestCluster implements AutoCloseable {
         }));
     }
 
+    /**
+     * What an operator does with {@code kubectl create clusterrole --verb=... --resource=...} and a
+     * ClusterRoleBinding: gives a user (not one of deploy/'s workloads) a cluster-wide permission.
+     */
+    public void grant(String user, String apiGroup, String resource, String... verbs) {
+        String name = "test-grant-" + UUID.randomUUID().toString().substring(0, 8);
+        client.rbac().clusterRoles().resource(new io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder().withNewMetadata().withName(name)
+                .endMetadata().addNewRule().withApiGroups(apiGroup).withResources(resource).withVerbs(verbs).endRule().build()).create();
+        client.rbac().clusterRoleBindings().resource(new io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder().withNewMetadata()
+                .withName(name).endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", name)
+                .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(user).endSubject().build()).create();
+    }
+
     /** Writes a cluster-admin kubeconfig pointing at this server, for kubectl. */
     public Path kubeconfig(Path dir) throws IOException {
         return kubeconfig(dir, "kubeconfig", ADMIN_TOKEN);
@@ -421,6 +434,11 @@ public final class TestCluster implements AutoCloseable {
                 }
                 if (info.verb().equals("watch") && tooOld(info.query().get("resourceVersion"))) {
                     return expiredWatch(info);
+                }
+                if (ServerSideTables.wants(path, request.getHeader("Accept"))) {
+                    MockResponse list = super.dispatch(request);
+                    return list.code() != 200 ? list : new MockResponse().setResponseCode(200).addHeader("Content-Type", "application/json")
+                            .setBody(ServerSideTables.table(path, list.getBody().readUtf8()));
                 }
             }
             if (info.apiGroup().equals("rbac.authorization.k8s.io") && method != HttpMethod.GET) {

@@ -1,8 +1,11 @@
 package dsp.kubernetes;
 
+import static dsp.kubernetes.ScalingControllerTest.await;
+import static dsp.kubernetes.ScalingControllerTest.holdsFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dsp.kubernetes.work.WorkQueue;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -36,15 +39,10 @@ class WorkQueueTest {
             for (int i = 0; i < 10; i++) {
                 q.add("k"); // while it runs: coalesced into one more run afterwards
             }
-            Thread.sleep(100);
-            assertThat(runs.get()).isEqualTo(1);
+            holdsFor(Duration.ofMillis(100), () -> runs.get() == 1);
             release.countDown();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (runs.get() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            Thread.sleep(100);
-            assertThat(runs.get()).isEqualTo(2);
+            await(() -> runs.get() == 2);
+            holdsFor(Duration.ofMillis(100), () -> runs.get() == 2); // ten adds while running: one more run, not ten
             assertThat(maxConcurrent.get()).isEqualTo(1);
         }
     }
@@ -62,6 +60,43 @@ class WorkQueueTest {
             q.add("k");
             assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
             assertThat(attempts.get("k")).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aFreeWorkerServesTheFirstLaneFirstAndEachLaneInOrder() throws Exception {
+        java.util.List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch all = new CountDownLatch(6);
+        try (WorkQueue q = WorkQueue.withLanes("test", 1)) {
+            WorkQueue.Lane finishing = q.lane("finishing", key -> {
+                order.add(key);
+                all.countDown();
+            });
+            WorkQueue.Lane starting = q.lane("starting", key -> {
+                if (key.equals("s0")) {
+                    started.countDown();
+                    try {
+                        release.await(5, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                order.add(key);
+                all.countDown();
+            });
+            starting.add("s0");
+            assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+            starting.add("s1");
+            starting.add("s2");
+            finishing.add("f1");
+            finishing.add("f2");
+            starting.add("s3");
+            assertThat(q.depth()).isEqualTo(5);
+            release.countDown();
+            assertThat(all.await(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(order).containsExactly("s0", "f1", "f2", "s1", "s2", "s3");
         }
     }
 }

@@ -6,11 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 public final class DiskUsage {
 
     private static final Logger LOG = LoggerFactory.getLogger(DiskUsage.class);
-    private static final long TIMEOUT_SECONDS = 60;
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
     private DiskUsage() {
     }
@@ -44,13 +44,8 @@ public final class DiskUsage {
     }
 
     private static Map<String, Long> viaDu(Path root) throws IOException, InterruptedException {
-        List<String> cmd = List.of("du", "-B1", "-d1", "-x", root.toString());
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IOException("du timed out on " + root);
-        }
+        // the output is drained while we wait, so the time limit holds even when du hangs
+        String out = ProcessRunner.run(List.of("du", "-B1", "-d1", "-x", root.toString()), TIMEOUT).out();
         Map<String, Long> sizes = new HashMap<>();
         for (String line : out.split("\n")) {
             int tab = line.indexOf('\t');

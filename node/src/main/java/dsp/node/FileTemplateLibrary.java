@@ -118,15 +118,7 @@ public final class FileTemplateLibrary implements TemplateLibrary {
         } catch (IOException e) {
             throw DomainException.invalid("cannot resolve " + source + ": " + e.getMessage());
         }
-        JsonNode info = qemu.info(source, true);
-        String format = info.path("format").asText();
-        if (!format.equals("qcow2") && !format.equals("raw")) {
-            throw DomainException.invalid("source image " + source.getFileName() + " is " + format + "; templates must be qcow2 or raw");
-        }
-        if (info.has("backing-filename")) {
-            throw DomainException.invalid("source image " + source.getFileName() + " has a backing file; flatten it first "
-                    + "(qemu-img convert -O qcow2 in.qcow2 out.qcow2)");
-        }
+        String format = ImageRules.requireSelfContained(qemu, source, "source image " + source.getFileName());
         Path target = dir.resolve(name + "." + format);
         Path temporary = dir.resolve(".tmp-template-" + name);
         try {
@@ -136,6 +128,67 @@ public final class FileTemplateLibrary implements TemplateLibrary {
             throw DomainException.storageFailed("cannot copy " + source + " into the template library: " + e.getMessage());
         }
         return describe(name, target);
+    }
+
+    /** Where URL imports are fetched from; replace it to bound sizes differently. */
+    private TemplateDownloader downloader = new TemplateDownloader(DEFAULT_DOWNLOAD_LIMIT, java.time.Duration.ofHours(2));
+    /** The largest image a URL import fetches unless configured otherwise: 64 GiB. */
+    public static final long DEFAULT_DOWNLOAD_LIMIT = 64L << 30;
+    private final Map<String, Object> importing = new ConcurrentHashMap<>();
+
+    public FileTemplateLibrary withDownloader(TemplateDownloader downloader) {
+        this.downloader = downloader;
+        return this;
+    }
+
+    /**
+     * Fetches the image into {@code .partial-<name>} (kept on a failed transfer, so the next attempt
+     * resumes), applies the local import's image rules, converts it to a read-only qcow2 verified with
+     * {@code qemu-img compare}, and publishes it atomically. A wrong checksum, an oversize or a
+     * refused image leave nothing behind.
+     */
+    @Override
+    public UrlImport importFromUrl(String name, dsp.core.vm.TemplateSource source) {
+        Names.require("template", name);
+        synchronized (importing.computeIfAbsent(name, n -> new Object())) {
+            if (findTemplate(name).isPresent()) {
+                throw DomainException.conflict("template '" + name + "' already exists");
+            }
+            Path partial = dir.resolve(".partial-" + name);
+            downloader.download(source, partial);
+            try {
+                publishConverted(name, partial, "the image at " + source.url());
+            } catch (DomainException e) {
+                if (e.code() == DomainException.Code.INVALID) {
+                    Files2.deleteTree(partial); // refused for what it is: fetching it again cannot help
+                }
+                throw e;
+            }
+            Files2.deleteTree(partial);
+            return new UrlImport(name, source.url(), source.sha256(), true, Map.of());
+        }
+    }
+
+    private Template publishConverted(String name, Path image, String what) {
+        String format = ImageRules.requireSelfContained(qemu, image, what);
+        Path temporary = dir.resolve(".tmp-template-" + name + ".qcow2");
+        Files2.deleteTree(temporary);
+        try {
+            qemu.convert(image, format, temporary, "qcow2", false);
+            if (!qemu.sameContent(image, format, temporary, "qcow2")) {
+                throw DomainException.storageFailed("the converted copy of " + name + " does not compare equal to the download");
+            }
+            Files2.sync(temporary);
+            Files2.makeReadOnly(temporary);
+        } catch (IOException e) {
+            Files2.deleteTree(temporary);
+            throw DomainException.storageFailed("cannot store template " + name + ": " + e.getMessage());
+        } catch (DomainException e) {
+            Files2.deleteTree(temporary);
+            throw e;
+        }
+        Files2.publish(temporary, dir.resolve(name + ".qcow2"));
+        return findTemplate(name).orElseThrow();
     }
 
     /** Builds a blank qcow2 template of {@code virtualBytes} (the demo's stand-in for a cloud image). */

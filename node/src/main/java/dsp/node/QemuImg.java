@@ -4,15 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dsp.core.DomainException;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,50 +109,26 @@ public final class QemuImg {
         List<String> cmd = new ArrayList<>();
         cmd.add(binary);
         cmd.addAll(args);
-        Process p;
+        ProcessRunner.Result r;
         try {
-            p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            r = ProcessRunner.run(cmd, timeout);
+        } catch (ProcessRunner.TimedOut e) {
+            throw DomainException.storageFailed("qemu-img " + args.get(0) + " on " + subject + " timed out after " + timeout);
         } catch (IOException e) {
             throw DomainException.storageFailed("cannot run " + binary + " (is qemu-utils installed?): " + e.getMessage());
-        }
-        CompletableFuture<String> out = drain(p.getInputStream());
-        CompletableFuture<String> err = drain(p.getErrorStream());
-        try {
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                throw DomainException.storageFailed("qemu-img " + args.get(0) + " on " + subject + " timed out after " + timeout);
-            }
         } catch (InterruptedException e) {
-            p.destroyForcibly();
             Thread.currentThread().interrupt();
             throw DomainException.storageFailed("qemu-img " + args.get(0) + " interrupted");
         }
-        String stderr = err.join().strip();
-        if (p.exitValue() != 0) {
-            String first = stderr.isEmpty() ? "exit code " + p.exitValue() : stderr.lines().findFirst().orElse("").replaceFirst("^qemu-img: ", "");
+        String stderr = r.err().strip();
+        if (r.exitCode() != 0) {
+            String first = stderr.isEmpty() ? "exit code " + r.exitCode() : stderr.lines().findFirst().orElse("").replaceFirst("^qemu-img: ", "");
             LOG.debug("qemu-img {} failed on {}: {}", args, subject, stderr);
             if (stderr.contains("lock")) {
                 throw DomainException.conflict("image " + subject.getFileName() + " is in use by another process (a running VM holds its lock): " + first);
             }
             throw DomainException.storageFailed("qemu-img " + args.get(0) + " failed on " + subject.getFileName() + ": " + first);
         }
-        return out.join();
-    }
-
-    /** Pipes are drained on their own daemon threads so a slow tool never blocks the common pool. */
-    private static final java.util.concurrent.ExecutorService DRAINERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "qemu-img-output");
-        t.setDaemon(true);
-        return t;
-    });
-
-    private static CompletableFuture<String> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try (in) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "";
-            }
-        }, DRAINERS);
+        return r.out();
     }
 }

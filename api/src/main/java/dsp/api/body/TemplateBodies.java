@@ -14,10 +14,19 @@ public final class TemplateBodies {
     private TemplateBodies() {
     }
 
-    /** {@code source}: a file in the server's import directory. */
+    /** {@code source}: a file in the server's import directory; or {@code url} and {@code sha256}: fetched by URL. */
     public record Import(@JsonProperty(required = true) @JsonPropertyDescription("the template's name") String name,
-                         @JsonProperty(required = true)
-                         @JsonPropertyDescription("the image's file name in the server's import directory") String source) {
+                         @JsonPropertyDescription("the image's file name in the server's import directory") String source,
+                         @JsonPropertyDescription("an http or https URL to fetch the image from") String url,
+                         @JsonPropertyDescription("the image's SHA-256 as 64 hex digits, required with url") String sha256) {
+    }
+
+    /** An import by URL and each vm server's progress (Pending, Downloading, Ready or Failed: why). */
+    public record UrlImportView(String name, String url, String sha256, boolean ready, java.util.Map<String, String> servers) {
+
+        public static UrlImportView of(TemplateLibrary.UrlImport i) {
+            return new UrlImportView(i.name(), i.url(), i.sha256(), i.ready(), i.servers());
+        }
     }
 
     public record TemplateView(String name, String format, BigDecimal virtualSizeGb, BigDecimal fileSizeGb, long children) {
@@ -27,7 +36,8 @@ public final class TemplateBodies {
         }
     }
 
-    public record Templates(List<TemplateView> templates) {
+    /** @param imports imports by URL (Kubernetes mode), ready or still on their way to the vm nodes */
+    public record Templates(List<TemplateView> templates, List<UrlImportView> imports) {
     }
 
     public record Optimized(String name, long bytesBefore, long bytesAfter, long savedBytes) {

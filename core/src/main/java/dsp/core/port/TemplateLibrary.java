@@ -19,6 +19,27 @@ public interface TemplateLibrary {
     /** Registers a local qcow2 or raw image file under a name (copied, then read-only). */
     Template importTemplate(String name, String sourceFile);
 
+    /**
+     * An import by URL and how far it got: {@code ready} once every server that needs the template
+     * holds it; {@code servers} says per server Downloading, Ready or Failed (with why).
+     */
+    record UrlImport(String name, String url, String sha256, boolean ready, java.util.Map<String, String> servers) {
+    }
+
+    /**
+     * Fetches an image by URL (checked against its SHA-256, bounded in size, with the same image
+     * rules as a local import) and registers it under a name; a library that fetches in the
+     * background answers before it is ready.
+     */
+    default UrlImport importFromUrl(String name, dsp.core.vm.TemplateSource source) {
+        throw dsp.core.DomainException.invalid("this template library cannot import by URL");
+    }
+
+    /** Imports by URL the library knows of, ready or not. */
+    default List<UrlImport> imports() {
+        return List.of();
+    }
+
     void deleteTemplate(String name);
 
     /** Bytes of a template's file before and after compression. */

@@ -41,6 +41,20 @@ public final class TemplateService {
         return library.importTemplate(name, sourceFile);
     }
 
+    /** Imports a template by URL; on Kubernetes every vm node's agent fetches its own copy. */
+    public TemplateLibrary.UrlImport importFromUrl(String name, String url, String sha256) {
+        Names.require("template", name);
+        dsp.core.vm.TemplateSource source = dsp.core.vm.TemplateSource.parse(url, sha256);
+        if (library.findTemplate(name).isPresent() || library.imports().stream().anyMatch(i -> i.name().equals(name))) {
+            throw DomainException.conflict("template '" + name + "' already exists");
+        }
+        return library.importFromUrl(name, source);
+    }
+
+    public List<TemplateLibrary.UrlImport> imports() {
+        return library.imports();
+    }
+
     public TemplateLibrary.Optimized optimize(String name) {
         get(name);
         return library.optimizeTemplate(name);

@@ -397,7 +397,7 @@ public final class PoolVolumeStore implements AllocationStore {
     }
 
     /** The object that records an allocation. */
-    static PoolVolume toObject(Allocation a) {
+    public static PoolVolume toObject(Allocation a) {
         PoolVolume v = new PoolVolume();
         v.setMetadata(new ObjectMetaBuilder().withName(a.id())
                 .addToLabels(Names.NODE_LABEL, a.server())

@@ -4,7 +4,15 @@ import dsp.core.DomainException;
 import dsp.core.model.VolumeFormat;
 import dsp.core.port.TemplateLibrary;
 import dsp.core.vm.Template;
+import dsp.core.vm.TemplateSource;
 import dsp.kubernetes.crd.NodeDiskReport;
+import dsp.kubernetes.crd.PoolTemplate;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Clock;
+import java.util.Set;
+import java.util.function.Supplier;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,14 +20,66 @@ import java.util.TreeMap;
 
 /**
  * Templates in Kubernetes mode: image files under {@code /vm-storage-pool/templates} on the
- * vm-pool nodes, as their agents report them.
+ * vm-pool nodes, as their agents report them; imported by URL through a {@link PoolTemplate} that
+ * every vm node's agent fetches.
  */
 public final class ReportedTemplates implements TemplateLibrary {
 
     private final NodeReportedMeter reports;
+    private final KubernetesClient client;
+    private final Supplier<Set<String>> vmNodes;
+    private final Clock clock;
 
-    public ReportedTemplates(NodeReportedMeter reports) {
+    /** @param vmNodes the nodes now in the vm pool: an import is ready when each of them holds the template */
+    public ReportedTemplates(NodeReportedMeter reports, KubernetesClient client, Supplier<Set<String>> vmNodes, Clock clock) {
         this.reports = reports;
+        this.client = client;
+        this.vmNodes = vmNodes;
+        this.clock = clock;
+    }
+
+    /** Records a PoolTemplate; every vm node's agent fetches its own copy and reports it in the template's status. */
+    @Override
+    public UrlImport importFromUrl(String name, TemplateSource source) {
+        PoolTemplate t = new PoolTemplate();
+        t.setMetadata(new ObjectMetaBuilder().withName(name).build());
+        PoolTemplate.Spec spec = new PoolTemplate.Spec();
+        spec.url = source.url();
+        spec.sha256 = source.sha256();
+        spec.createdAt = clock.instant().toString();
+        t.setSpec(spec);
+        try {
+            return view(client.resources(PoolTemplate.class).resource(t).create());
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == 409) {
+                throw DomainException.conflict("template '" + name + "' already exists");
+            }
+            throw DomainException.storageFailed("cannot record template " + name + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public List<UrlImport> imports() {
+        try {
+            return client.resources(PoolTemplate.class).list().getItems().stream().map(this::view)
+                    .sorted(java.util.Comparator.comparing(UrlImport::name)).toList();
+        } catch (KubernetesClientException e) {
+            throw DomainException.storageFailed("cannot list template imports: " + e.getMessage());
+        }
+    }
+
+    /** Per vm node: Ready, Downloading, Failed: why, or Pending while its agent has not started. */
+    private UrlImport view(PoolTemplate t) {
+        Map<String, PoolTemplate.NodeState> states = t.getStatus() == null || t.getStatus().nodes == null ? Map.of() : t.getStatus().nodes;
+        Map<String, String> servers = new TreeMap<>();
+        for (String node : vmNodes.get()) {
+            PoolTemplate.NodeState s = states.get(node);
+            servers.put(node, s == null || s.phase == null ? "Pending"
+                    : s.message == null || s.message.isEmpty() ? s.phase : s.phase + ": " + s.message);
+        }
+        boolean ready = !servers.isEmpty() && servers.values().stream().allMatch("Ready"::equals);
+        return new UrlImport(t.getMetadata().getName(), t.getSpec() == null ? null : t.getSpec().url,
+                t.getSpec() == null ? null : t.getSpec().sha256, ready, servers);
     }
 
     @Override
@@ -55,8 +115,8 @@ public final class ReportedTemplates implements TemplateLibrary {
 
     @Override
     public Template importTemplate(String name, String sourceFile) {
-        throw DomainException.invalid("in Kubernetes mode templates are image files under /vm-storage-pool/templates on each "
-                + "vm-pool node (the agents report them); copy " + name + ".qcow2 there");
+        throw DomainException.invalid("in Kubernetes mode import templates by URL: {\"name\": \"" + name
+                + "\", \"url\": \"https://...\", \"sha256\": \"...\"}; every vm node's agent fetches its copy");
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dsp.kubernetes.adapter;
 
 import dsp.core.port.Authenticator;
+import dsp.core.port.Caller;
 import io.fabric8.kubernetes.api.model.authentication.TokenReview;
 import io.fabric8.kubernetes.api.model.authentication.TokenReviewBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -12,6 +13,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,7 +27,7 @@ public final class TokenReviewAuthenticator implements Authenticator {
     private static final Logger LOG = LoggerFactory.getLogger(TokenReviewAuthenticator.class);
     private static final Duration TTL = Duration.ofSeconds(60);
 
-    private record Answer(Optional<String> user, Instant at) {
+    private record Answer(Optional<Caller> caller, Instant at) {
     }
 
     private final KubernetesClient client;
@@ -39,25 +41,34 @@ public final class TokenReviewAuthenticator implements Authenticator {
 
     @Override
     public Optional<String> principal(String bearerToken) {
+        return caller(bearerToken).map(Caller::name);
+    }
+
+    /** The user and groups the API server vouches for (its authenticators: ServiceAccount tokens, OIDC, ...). */
+    @Override
+    public Optional<Caller> caller(String bearerToken) {
         String key = hash(bearerToken);
         Answer a = cache.get(key);
         Instant now = clock.instant();
         if (a != null && a.at().plus(TTL).isAfter(now)) {
-            return a.user();
+            return a.caller();
         }
-        Optional<String> user;
+        Optional<Caller> caller;
         try {
             TokenReview review = client.tokenReviews().create(new TokenReviewBuilder()
                     .withNewSpec().withToken(bearerToken).endSpec().build());
-            user = review.getStatus() != null && Boolean.TRUE.equals(review.getStatus().getAuthenticated())
-                    && review.getStatus().getUser() != null
-                    ? Optional.ofNullable(review.getStatus().getUser().getUsername()) : Optional.empty();
+            var status = review.getStatus();
+            caller = status != null && Boolean.TRUE.equals(status.getAuthenticated()) && status.getUser() != null
+                    && status.getUser().getUsername() != null
+                    ? Optional.of(new Caller(status.getUser().getUsername(),
+                    status.getUser().getGroups() == null ? Set.of() : Set.copyOf(status.getUser().getGroups())))
+                    : Optional.empty();
         } catch (KubernetesClientException e) {
             LOG.warn("TokenReview failed: {}", e.getMessage());
             return Optional.empty(); // not cached: the next request asks again
         }
-        cache.put(key, new Answer(user, now));
-        return user;
+        cache.put(key, new Answer(caller, now));
+        return caller;
     }
 
     private static String hash(String token) {

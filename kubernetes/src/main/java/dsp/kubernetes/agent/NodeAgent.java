@@ -4,6 +4,7 @@ import dsp.core.model.Names;
 import dsp.core.model.PoolCatalog;
 import dsp.kubernetes.adapter.PoolVolumeStore;
 import dsp.kubernetes.work.WorkQueue;
+import dsp.kubernetes.crd.PoolTemplate;
 import dsp.kubernetes.crd.PoolVolume;
 import dsp.core.port.StorageCleaner;
 import java.util.function.Supplier;
@@ -42,14 +43,19 @@ public final class NodeAgent implements AutoCloseable {
     private final Supplier<NodeStorage> build;
     private volatile NodeStorage storage;
     private final ScheduledExecutorService background;
+    private final String vmPoolLabel;
+    private final SharedIndexInformer<PoolTemplate> templates;
+    private final WorkQueue templateQueue;
 
     /**
+     * @param vmPool  the pool whose nodes hold VM templates: while this node is in it, it fetches every PoolTemplate
      * @param storage builds the node storage engine's ports on first use (creating the pool directories)
      * @param cleaner cleans this node's pool directories; never creates anything
      */
-    public NodeAgent(KubernetesClient client, String node, PoolCatalog catalog, Supplier<NodeStorage> storage, StorageCleaner cleaner,
-                     Clock clock, Duration reportEvery) {
+    public NodeAgent(KubernetesClient client, String node, PoolCatalog catalog, String vmPool, Supplier<NodeStorage> storage,
+                     StorageCleaner cleaner, Clock clock, Duration reportEvery) {
         this.node = Names.require("node", node);
+        this.vmPoolLabel = catalog.require(vmPool).label();
         this.build = storage;
         PoolVolumeWrites writes = new PoolVolumeWrites(client);
         this.background = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -78,6 +84,30 @@ public final class NodeAgent implements AutoCloseable {
         this.reporter = new DiskReporter(client, node, this::storage, writes, () -> volumes.getStore().list(), clock);
         this.cleanup = new CleanupWorker(client, node, cleaner, () -> volumes.getStore().list().stream()
                 .map(PoolVolumeStore::toAllocation).flatMap(Optional::stream).toList(), clock);
+        TemplateImporter importer = new TemplateImporter(client, node, () -> storage().templates(), clock);
+        this.templateQueue = new WorkQueue("templates-" + node, 1, name -> {
+            if (inVmPool()) {
+                importer.reconcile(templates().getStore().getByKey(name));
+                background.execute(this::reportQuietly); // the disk report lists the node's templates
+            }
+        });
+        this.templates = client.resources(PoolTemplate.class).inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(PoolTemplate t) {
+                templateQueue.add(t.getMetadata().getName());
+            }
+
+            @Override
+            public void onUpdate(PoolTemplate old, PoolTemplate t) {
+                if (!java.util.Objects.equals(old.getSpec() == null ? null : old.getSpec().url, t.getSpec() == null ? null : t.getSpec().url)) {
+                    templateQueue.add(t.getMetadata().getName());
+                }
+            }
+
+            @Override
+            public void onDelete(PoolTemplate t, boolean unknown) {
+            }
+        }, 0);
         // its own Node only: a cleanup request is answered as soon as it is written
         this.nodes = client.nodes().withField("metadata.name", node).inform(new ResourceEventHandler<>() {
             @Override
@@ -104,7 +134,21 @@ public final class NodeAgent implements AutoCloseable {
     private void changed(Node n) {
         if (node.equals(n.getMetadata().getName())) {
             background.execute(() -> answerCleanup(n));
+            if (inVmPool()) { // joined the vm pool (or still in it): every template, the ones it lacks are fetched
+                templates.getStore().list().forEach(t -> templateQueue.add(t.getMetadata().getName()));
+            }
         }
+    }
+
+    private SharedIndexInformer<PoolTemplate> templates() {
+        return templates;
+    }
+
+    /** Whether this node is labelled into the vm pool, whose nodes each hold every template. */
+    private boolean inVmPool() {
+        Node n = nodes == null ? null : nodes.getStore().getByKey(node);
+        Map<String, String> labels = n == null || n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
+        return vmPoolLabel.equals(labels.get(dsp.kubernetes.Names.POOL_LABEL));
     }
 
     private void answerCleanup(Node n) {
@@ -153,7 +197,7 @@ public final class NodeAgent implements AutoCloseable {
 
     /** Liveness: its watches and its report loop are running (fabric8 informers reconnect by themselves). */
     public boolean isLive() {
-        return volumes.isRunning() && nodes.isRunning() && !background.isShutdown();
+        return volumes.isRunning() && nodes.isRunning() && templates.isRunning() && !background.isShutdown();
     }
 
     /** Readiness: it has seen its node's PoolVolumes and its Node. */
@@ -169,6 +213,8 @@ public final class NodeAgent implements AutoCloseable {
     @Override
     public void close() {
         background.shutdownNow();
+        templateQueue.close();
+        templates.close();
         nodes.close();
         volumes.close();
         queue.close();

@@ -21,6 +21,7 @@ import dsp.kubernetes.crd.PoolVolume;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.storage.CSIStorageCapacity;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -93,6 +94,8 @@ public final class ControllerRuntime implements AutoCloseable {
     private final String identity;
     private final Clock clock;
     private volatile ScalingController scaling;
+    private volatile CapacityPublisher capacityPublisher;
+    private SharedIndexInformer<CSIStorageCapacity> capacities;
     private volatile Provisioner provisioner;
     private java.util.function.Supplier<Provisioner> provisionerParts;
     private Leadership admissionLease;
@@ -126,11 +129,14 @@ public final class ControllerRuntime implements AutoCloseable {
         this.lock = lock;
     }
 
-    private boolean tokenReview;
+    private boolean kubernetesAuth;
 
-    /** Changes through the API then need a bearer token the API server vouches for (TokenReview). */
-    public ControllerRuntime requireTokenReview(boolean on) {
-        this.tokenReview = on;
+    /**
+     * Changes through the API then need a bearer token the API server vouches for (TokenReview),
+     * of a caller whose own RBAC allows the change (SubjectAccessReview).
+     */
+    public ControllerRuntime requireKubernetesAuth(boolean on) {
+        this.kubernetesAuth = on;
         return this;
     }
 
@@ -160,19 +166,33 @@ public final class ControllerRuntime implements AutoCloseable {
 
     private synchronized void startScaling() {
         scaling = new ScalingController(client, queries, events, namespace, identity, clock);
+        if (capacities == null) {
+            capacities = client.storage().v1().csiStorageCapacities().inNamespace(namespace).inform();
+            closing.add(capacities::close);
+        }
+        capacityPublisher = new CapacityPublisher(client, queries, capacities, this::hostnameOf, namespace);
         if (scalingWired) {
             scaling.trigger(); // leading again: the handlers and the resync are already in place
+            capacityPublisher.trigger();
             return;
         }
         scalingWired = true;
+        Consumer<Object> publish = x -> {
+            CapacityPublisher p = capacityPublisher;
+            if (p != null) {
+                p.trigger();
+            }
+        };
         Consumer<Object> poke = x -> {
             ScalingController s = scaling;
             if (s != null) {
                 s.trigger();
             }
+            publish.accept(x);
         };
         nodes.addEventHandler(handler(poke));
         poolVolumes.addEventHandler(handler(poke));
+        capacities.addEventHandler(handler(publish)); // an object changed or deleted by someone else is put back
         ScheduledExecutorService resync = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "scaling-resync");
             t.setDaemon(true);
@@ -187,6 +207,17 @@ public final class ControllerRuntime implements AutoCloseable {
             scaling.close();
             scaling = null;
         }
+        if (capacityPublisher != null) {
+            capacityPublisher.close();
+            capacityPublisher = null;
+        }
+    }
+
+    /** The value of a node's {@code kubernetes.io/hostname} label, which the scheduler matches capacities by. */
+    private String hostnameOf(String node) {
+        Node n = nodes.getStore().getByKey(node);
+        String label = n == null || n.getMetadata().getLabels() == null ? null : n.getMetadata().getLabels().get(dsp.kubernetes.Names.HOSTNAME_LABEL);
+        return label == null ? node : label;
     }
 
     private synchronized void startAdmission(boolean provision) {
@@ -277,7 +308,9 @@ public final class ControllerRuntime implements AutoCloseable {
     private void startApi(String host, int port, java.util.function.BooleanSupplier writable, java.util.function.BooleanSupplier ready) {
         PoolVolumeRequests requests = new PoolVolumeRequests(store, catalog);
         VmResourceStore vms = new VmResourceStore(client, store, requests);
-        ReportedTemplates templates = new ReportedTemplates(meter);
+        ReportedTemplates templates = new ReportedTemplates(meter, client, () -> inventory.listServers().stream()
+                .filter(s -> s.pool().equals(catalog.find(config.vmPool()).map(dsp.core.model.PoolDefinition::label)))
+                .map(dsp.core.model.Server::name).collect(java.util.stream.Collectors.toSet()), clock);
         VmService vmService = new VmService(catalog, config.vmPool(), config.serverTypes(), admission, store, vms,
                 requests, templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
         api = new PoolApi(new ApiServices(queries, new ServerAdministration(catalog, inventory, store, lock, clock), vmService,
@@ -287,8 +320,9 @@ public final class ControllerRuntime implements AutoCloseable {
         api.livenessFrom(this::unhealthy);
         api.guardWrites(writable, "this replica does not hold the " + ADMISSION_LEASE
                 + " lease and cannot change anything; retry (the vm-pool-api Service routes to the replica that does)");
-        if (tokenReview) {
+        if (kubernetesAuth) {
             api.requireAuthentication(java.util.Optional.of(new dsp.kubernetes.adapter.TokenReviewAuthenticator(client, clock)));
+            api.authorizeWith(new dsp.kubernetes.adapter.SubjectAccessReviewAuthorizer(client));
         }
         org.slf4j.Logger audit = org.slf4j.LoggerFactory.getLogger("audit");
         api.auditTo(record -> {
@@ -354,6 +388,10 @@ public final class ControllerRuntime implements AutoCloseable {
         ScalingController s = scaling;
         if (s != null) {
             s.reconcile();
+        }
+        CapacityPublisher p = capacityPublisher;
+        if (p != null) {
+            p.reconcile();
         }
     }
 

@@ -94,9 +94,10 @@ public final class Provisioner implements AutoCloseable {
     private final SharedIndexInformer<Node> nodes;
     private final Events events;
     private final Clock clock;
-    private final WorkQueue admissions;
-    private final WorkQueue completions;
-    private final WorkQueue pvQueue;
+    private final WorkQueue work;
+    private final WorkQueue.Lane completions;
+    private final WorkQueue.Lane pvQueue;
+    private final WorkQueue.Lane admissions;
     private final ScheduledExecutorService sweeper;
     /** The last refusal told each claim (by uid), so an unchanged refusal is not recorded again on every update. */
     private final Map<String, String> told = new ConcurrentHashMap<>();
@@ -117,9 +118,11 @@ public final class Provisioner implements AutoCloseable {
         this.nodes = nodes;
         this.events = events;
         this.clock = clock;
-        this.admissions = new WorkQueue("provisioner-admissions", 2, this::reconcileClaim);
-        this.completions = new WorkQueue("provisioner-completions", 2, this::reconcilePoolVolume);
-        this.pvQueue = new WorkQueue("provisioner-volumes", 1, this::reconcileVolume);
+        // one set of workers; what finishes a claim goes before what starts a new one
+        this.work = WorkQueue.withLanes("provisioner", 3);
+        this.completions = work.lane("completions", this::reconcilePoolVolume);
+        this.pvQueue = work.lane("volumes", this::reconcileVolume);
+        this.admissions = work.lane("admissions", this::reconcileClaim);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "provisioner-sweep");
             t.setDaemon(true);
@@ -157,8 +160,9 @@ public final class Provisioner implements AutoCloseable {
             return;
         }
         completions.add(v.getMetadata().getName());
-        if (v.getSpec().name != null) {
-            pvQueue.add(v.getSpec().name);
+        String pv = v.getSpec().name;
+        if (pv != null && (pvs.getStore().getByKey(pv) != null || Boolean.TRUE.equals(v.getSpec().released))) {
+            pvQueue.add(pv); // its PV may go now (Delete: once the data is gone), or a released volume may lose its owner
         }
     }
 
@@ -464,28 +468,7 @@ public final class Provisioner implements AutoCloseable {
     private void createPv(PersistentVolumeClaim claim, StorageClass sc, PoolDefinition pool, PoolVolume v) {
         String name = v.getSpec().name;
         Quantity request = claim.getSpec().getResources().getRequests().get("storage");
-        PersistentVolume pv = new PersistentVolumeBuilder()
-                .withNewMetadata().withName(name)
-                .addToAnnotations(Names.PROVISIONED_BY_ANN, Names.PROVISIONER)
-                .addToLabels(Names.POOL_NAME_LABEL, pool.name())
-                .addToLabels(Names.NODE_LABEL, v.getSpec().node)
-                .addToFinalizers(PV_FINALIZER)
-                .endMetadata()
-                .withNewSpec()
-                .addToCapacity("storage", request)
-                .withAccessModes(claim.getSpec().getAccessModes())
-                .withVolumeMode("Filesystem")
-                .withPersistentVolumeReclaimPolicy(sc.getReclaimPolicy() == null ? "Delete" : sc.getReclaimPolicy())
-                .withStorageClassName(sc.getMetadata().getName())
-                .withMountOptions(sc.getMountOptions())
-                .withNewLocal().withPath(pool.path() + "/" + name).endLocal()
-                .withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
-                .withKey(Names.HOSTNAME_LABEL).withOperator("In").withValues(v.getSpec().node)
-                .endMatchExpression().endNodeSelectorTerm().endRequired().endNodeAffinity()
-                .withClaimRef(new ObjectReferenceBuilder().withApiVersion("v1").withKind("PersistentVolumeClaim")
-                        .withNamespace(claim.getMetadata().getNamespace()).withName(claim.getMetadata().getName())
-                        .withUid(claim.getMetadata().getUid()).withResourceVersion(claim.getMetadata().getResourceVersion()).build())
-                .endSpec().build();
+        PersistentVolume pv = localVolume(claim, sc, pool, v.getSpec().node, name);
         try {
             client.persistentVolumes().resource(pv).create();
         } catch (KubernetesClientException e) {
@@ -497,6 +480,36 @@ public final class Provisioner implements AutoCloseable {
         told.remove(claim.getMetadata().getUid());
         LOG.info("PV {}: CREATED for PVC {} on node {} ({})", name, key(claim), v.getSpec().node, request);
         events.normal(claim, "ProvisioningSucceeded", "volume " + name + " on node " + v.getSpec().node + " in pool " + pool.name());
+    }
+
+    /**
+     * The PV of a claim's volume: a {@code local} volume at the pool's path on its node, required
+     * node affinity to that node, capacity = the request, the class's reclaim policy and mount
+     * options, provisioned-by and the provisioner's finalizer, bound to the claim by uid.
+     */
+    public static PersistentVolume localVolume(PersistentVolumeClaim claim, StorageClass sc, PoolDefinition pool, String node, String name) {
+        return new PersistentVolumeBuilder()
+                .withNewMetadata().withName(name)
+                .addToAnnotations(Names.PROVISIONED_BY_ANN, Names.PROVISIONER)
+                .addToLabels(Names.POOL_NAME_LABEL, pool.name())
+                .addToLabels(Names.NODE_LABEL, node)
+                .addToFinalizers(PV_FINALIZER)
+                .endMetadata()
+                .withNewSpec()
+                .addToCapacity("storage", claim.getSpec().getResources().getRequests().get("storage"))
+                .withAccessModes(claim.getSpec().getAccessModes())
+                .withVolumeMode("Filesystem")
+                .withPersistentVolumeReclaimPolicy(sc.getReclaimPolicy() == null ? "Delete" : sc.getReclaimPolicy())
+                .withStorageClassName(sc.getMetadata().getName())
+                .withMountOptions(sc.getMountOptions())
+                .withNewLocal().withPath(pool.path() + "/" + name).endLocal()
+                .withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
+                .withKey(Names.HOSTNAME_LABEL).withOperator("In").withValues(node)
+                .endMatchExpression().endNodeSelectorTerm().endRequired().endNodeAffinity()
+                .withClaimRef(new ObjectReferenceBuilder().withApiVersion("v1").withKind("PersistentVolumeClaim")
+                        .withNamespace(claim.getMetadata().getNamespace()).withName(claim.getMetadata().getName())
+                        .withUid(claim.getMetadata().getUid()).withResourceVersion(claim.getMetadata().getResourceVersion()).build())
+                .endSpec().build();
     }
 
     // ---------------------------------------------------------------- volumes
@@ -557,25 +570,21 @@ public final class Provisioner implements AutoCloseable {
     }
 
     /**
-     * A PV of ours is gone. If its volume was never released, it never had that PV (the finalizer
-     * would have made us release it first) or the PV vanished by force: the completion queue
-     * decides, and keeps the data unless nothing can have used it. A released volume that the PV
-     * still owned is now owned by nobody (deletable through the API).
+     * A PV of ours is gone. A released volume that the PV still owned is now owned by nobody
+     * (deletable through the API). One never released either never had that PV (the finalizer
+     * would have made us release it first) or lost it by force: the completion queue decides, and
+     * keeps the data unless nothing can have used it.
      */
     private void volumeGone(String pvName) {
         Optional<PoolVolume> volume = volumeNamed(pvName);
         if (volume.isEmpty() || volume.get().getMetadata().getDeletionTimestamp() != null
-                || (Boolean.TRUE.equals(volume.get().getSpec().released) && volume.get().getSpec().owner == null)) {
-            return;
+                || !Boolean.TRUE.equals(volume.get().getSpec().released) || volume.get().getSpec().owner == null) {
+            return; // never released: the completion queue looks after it (a PV, or its deletion if the claim is gone)
         }
         if (client.persistentVolumes().withName(pvName).get() != null) {
             return; // our cache lags
         }
         PoolVolume v = volume.get();
-        if (!Boolean.TRUE.equals(v.getSpec().released)) {
-            completions.add(v.getMetadata().getName());
-            return;
-        }
         LOG.warn("PV {} is gone; its volume {} on node {} is kept as a released volume", pvName, v.getMetadata().getName(), v.getSpec().node);
         volumes.release(v.getMetadata().getName(), Optional.empty());
     }
@@ -748,8 +757,6 @@ public final class Provisioner implements AutoCloseable {
     @Override
     public void close() {
         sweeper.shutdownNow();
-        admissions.close();
-        completions.close();
-        pvQueue.close();
+        work.close();
     }
 }
