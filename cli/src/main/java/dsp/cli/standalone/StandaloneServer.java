@@ -131,8 +131,12 @@ public final class StandaloneServer implements AutoCloseable {
     public StartupReconciler.Report reconcile() {
         StartupReconciler.Report r = reconciler.reconcile();
         if (r.changedAnything()) {
-            LOG.info("start-up reconcile: removed {} half-made item(s), rolled back {}, completed {}, regrown {}",
-                    r.temporariesRemoved(), r.rolledBack(), r.completed(), r.regrown());
+            LOG.info("start-up reconcile: removed {} half-made item(s), rolled back {}, completed {}, regrown {}, finished deleting {},"
+                    + " records grown to their images {}", r.temporariesRemoved(), r.rolledBack(), r.completed(), r.regrown(), r.deleted(),
+                    r.recordsResized());
+        }
+        for (String problem : r.problems()) {
+            LOG.warn("start-up reconcile could not converge {}", problem);
         }
         return r;
     }
