@@ -73,6 +73,8 @@ public final class ControllerRuntime implements AutoCloseable {
     /** The Lease that admission (the provisioner and the VM API) holds, so one process admits at a time. */
     public static final String ADMISSION_LEASE = "k8s-pool-provisioner";
     public static final String SCALING_LEASE = "pool-scaling-controller";
+    /** Objects per page when an informer lists (client-go's pager uses 500). */
+    private static final long LIST_PAGE = 500;
 
     private final KubernetesClient client;
     private final PoolConfig.Configuration config;
@@ -108,8 +110,9 @@ public final class ControllerRuntime implements AutoCloseable {
         this.namespace = namespace;
         this.identity = identity;
         this.clock = clock;
-        this.nodes = client.nodes().inform();
-        this.poolVolumes = client.resources(PoolVolume.class).inform();
+        // listed in pages, as client-go's informers do: one answer of 200,000 PoolVolumes is too big for one request
+        this.nodes = client.nodes().withLimit(LIST_PAGE).inform();
+        this.poolVolumes = client.resources(PoolVolume.class).withLimit(LIST_PAGE).inform();
         closing.add(nodes::close);
         closing.add(poolVolumes::close);
         this.store = new PoolVolumeStore(client, poolVolumes);
@@ -222,8 +225,8 @@ public final class ControllerRuntime implements AutoCloseable {
             return;
         }
         admissionWired = true;
-        SharedIndexInformer<PersistentVolumeClaim> claims = client.persistentVolumeClaims().inAnyNamespace().inform();
-        SharedIndexInformer<PersistentVolume> pvs = client.persistentVolumes().inform();
+        SharedIndexInformer<PersistentVolumeClaim> claims = client.persistentVolumeClaims().inAnyNamespace().withLimit(LIST_PAGE).inform();
+        SharedIndexInformer<PersistentVolume> pvs = client.persistentVolumes().withLimit(LIST_PAGE).inform();
         SharedIndexInformer<StorageClass> classes = client.storage().v1().storageClasses().inform();
         closing.add(claims::close);
         closing.add(pvs::close);
