@@ -45,6 +45,11 @@ final class Http {
                 HttpResponse.BodyHandlers.ofString()).thenApply(Http::reply);
     }
 
+    Reply postWithHeader(String path, String body, String header, String value) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json").header(header, value)
+                .timeout(Duration.ofSeconds(120)).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
     Reply delete(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE().build());
     }

@@ -94,11 +94,17 @@ public final class FileTemplateLibrary implements TemplateLibrary {
 
     @Override
     public Template importTemplate(String name, String sourceFile) {
+        return importTemplate(name, sourceFile, dsp.core.operation.Operations.Progress.NONE);
+    }
+
+    @Override
+    public Template importTemplate(String name, String sourceFile, dsp.core.operation.Operations.Progress progress) {
         Names.require("template", name);
         if (importDir.isEmpty()) {
             throw DomainException.invalid("this server takes no template imports; place " + name + ".qcow2 in its template directory");
         }
         Path source = importable(sourceFile);
+        progress.progress(0, 0, "converting " + source.getFileName() + " with qemu-img");
         String format = ImageRules.requireSelfContained(qemu, source, "source image " + source.getFileName());
         long virtualBytes = qemu.info(source, format, true).path("virtual-size").asLong();
         Path target = dir.resolve(name + "." + format);
@@ -114,6 +120,7 @@ public final class FileTemplateLibrary implements TemplateLibrary {
             Files2.sync(temporary);
             Files2.makeReadOnly(temporary);
             Files2.publish(temporary, target);
+            progress.progress(virtualBytes, virtualBytes, "imported " + source.getFileName());
         } catch (IOException e) {
             throw DomainException.storageFailed("cannot copy " + source.getFileName() + " into the template library: " + e.getMessage());
         } finally {

@@ -67,6 +67,11 @@ public final class VmService {
         return serverTypes;
     }
 
+    /** The pool VM disks go to. */
+    public String vmPool() {
+        return pool.name();
+    }
+
     public VmView create(CreateVm request) {
         String name = Names.require("VM", request.name());
         String namespace = Names.require("namespace", request.namespace().orElse("default"));
