@@ -51,7 +51,10 @@ final class Files2 {
 
     /** Copies {@code source} to {@code target} by way of {@code temporary}: durable, read-only, all or nothing. */
     static void publishReadOnlyCopy(Path source, Path temporary, Path target) throws IOException {
-        publishReadOnlyCopy(source, temporary, target, copied -> { });
+        Files.copy(source, temporary, StandardCopyOption.REPLACE_EXISTING);
+        sync(temporary);
+        makeReadOnly(temporary);
+        publish(temporary, target);
     }
 
     /** The same, telling {@code copied} how many bytes are across as the copy goes (every 64 MB and at the end). */
