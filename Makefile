@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 JAR := cli/target/poolctl.jar
 SOURCES := $(shell find . -path ./data -prune -o -path '*/target' -prune -o \( -path '*/src/*' -o -name pom.xml \) -type f -print 2>/dev/null)
 
-.PHONY: build run test bench clean deps mutation
+.PHONY: build run test bench clean deps mutation test-deps
 
 ## deps: install what this machine lacks when we are root; fail loudly when that does not work.
 ## Not root: Java and Maven are required; a missing test tool is reported (its tests skip, saying so),
@@ -33,6 +33,11 @@ elif [ "$$CI" = true ]; then echo "make: $(2) is missing and CI needs it: apt-ge
 else echo "make: $(2) is missing; tests that need it will be skipped (install: sudo apt-get install $(1))" >&2; fi
 endef
 
+## test-deps: what only the tests drive (promtool from prometheus, headless Chromium), the same way as deps
+test-deps:
+	@command -v promtool >/dev/null || { $(call tool,prometheus,promtool); }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { $(call tool,chromium chromium-driver,chromedriver); }
+
 ## build: compile everything and leave the launcher at bin/poolctl
 build: deps $(JAR)
 
@@ -45,7 +50,7 @@ run: build
 	bin/poolctl standalone --demo --port $(PORT) --data-dir $(DATA_DIR)
 
 ## test: build and run every test; lists at the end any test skipped for a missing tool
-test: deps
+test: deps test-deps
 	@rm -f */target/skipped-tools.txt
 	@mvn -B verify; status=$$?; cat */target/skipped-tools.txt 2>/dev/null | sort -u >&2; exit $$status
 

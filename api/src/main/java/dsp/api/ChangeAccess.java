@@ -31,7 +31,9 @@ final class ChangeAccess {
             Map.entry("POST /api/v1/cleanup", (ctx, s) -> Access.of("create", "cleanups")),
             Map.entry("POST /api/v1/templates", (ctx, s) -> withName(Access.of("create", "templates"), bodyText(ctx, "name"))),
             Map.entry("POST /api/v1/templates/{name}/optimize", (ctx, s) -> Access.of("update", "templates").named(ctx.pathParam("name"))),
-            Map.entry("DELETE /api/v1/templates/{name}", (ctx, s) -> Access.of("delete", "templates").named(ctx.pathParam("name"))));
+            Map.entry("DELETE /api/v1/templates/{name}", (ctx, s) -> Access.of("delete", "templates").named(ctx.pathParam("name"))),
+            Map.entry("POST /api/v1/backup", (ctx, s) -> Access.of("create", "backups")),
+            Map.entry("DELETE /api/v1/backups/{name}", (ctx, s) -> Access.of("delete", "backups").named(ctx.pathParam("name"))));
 
     private ChangeAccess() {
     }

@@ -41,6 +41,7 @@ public final class PoolApi {
     private java.util.function.Supplier<Optional<String>> liveness = Optional::empty;
     private Optional<Authenticator> authenticator = Optional.empty();
     private Authorizer authorizer = Authorizer.AUTHENTICATED;
+    private Optional<Backups> backups = Optional.empty();
     private AuditTrail trail = AuditTrail.NONE;
     private Set<String> allowedHosts = Set.of();
     private HttpLimits limits = HttpLimits.defaults();
@@ -48,13 +49,19 @@ public final class PoolApi {
     private Javalin app;
 
     public PoolApi(ApiServices services) {
+        this(services, new PoolMetrics(Clock.systemUTC()));
+    }
+
+    /** @param metrics shared with what runs beside the API (e.g. the provisioner's claim latencies) */
+    public PoolApi(ApiServices services, PoolMetrics metrics) {
         this.services = services;
-        this.metrics = new PoolMetrics(services.queries());
+        this.metrics = metrics.observe(services);
         add(new PoolRoutes(services));
         add(new VmRoutes(services));
-        add(new VolumeRoutes(services));
+        add(new VolumeRoutes(services, metrics));
         add(new TemplateRoutes(services));
         add(new ProbeRoutes(services, metrics, () -> liveness.get()));
+        add(new OpsRoutes(services, () -> authenticator.isPresent(), () -> backups));
     }
 
     /** Serves a further group of routes; must be called before {@link #start}. */
@@ -94,6 +101,11 @@ public final class PoolApi {
         this.authorizer = authorizer;
     }
 
+    /** Backups through the API (standalone mode); without, the backup endpoints say how to back up instead. */
+    public void serveBackups(Backups backups) {
+        this.backups = Optional.of(backups);
+    }
+
     /** Where change requests are recorded; a change whose begin entry cannot be written is refused. */
     public void auditTo(AuditTrail trail) {
         this.trail = trail;
@@ -124,7 +136,7 @@ public final class PoolApi {
             cfg.showJavalinBanner = false;
             cfg.http.prefer405over404 = true;
             cfg.http.maxRequestSize = limits.maxBodyBytes();
-            cfg.jsonMapper(new JavalinJackson(Json.MAPPER, false));
+            cfg.jsonMapper(new NewlineJsonMapper(new JavalinJackson(Json.MAPPER, false)));
             cfg.jetty.threadPool = new QueuedThreadPool(limits.maxThreads(), Math.min(8, limits.maxThreads()),
                     (int) Duration.ofMinutes(1).toMillis(), new BlockingArrayQueue<>(64, 64, 1024));
             cfg.jetty.modifyHttpConfiguration(http -> {

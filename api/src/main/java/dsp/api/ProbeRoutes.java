@@ -7,13 +7,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 
-/** Probes, metrics, the OpenAPI document and the dashboard: what operators and tools read. */
+/** Probes, metrics and the OpenAPI document: what operators and tools read (the dashboard is {@link OpsRoutes}). */
 final class ProbeRoutes implements ApiRoutes {
 
     private final ApiServices services;
     private final PoolMetrics metrics;
     private final String openApi = resource("/dsp/api/openapi.yaml");
-    private final String dashboard = resource("/dsp/api/dashboard.html");
 
     private final Supplier<Optional<String>> liveness;
 
@@ -36,11 +35,10 @@ final class ProbeRoutes implements ApiRoutes {
                     ctx.status(ready ? 200 : 503).json(Map.of("status", ready ? "ready" : "not ready"));
                 })
                 .get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()))
-                .get("/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApi))
-                .get("/", ctx -> ctx.contentType("text/html; charset=utf-8").result(dashboard));
+                .get("/openapi.yaml", ctx -> ctx.contentType("application/yaml").result(openApi));
     }
 
-    private static String resource(String path) {
+    static String resource(String path) {
         try (InputStream in = ProbeRoutes.class.getResourceAsStream(path)) {
             if (in == null) {
                 throw new IllegalStateException("missing resource " + path);

@@ -22,8 +22,7 @@ final class TemplateRoutes implements ApiRoutes {
                         services.templates().imports().stream().map(TemplateBodies.UrlImportView::of).toList())))
                 .get("/api/v1/templates/{name}", ctx -> ctx.json(view(services.templates().get(ctx.pathParam("name")))))
                 .post("/api/v1/templates", this::importTemplate)
-                .post("/api/v1/templates/{name}/optimize", ctx ->
-                        ctx.json(TemplateBodies.Optimized.of(services.templates().optimize(ctx.pathParam("name")))))
+                .post("/api/v1/templates/{name}/optimize", this::optimize)
                 .delete("/api/v1/templates/{name}", ctx -> {
                     services.templates().delete(ctx.pathParam("name"));
                     ctx.status(204);
@@ -41,6 +40,13 @@ final class TemplateRoutes implements ApiRoutes {
             throw DomainException.invalid("give either source (a file in the import directory) or url and sha256");
         }
         if (body.source() != null) {
+            if (OpsRoutes.wantsAsync(ctx)) {
+                // a multi-GB image takes a while: 202 and an operation with byte progress
+                dsp.core.model.Names.require("template", body.name());
+                OpsRoutes.accepted(ctx, services.operations().start("template_import", body.name(),
+                        progress -> view(services.templates().importTemplate(body.name(), body.source(), progress))));
+                return;
+            }
             ctx.status(201).json(view(services.templates().importTemplate(body.name(), body.source())));
             return;
         }
@@ -50,6 +56,20 @@ final class TemplateRoutes implements ApiRoutes {
         } else {
             ctx.status(202).json(TemplateBodies.UrlImportView.of(done));
         }
+    }
+
+    /** qemu-img convert -c and compare take a while: with Prefer: respond-async, 202 and an operation. */
+    private void optimize(Context ctx) {
+        String name = ctx.pathParam("name");
+        if (OpsRoutes.wantsAsync(ctx)) {
+            services.templates().get(name); // a template that does not exist is a 404 now, not a failed operation
+            OpsRoutes.accepted(ctx, services.operations().start("template_optimize", name, progress -> {
+                progress.progress(0, 0, "compressing and verifying with qemu-img");
+                return TemplateBodies.Optimized.of(services.templates().optimize(name));
+            }));
+            return;
+        }
+        ctx.json(TemplateBodies.Optimized.of(services.templates().optimize(name)));
     }
 
     private TemplateBodies.TemplateView view(Template t) {

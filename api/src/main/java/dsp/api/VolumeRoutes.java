@@ -11,9 +11,11 @@ import java.util.Optional;
 final class VolumeRoutes implements ApiRoutes {
 
     private final ApiServices services;
+    private final PoolMetrics metrics;
 
-    VolumeRoutes(ApiServices services) {
+    VolumeRoutes(ApiServices services, PoolMetrics metrics) {
         this.services = services;
+        this.metrics = metrics;
     }
 
     @Override
@@ -26,7 +28,7 @@ final class VolumeRoutes implements ApiRoutes {
                     ctx.json(view(a).measured(services.volumes().measuredBytes(a)));
                 })
                 .delete("/api/v1/volumes/{id}", this::deleteVolume)
-                .post("/api/v1/cleanup", ctx -> ctx.json(VolumeBodies.Cleanup.of(services.cleanup().run(Query.flag(ctx, "dry_run")))))
+                .post("/api/v1/cleanup", this::cleanup)
                 .get("/api/v1/cleanup/{run}", this::cleanupRun);
     }
 
@@ -39,6 +41,24 @@ final class VolumeRoutes implements ApiRoutes {
         Allocation a = services.volumes().create(body.name(), body.pool(), body.size().bytes(),
                 Optional.ofNullable(body.format()).map(VolumeFormat::parse));
         ctx.status(201).json(view(a));
+    }
+
+    /** The guide's pool cleanup; with Prefer: respond-async, 202 and an operation. Results are counted in the metrics. */
+    private void cleanup(Context ctx) {
+        boolean dryRun = Query.flag(ctx, "dry_run");
+        if (OpsRoutes.wantsAsync(ctx)) {
+            OpsRoutes.accepted(ctx, services.operations().start("cleanup", dryRun ? "dry run" : "all servers", progress -> {
+                progress.progress(0, 0, "moving orphans of every pool directory to its trash");
+                return counted(services.cleanup().run(dryRun));
+            }));
+            return;
+        }
+        ctx.json(counted(services.cleanup().run(dryRun)));
+    }
+
+    private VolumeBodies.Cleanup counted(dsp.core.usecase.CleanupService.Report report) {
+        metrics.recordCleanup(report.dryRun(), report.items().size(), report.bytes());
+        return VolumeBodies.Cleanup.of(report);
     }
 
     /** Where a cleanup run stands (Kubernetes mode: nodes answer one by one, through their agents). */

@@ -102,6 +102,9 @@ class OpenApiContractTest {
         check("post", "/api/v1/vms/{vm_id}/resize", h.post("/api/v1/vms/" + id + "/resize", "{\"new_size_gb\": 100}"));
         check("post", "/api/v1/vms/{vm_id}/resize", h.post("/api/v1/vms/" + id + "/resize", "{\"new_size_gb\": 10}"));
         check("get", "/api/v1/server-types", h.get("/api/v1/server-types"));
+        check("get", "/api/v1/dashboard", h.get("/api/v1/dashboard"));
+        check("get", "/api/v1/history", h.get("/api/v1/history?hours=2"));
+        check("get", "/api/v1/history", h.get("/api/v1/history?hours=never"));
         ApiHarness.Reply volume = h.post("/api/v1/volumes", "{\"name\": \"data\", \"pool\": \"k8s\", \"size\": \"50Gi\"}");
         assertThat(volume.status()).as(volume.body()).isEqualTo(201);
         check("post", "/api/v1/volumes", volume);

@@ -131,8 +131,9 @@ class PoolApiTest {
         ApiHarness.Reply page = h.get("/");
         assertThat(page.status()).isEqualTo(200);
         assertThat(page.contentType()).startsWith("text/html");
-        assertThat(page.body()).contains("<title>Dynamic Storage Pools</title>").contains("/api/v1/pools/status")
-                .contains("/api/v1/pools/health");
+        assertThat(page.body()).contains("<title>Dynamic Storage Pools</title>").contains("/api/v1/dashboard")
+                .as("its data is inlined for the first paint").contains("\"status\":{\"k8s_pool\":{\"servers\":")
+                .doesNotContain("/*INITIAL_DATA*/");
     }
 
     @Test

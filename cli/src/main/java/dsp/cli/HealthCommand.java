@@ -27,6 +27,7 @@ public final class HealthCommand extends ApiCommand {
             health.path("pools").fields().forEachRemaining(e -> out.println("  " + e.getKey() + ": " + e.getValue().asText()));
             health.path("errors").forEach(m -> out.println("CRITICAL " + m.asText()));
             health.path("warnings").forEach(m -> out.println("WARNING  " + m.asText()));
+            health.path("notes").forEach(m -> out.println("NOTE     " + m.asText()));
         }
         out.flush();
         return switch (health.path("status").asText()) {

@@ -26,6 +26,11 @@ public final class KubeOptions {
     Path config;
 
     KubernetesClient client() {
+        return client(kubeconfig);
+    }
+
+    /** A client for this kubeconfig file, or the usual places ($KUBECONFIG, ~/.kube/config, in-cluster) when null. */
+    static KubernetesClient client(Path kubeconfig) {
         if (kubeconfig == null) {
             return new KubernetesClientBuilder().build();
         }

@@ -10,7 +10,8 @@ import picocli.CommandLine;
 @Command(name = "poolctl", mixinStandardHelpOptions = true, version = "poolctl 0.1.0",
         description = "Dynamic Storage Pools: run the standalone server, inspect pools and manage servers.",
         subcommands = {StandaloneCommand.class, StatusCommand.class, HealthCommand.class, ServersCommand.class,
-                VmsCommand.class, VolumesCommand.class, TemplatesCommand.class, CleanupCommand.class, ControllerCommand.class, AgentCommand.class},
+                VmsCommand.class, VolumesCommand.class, TemplatesCommand.class, CleanupCommand.class, ControllerCommand.class, AgentCommand.class,
+                BackupCommand.class, RestoreCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:the API refused the request", "2:bad command line or configuration",
                 "3:the API could not be reached"})

@@ -23,7 +23,7 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--data-dir", defaultValue = "./data", description = "where state and server directories live (default: ${DEFAULT-VALUE})")
     Path dataDir;
 
-    @Option(names = "--config", description = "pool configuration YAML (default: the guide's k8s and vm pools)")
+    @Option(names = "--config", description = "pool configuration YAML (default: <data-dir>/pools.yaml if there, else the guide's k8s and vm pools; see examples/pools.yaml)")
     Path config;
 
     @Option(names = "--token-file", description = "changes then need `Authorization: Bearer <token>` (also: env POOLCTL_TOKEN)")
@@ -52,8 +52,13 @@ public final class StandaloneCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new CliFailure(CliFailure.USAGE, "--port " + port + " is not a TCP port");
         }
-        PoolConfig.Configuration configuration = config == null ? PoolConfig.Configuration.guideDefaults() : PoolConfig.load(config);
-        StandaloneServer server = new StandaloneServer(configuration, dataDir, Clock.systemUTC());
+        // a restored data dir carries its configuration: used when --config does not name another
+        Path file = config != null ? config : java.nio.file.Files.isRegularFile(dataDir.resolve("pools.yaml")) ? dataDir.resolve("pools.yaml") : null;
+        PoolConfig.Configuration configuration = file == null ? PoolConfig.Configuration.guideDefaults() : PoolConfig.load(file);
+        StandaloneServer server = new StandaloneServer(configuration, dataDir, Clock.systemUTC(), demo);
+        if (file != null) {
+            server.configuredFrom(file);
+        }
         if (demo) {
             server.seedDemoIfEmpty();
             server.ensureDemoTemplate();

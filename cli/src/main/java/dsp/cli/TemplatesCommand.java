@@ -1,5 +1,6 @@
 package dsp.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dsp.cli.client.ApiClient;
 import dsp.cli.client.CliFailure;
@@ -39,7 +40,8 @@ public final class TemplatesCommand extends ApiCommand {
     }
 
     @Command(name = "import", mixinStandardHelpOptions = true,
-            description = {"Register a qcow2 or raw image FILE as template NAME (FILE must be in the server's <data-dir>/imports),",
+            description = {"Register a qcow2 or raw image FILE as template NAME (FILE must be in the server's <data-dir>/imports;",
+                    "a bare file name means a file there; the copy's progress is shown),",
                     "or fetch it with --url URL --sha256 HEX (on Kubernetes every vm node fetches its own copy)."})
     static final class Import extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
@@ -59,8 +61,12 @@ public final class TemplatesCommand extends ApiCommand {
                 throw new CliFailure(CliFailure.USAGE, "give either FILE or --url URL --sha256 HEX");
             }
             if (url == null) {
-                body.put("source", file.toAbsolutePath().toString());
-                Output.one(spec, json, options.client().post("/api/v1/templates", body), COLUMNS);
+                // a file here is sent by its absolute path; anything else is a name in the server's import directory
+                body.put("source", java.nio.file.Files.isRegularFile(file) ? file.toAbsolutePath().toString() : file.toString());
+                var client = options.client();
+                JsonNode template = Progress.follow(client, client.postAsync("/api/v1/templates", body), spec.commandLine().getErr(),
+                        Progress.terminal());
+                Output.one(spec, json, template, COLUMNS);
                 return 0;
             }
             if (sha256 == null) {
@@ -87,7 +93,9 @@ public final class TemplatesCommand extends ApiCommand {
         @Override
         public Integer call() {
             boolean json = options.json();
-            var r = options.client().post("/api/v1/templates/" + Paths.segment(name) + "/optimize", ApiClient.json().createObjectNode());
+            var client = options.client();
+            var r = Progress.follow(client, client.postAsync("/api/v1/templates/" + Paths.segment(name) + "/optimize",
+                    ApiClient.json().createObjectNode()), spec.commandLine().getErr(), Progress.terminal());
             if (json) {
                 Output.json(spec, r);
             } else {

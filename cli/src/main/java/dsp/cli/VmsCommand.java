@@ -99,23 +99,35 @@ public final class VmsCommand implements Runnable {
         }
     }
 
-    @Command(name = "get", mixinStandardHelpOptions = true, description = "Show one VM.")
+    /** Names a VM by id or by name; the namespace narrows a name found in several. */
+    static final class VmRef {
+        @Parameters(index = "0", paramLabel = "VM", description = "the VM's id or name")
+        String ref;
+        @Option(names = {"-n", "--namespace"}, description = "the namespace of a VM given by name")
+        String namespace;
+
+        String id(ClientOptions options) {
+            return Lookup.vm(options.client(), ref, java.util.Optional.ofNullable(namespace)).path("id").asText();
+        }
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Show one VM, by id or name.")
     static final class Get extends ApiCommand {
-        @Parameters(index = "0", paramLabel = "VM_ID")
-        String id;
+        @picocli.CommandLine.Mixin
+        VmRef vm;
 
         @Override
         public Integer call() {
             options.json();
-            show(spec, options, options.client().get("/api/v1/vms/" + Paths.segment(id)));
+            show(spec, options, options.client().get("/api/v1/vms/" + Paths.segment(vm.id(options))));
             return 0;
         }
     }
 
-    @Command(name = "resize", mixinStandardHelpOptions = true, description = "Grow a VM's disk to NEW_SIZE_GB (grow only).")
+    @Command(name = "resize", mixinStandardHelpOptions = true, description = "Grow a VM's disk to NEW_SIZE_GB (grow only); the VM by id or name.")
     static final class Resize extends ApiCommand {
-        @Parameters(index = "0", paramLabel = "VM_ID")
-        String id;
+        @picocli.CommandLine.Mixin
+        VmRef vm;
         @Parameters(index = "1", paramLabel = "NEW_SIZE_GB")
         double size;
 
@@ -123,27 +135,28 @@ public final class VmsCommand implements Runnable {
         public Integer call() {
             options.json();
             ObjectNode body = ApiClient.json().createObjectNode().put("new_size_gb", size);
-            show(spec, options, options.client().post("/api/v1/vms/" + Paths.segment(id) + "/resize", body));
+            show(spec, options, options.client().post("/api/v1/vms/" + Paths.segment(vm.id(options)) + "/resize", body));
             return 0;
         }
     }
 
     @Command(name = "delete", mixinStandardHelpOptions = true,
-            description = "Delete a VM. The vm pool retains its disk (listed as a Released volume) unless --purge.")
+            description = "Delete a VM (by id or name). The vm pool retains its disk (listed as a Released volume) unless --purge.")
     static final class Delete extends ApiCommand {
-        @Parameters(index = "0", paramLabel = "VM_ID")
-        String id;
+        @picocli.CommandLine.Mixin
+        VmRef vm;
         @Option(names = "--purge", description = "also delete the disk")
         boolean purge;
 
         @Override
         public Integer call() {
             boolean json = options.json();
+            String id = vm.id(options);
             JsonNode r = options.client().delete("/api/v1/vms/" + Paths.segment(id) + (purge ? "?purge=true" : ""));
             if (json) {
                 Output.json(spec, r);
             } else {
-                say("VM " + id + " deleted; disk " + r.path("disk").path("result").asText()
+                say("VM " + vm.ref + (vm.ref.equals(id) ? "" : " (" + id + ")") + " deleted; disk " + r.path("disk").path("result").asText()
                         + " (" + r.path("disk").path("path").asText() + ")");
             }
             return 0;

@@ -14,7 +14,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** Volumes (every allocation; VM disks included). */
 @Command(name = "volumes", mixinStandardHelpOptions = true, description = "Create, list and delete volumes.",
-        subcommands = {VolumesCommand.ListVolumes.class, VolumesCommand.Create.class, VolumesCommand.Delete.class})
+        subcommands = {VolumesCommand.ListVolumes.class, VolumesCommand.Get.class, VolumesCommand.Create.class, VolumesCommand.Delete.class})
 public final class VolumesCommand implements Runnable {
 
     @Spec
@@ -66,18 +66,54 @@ public final class VolumesCommand implements Runnable {
         }
     }
 
+    /** Names a volume by id or by name; the pool narrows a name found in several. */
+    static final class VolumeRef {
+        @Parameters(index = "0", paramLabel = "VOLUME", description = "the volume's id or name")
+        String ref;
+        @Option(names = "--pool", description = "the pool of a volume given by name")
+        String pool;
+
+        String id(ClientOptions options) {
+            return Lookup.volume(options.client(), ref, java.util.Optional.ofNullable(pool)).path("id").asText();
+        }
+    }
+
+    @Command(name = "get", mixinStandardHelpOptions = true, description = "Show one volume (by id or name) with the bytes it uses on disk.")
+    static final class Get extends ApiCommand {
+        @picocli.CommandLine.Mixin
+        VolumeRef volume;
+
+        static final List<Output.Column> DETAIL = new java.util.ArrayList<>(COLUMNS);
+
+        static {
+            DETAIL.add(new Output.Column("ON DISK", n -> n.path("measured_used_gb").asText("-") + " GB"));
+        }
+
+        @Override
+        public Integer call() {
+            boolean json = options.json();
+            JsonNode v = options.client().get("/api/v1/volumes/" + Paths.segment(volume.id(options)));
+            Output.one(spec, json, v, DETAIL);
+            if (!json) {
+                say("path: " + v.path("path").asText());
+            }
+            return 0;
+        }
+    }
+
     @Command(name = "delete", mixinStandardHelpOptions = true,
-            description = "Delete a volume; in a Retain pool the first delete releases it, --purge removes its data.")
+            description = "Delete a volume (by id or name); in a Retain pool the first delete releases it, --purge removes its data.")
     static final class Delete extends ApiCommand {
-        @Parameters(index = "0", paramLabel = "ID")
-        String id;
-        @Option(names = "--purge")
+        @picocli.CommandLine.Mixin
+        VolumeRef volume;
+        @Option(names = "--purge", description = "remove the data of a retained volume too")
         boolean purge;
 
         @Override
         public Integer call() {
+            String id = volume.id(options);
             JsonNode r = options.client().delete("/api/v1/volumes/" + Paths.segment(id) + (purge ? "?purge=true" : ""));
-            say("volume " + id + " " + r.path("result").asText());
+            say("volume " + volume.ref + (volume.ref.equals(id) ? "" : " (" + id + ")") + " " + r.path("result").asText());
             return 0;
         }
     }

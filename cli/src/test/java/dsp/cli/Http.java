@@ -35,6 +35,21 @@ final class Http {
         return send(post0(path, body));
     }
 
+    Reply put(String path, String body) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
+                .timeout(Duration.ofSeconds(120)).PUT(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    CompletableFuture<Reply> deleteAsync(String path) {
+        return client.sendAsync(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120)).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString()).thenApply(Http::reply);
+    }
+
+    Reply postWithHeader(String path, String body, String header, String value) {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json").header(header, value)
+                .timeout(Duration.ofSeconds(120)).POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
     Reply delete(String path) {
         return send(HttpRequest.newBuilder(URI.create(base + path)).DELETE().build());
     }

@@ -3,6 +3,7 @@ package dsp.json;
 import dsp.core.health.FleetStatus;
 import dsp.core.health.PoolFigures;
 import dsp.core.health.ReserveFigures;
+import dsp.core.health.ServerFigures;
 import dsp.core.model.PoolDefinition;
 import dsp.core.usecase.ServerView;
 import java.util.LinkedHashMap;
@@ -66,8 +67,27 @@ public final class StatusJson {
         out.put("pools", pools);
         out.put("warnings", status.warnings());
         out.put("errors", status.errors());
+        out.put("notes", status.notes());
+        out.put("servers", status.servers().stream()
+                .filter(s -> s.diskCheck() == ServerFigures.DiskCheck.TOO_SMALL || s.diskCheck() == ServerFigures.DiskCheck.SHARED_TOO_SMALL)
+                .collect(java.util.stream.Collectors.toMap(ServerFigures::server, s -> "disk " + s.diskCheck().display(),
+                        (a, b) -> a, LinkedHashMap::new)));
         out.put("checked_at", status.measuredAt().toString());
         return out;
+    }
+
+    /** A server's disk against the guide's prerequisite (share + reserve), as last measured. */
+    public static Map<String, Object> disk(ServerFigures f) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("required_gb", Json.gb(f.required()));
+        m.put("check", f.diskCheck().display());
+        f.disk().ifPresent(d -> {
+            m.put("filesystem_gb", Json.gb(d.filesystemBytes()));
+            m.put("filesystem_free_gb", Json.gb(d.filesystemFreeBytes()));
+            m.put("measured_used_gb", Json.gb(d.measured()));
+            d.measuredAt().ifPresent(at -> m.put("measured_at", at.toString()));
+        });
+        return m;
     }
 
     /** One pool with its definition and figures, for {@code GET /api/v1/pools[/{name}]}. */
@@ -109,5 +129,16 @@ public final class StatusJson {
 
     public static Map<String, Object> servers(List<ServerView> views) {
         return Map.of("servers", views.stream().map(StatusJson::server).toList());
+    }
+
+    /** A server with its disk figures from the status snapshot, where it has them. */
+    public static Map<String, Object> server(ServerView v, FleetStatus status) {
+        Map<String, Object> m = server(v);
+        status.server(v.server().name()).ifPresent(f -> m.put("disk", disk(f)));
+        return m;
+    }
+
+    public static Map<String, Object> servers(List<ServerView> views, FleetStatus status) {
+        return Map.of("servers", views.stream().map(v -> server(v, status)).toList());
     }
 }

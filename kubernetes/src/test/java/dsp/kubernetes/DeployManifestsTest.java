@@ -169,4 +169,51 @@ class DeployManifestsTest {
         assertThat(job.at("/spec/jobTemplate/spec/activeDeadlineSeconds").asInt()).isGreaterThan(Integer.parseInt(args.get(args.indexOf("--wait") + 1)));
         assertThat(((ArrayNode) pod.path("containers")).size()).isEqualTo(1);
     }
+
+    /** The rules RBAC gives a ServiceAccount through the bindings deploy/ makes. */
+    private static List<JsonNode> rulesOf(String namespace, String serviceAccount) {
+        List<JsonNode> rules = new ArrayList<>();
+        for (JsonNode b : objects) {
+            String kind = b.path("kind").asText();
+            if (!kind.equals("ClusterRoleBinding") && !kind.equals("RoleBinding")) {
+                continue;
+            }
+            boolean bound = false;
+            for (JsonNode s : b.path("subjects")) {
+                bound |= s.path("kind").asText().equals("ServiceAccount") && s.path("name").asText().equals(serviceAccount)
+                        && s.path("namespace").asText(b.at("/metadata/namespace").asText()).equals(namespace);
+            }
+            if (!bound) {
+                continue;
+            }
+            for (JsonNode role : kind("ClusterRole")) {
+                if (b.at("/roleRef/kind").asText().equals("ClusterRole") && name(role).equals(b.at("/roleRef/name").asText())) {
+                    role.path("rules").forEach(rules::add);
+                }
+            }
+            for (JsonNode role : kind("Role")) {
+                if (b.at("/roleRef/kind").asText().equals("Role") && name(role).equals(b.at("/roleRef/name").asText())
+                        && role.at("/metadata/namespace").asText().equals(b.at("/metadata/namespace").asText())) {
+                    role.path("rules").forEach(rules::add);
+                }
+            }
+        }
+        return rules;
+    }
+
+    private static boolean grants(List<JsonNode> rules, String group, String resource, String verb) {
+        return rules.stream().anyMatch(r -> r.path("apiGroups").toString().contains("\"" + group + "\"")
+                && (r.path("resources").toString().contains("\"" + resource + "\"") || r.path("resources").toString().contains("\"*\""))
+                && (r.path("verbs").toString().contains("\"" + verb + "\"") || r.path("verbs").toString().contains("\"*\"")));
+    }
+
+    @Test
+    void theApiMayAskWhoCallsAndWhetherTheyMayAndTheCleanupJobMayStartARun() {
+        JsonNode provisioner = kind("Deployment").stream().filter(d -> name(d).equals("k8s-pool-provisioner")).findFirst().orElseThrow();
+        List<JsonNode> api = rulesOf(Names.NAMESPACE, pod(provisioner).path("serviceAccountName").asText());
+        assertThat(grants(api, "authentication.k8s.io", "tokenreviews", "create")).as("TokenReview").isTrue();
+        assertThat(grants(api, "authorization.k8s.io", "subjectaccessreviews", "create")).as("SubjectAccessReview").isTrue();
+        List<JsonNode> job = rulesOf(Names.NAMESPACE, pod(kind("CronJob").get(0)).path("serviceAccountName").asText());
+        assertThat(grants(job, "dynamicpools.io", "cleanups", "create")).as("the cleanup job may start a run").isTrue();
+    }
 }

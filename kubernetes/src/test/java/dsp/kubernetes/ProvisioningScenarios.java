@@ -182,6 +182,126 @@ final class ProvisioningScenarios {
         }
     }
 
+    /** A cold start: how long until pool-status was right, and the heap (after full GCs) before and with the controller. */
+    record ColdStart(int nodes, int volumes, long nanosToStatus, long heapBefore, long heapWith) {
+        long controllerHeap() {
+            return heapWith - heapBefore;
+        }
+    }
+
+    /**
+     * A cluster that already holds {@code nodes} Nodes (half in each pool, each with its agent's
+     * disk report) and {@code volumes} Ready PoolVolumes of 10 GB spread over them; the controller
+     * (scaling and provisioner roles) starts cold. Ends when the ConfigMap's pool-status shows every
+     * server and every allocated byte. Checks those figures; measures the time and the heap.
+     */
+    static ColdStart coldStart(int nodes, int volumes) throws Exception {
+        long size = 10_000_000_000L;
+        try (TestCluster cluster = new TestCluster()) {
+            cluster.preload("/api/v1/nodes", java.util.stream.IntStream.range(0, nodes).mapToObj(i -> coldNode(i)));
+            cluster.preload("/apis/dynamicpools.io/v1alpha1/poolvolumes", java.util.stream.IntStream.range(0, volumes).mapToObj(i -> {
+                int node = i % nodes;
+                String pool = node % 2 == 0 ? "k8s" : "vm";
+                String name = "volume-" + i;
+                PoolVolume v = PoolVolumeStore.toObject(new Allocation(name, name, pool, "node-" + node, size, "volume",
+                        Instant.now(), VolumeFormat.DIRECTORY, Optional.empty(), Optional.empty(), VolumePhase.READY));
+                v.setStatus(new PoolVolume.Status());
+                v.getStatus().phase = "Ready";
+                v.getStatus().path = "/" + pool + "-storage-pool/" + name;
+                v.getStatus().measuredBytes = 4096L;
+                v.getStatus().presentedBytes = size;
+                return v;
+            }));
+            long k8sVolumes = java.util.stream.IntStream.range(0, volumes).filter(i -> (i % nodes) % 2 == 0).count();
+            long expectK8sGb = k8sVolumes * size / 1_000_000_000L;
+            long expectVmGb = (volumes - k8sVolumes) * size / 1_000_000_000L;
+            int k8sServers = (nodes + 1) / 2;
+            long before = settledHeap();
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            java.util.concurrent.atomic.AtomicLong correctAt = new java.util.concurrent.atomic.AtomicLong();
+            long start = System.nanoTime();
+            // the test API server answers a list all at once (it ignores limit): give its 200,000 objects time to arrive
+            KubernetesClient patient = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+                    new io.fabric8.kubernetes.client.ConfigBuilder(cluster.client.getConfiguration()).withRequestTimeout(300_000).build()).build();
+            ControllerRuntime runtime = new ControllerRuntime(patient, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE,
+                    "bench", Clock.systemUTC());
+            long caches = System.nanoTime();
+            try (ControllerRuntime controller = runtime.start(Set.of(ControllerRuntime.Role.SCALING, ControllerRuntime.Role.PROVISIONER), CALM, "127.0.0.1", 0);
+                 SharedIndexInformer<io.fabric8.kubernetes.api.model.ConfigMap> status = cluster.client.configMaps().inNamespace(Names.NAMESPACE)
+                         .inform(new ResourceEventHandler<>() {
+                             private void on(io.fabric8.kubernetes.api.model.ConfigMap cm) {
+                                 String text = cm.getData() == null ? null : cm.getData().get(Names.POOL_STATUS_KEY);
+                                 if (text == null || correctAt.get() != 0) {
+                                     return;
+                                 }
+                                 try {
+                                     var tree = json.readTree(text);
+                                     if (tree.at("/k8s_pool/servers").asInt() == k8sServers && tree.at("/vm_pool/servers").asInt() == nodes - k8sServers
+                                             && tree.at("/k8s_pool/used_capacity_gb").asLong() == expectK8sGb
+                                             && tree.at("/vm_pool/used_capacity_gb").asLong() == expectVmGb) {
+                                         correctAt.compareAndSet(0, System.nanoTime());
+                                     }
+                                 } catch (java.io.IOException e) {
+                                     throw new AssertionError(e);
+                                 }
+                             }
+
+                             @Override
+                             public void onAdd(io.fabric8.kubernetes.api.model.ConfigMap cm) {
+                                 on(cm);
+                             }
+
+                             @Override
+                             public void onUpdate(io.fabric8.kubernetes.api.model.ConfigMap a, io.fabric8.kubernetes.api.model.ConfigMap b) {
+                                 on(b);
+                             }
+
+                             @Override
+                             public void onDelete(io.fabric8.kubernetes.api.model.ConfigMap cm, boolean unknown) {
+                             }
+                         })) {
+                await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(100)).until(() -> correctAt.get() != 0);
+                System.out.printf("[bench] cold start %d/%d: Nodes and PoolVolumes listed and indexed after %.1f s, pool-status right after %.1f s%n",
+                        nodes, volumes, (caches - start) / 1e9, (correctAt.get() - start) / 1e9);
+                assertThat(controller.queries().ledger().allocatedOn("node-0")).isEqualTo(volumes / nodes * size + (volumes % nodes > 0 ? size : 0));
+                long with = settledHeap();
+                return new ColdStart(nodes, volumes, correctAt.get() - start, before, with);
+            } finally {
+                patient.close();
+            }
+        }
+    }
+
+    private static io.fabric8.kubernetes.api.model.Node coldNode(int i) {
+        String name = "node-" + i;
+        String report;
+        try {
+            report = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(new dsp.kubernetes.crd.NodeDiskReport(
+                    Map.of(i % 2 == 0 ? "k8s" : "vm", 163_840L), 20_000_000_000L, 1_800_000_000_000L, 1_700_000_000_000L, List.of(),
+                    Instant.now().toString()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+        return new io.fabric8.kubernetes.api.model.NodeBuilder().withNewMetadata().withName(name)
+                .addToLabels(Names.HOSTNAME_LABEL, name).addToLabels(Names.POOL_LABEL, i % 2 == 0 ? "k8s" : "vm")
+                .addToAnnotations(Names.DISK_REPORT_ANNOTATION, report).endMetadata().build();
+    }
+
+    /** Used heap after full collections, once it stops falling. */
+    static long settledHeap() {
+        Runtime rt = Runtime.getRuntime();
+        long last = Long.MAX_VALUE;
+        for (int i = 0; i < 5; i++) {
+            System.gc();
+            long used = rt.totalMemory() - rt.freeMemory();
+            if (used >= last - last / 100) {
+                return Math.min(used, last);
+            }
+            last = used;
+        }
+        return last;
+    }
+
     static String machine() {
         String cpu = "unknown cpu";
         try {
@@ -190,6 +310,12 @@ final class ProvisioningScenarios {
         } catch (Exception ignored) {
             // not Linux
         }
-        return Runtime.getRuntime().availableProcessors() + " cores, " + cpu;
+        String load = "";
+        try {
+            load = ", load average " + java.nio.file.Files.readString(Path.of("/proc/loadavg")).split(" ")[0] + " when measured (shared machine)";
+        } catch (Exception ignored) {
+            // not Linux
+        }
+        return Runtime.getRuntime().availableProcessors() + " cores, " + cpu + load;
     }
 }

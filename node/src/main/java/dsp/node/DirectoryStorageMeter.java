@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -62,13 +63,21 @@ public final class DirectoryStorageMeter implements StorageMeter {
 
     ServerDiskUsage measureNow(String server) {
         Path root = roots.rootOf(server);
-        Map<String, Long> byChild = DiskUsage.byChild(root);
+        Map<String, Long> byChild = DiskUsage.byPath(root, 2);
         Map<String, Long> poolBytes = new HashMap<>();
+        Map<String, Long> volumeBytes = new HashMap<>();
         long pooled = 0;
         for (PoolDefinition p : catalog.pools()) {
             long bytes = byChild.getOrDefault(p.directory(), 0L);
             poolBytes.put(p.name(), bytes);
             pooled += bytes;
+            String prefix = p.directory() + "/";
+            byChild.forEach((path, size) -> {
+                if (path.startsWith(prefix) && path.indexOf('/', prefix.length()) < 0) {
+                    volumeName(path.substring(prefix.length()))
+                            .ifPresent(v -> volumeBytes.put(ServerDiskUsage.volumeKey(p.name(), v), size));
+                }
+            });
         }
         long other = Math.max(0, byChild.getOrDefault("", 0L) - pooled);
         String fsId = "unknown";
@@ -88,7 +97,13 @@ public final class DirectoryStorageMeter implements StorageMeter {
                 // an unreadable file system reports no size; health then cannot compare against it
             }
         }
-        return new ServerDiskUsage(server, poolBytes, other, fsId, total, free);
+        return new ServerDiskUsage(server, poolBytes, other, fsId, total, free, volumeBytes, Optional.of(clock.instant()));
+    }
+
+    /** The volume an entry of a pool directory holds (see {@link VolumeLayout}); temporaries and trash hold none. */
+    private static Optional<String> volumeName(String entry) {
+        String name = entry.endsWith(".qcow2") ? entry.substring(0, entry.length() - ".qcow2".length()) : entry;
+        return dsp.core.model.Names.isValid(name) ? Optional.of(name) : Optional.empty();
     }
 
     private static String filesystemId(Path path, FileStore store) {

@@ -29,23 +29,34 @@ public final class DiskUsage {
 
     /** Bytes under {@code root} itself and under each of its direct children, by child name ("" = total). */
     public static Map<String, Long> byChild(Path root) {
+        return byPath(root, 1);
+    }
+
+    /**
+     * Bytes under {@code root} and under each entry up to {@code depth} levels below it, keyed by
+     * the path relative to root with '/' between names ("" = total); one {@code du} for all.
+     */
+    public static Map<String, Long> byPath(Path root, int depth) {
         if (!Files.isDirectory(root)) {
             return Map.of("", 0L);
         }
         try {
-            return viaDu(root);
+            return viaDu(root, depth);
         } catch (IOException | RuntimeException e) {
             LOG.debug("du unavailable for {} ({}); summing apparent sizes", root, e.getMessage());
-            return viaWalk(root);
+            return viaWalk(root, depth);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return viaWalk(root);
+            return viaWalk(root, depth);
         }
     }
 
-    private static Map<String, Long> viaDu(Path root) throws IOException, InterruptedException {
+    private static Map<String, Long> viaDu(Path root, int depth) throws IOException, InterruptedException {
+        // -a: files count as entries too (a qcow2 disk is a file in its pool directory);
         // the output is drained while we wait, so the time limit holds even when du hangs
-        String out = ProcessRunner.run(List.of("du", "-B1", "-d1", "-x", root.toString()), TIMEOUT).out();
+        List<String> cmd = depth > 1 ? List.of("du", "-a", "-B1", "-d" + depth, "-x", root.toString())
+                : List.of("du", "-B1", "-d" + depth, "-x", root.toString());
+        String out = ProcessRunner.run(cmd, TIMEOUT).out();
         Map<String, Long> sizes = new HashMap<>();
         for (String line : out.split("\n")) {
             int tab = line.indexOf('\t');
@@ -54,7 +65,7 @@ public final class DiskUsage {
             }
             long bytes = Long.parseLong(line.substring(0, tab).trim());
             Path path = Path.of(line.substring(tab + 1));
-            sizes.put(path.equals(root) ? "" : path.getFileName().toString(), bytes);
+            sizes.put(path.equals(root) ? "" : root.relativize(path).toString().replace(java.io.File.separatorChar, '/'), bytes);
         }
         if (!sizes.containsKey("")) {
             throw new IOException("du printed no total for " + root);
@@ -63,21 +74,33 @@ public final class DiskUsage {
     }
 
     static Map<String, Long> viaWalk(Path root) {
+        return viaWalk(root, 1);
+    }
+
+    static Map<String, Long> viaWalk(Path root, int depth) {
         Map<String, Long> sizes = new HashMap<>();
+        walkInto(root, "", depth, sizes);
+        return sizes;
+    }
+
+    private static long walkInto(Path dir, String prefix, int depth, Map<String, Long> sizes) {
         List<Path> children = new ArrayList<>();
-        try (var list = Files.list(root)) {
+        try (var list = Files.list(dir)) {
             list.forEach(children::add);
         } catch (IOException e) {
-            return Map.of("", 0L);
+            sizes.put(prefix, 0L);
+            return 0;
         }
         long total = 0;
         for (Path child : children) {
-            long size = apparent(child);
-            sizes.put(child.getFileName().toString(), size);
+            String key = (prefix.isEmpty() ? "" : prefix + "/") + child.getFileName();
+            long size = depth > 1 && Files.isDirectory(child, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                    ? walkInto(child, key, depth - 1, sizes) : apparent(child);
+            sizes.put(key, size);
             total += size;
         }
-        sizes.put("", total);
-        return sizes;
+        sizes.put(prefix, total);
+        return total;
     }
 
     private static long apparent(Path path) {

@@ -94,38 +94,37 @@ public final class FileTemplateLibrary implements TemplateLibrary {
 
     @Override
     public Template importTemplate(String name, String sourceFile) {
+        return importTemplate(name, sourceFile, dsp.core.operation.Operations.Progress.NONE);
+    }
+
+    @Override
+    public Template importTemplate(String name, String sourceFile, dsp.core.operation.Operations.Progress progress) {
         Names.require("template", name);
         if (importDir.isEmpty()) {
-            throw DomainException.invalid("this library takes no imports; place " + name + ".qcow2 in " + dir);
+            throw DomainException.invalid("this server takes no template imports; place " + name + ".qcow2 in its template directory");
         }
-        Path source;
-        try {
-            source = Path.of(sourceFile).toAbsolutePath().normalize();
-        } catch (java.nio.file.InvalidPathException e) {
-            throw DomainException.invalid("source '" + sourceFile + "' is not a path");
-        }
-        if (!Files.isRegularFile(source)) {
-            throw DomainException.invalid("source image " + source + " is not a readable file");
-        }
-        try {
-            Path allowed = importDir.get().toRealPath();
-            if (!source.toRealPath().startsWith(allowed)) {
-                throw DomainException.invalid("source image must be inside the import directory " + allowed
-                        + "; copy it there first (links out of it are refused too)");
-            }
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw DomainException.invalid("the import directory " + importDir.get() + " does not exist; create it and copy the image there");
-        } catch (IOException e) {
-            throw DomainException.invalid("cannot resolve " + source + ": " + e.getMessage());
-        }
+        Path source = importable(sourceFile);
+        progress.progress(0, 0, "converting " + source.getFileName() + " with qemu-img");
         String format = ImageRules.requireSelfContained(qemu, source, "source image " + source.getFileName());
+        long virtualBytes = qemu.info(source, format, true).path("virtual-size").asLong();
         Path target = dir.resolve(name + "." + format);
-        Path temporary = dir.resolve(".tmp-template-" + name);
+        Path temporary = dir.resolve(".tmp-template-" + name + "." + format);
+        Files2.deleteTree(temporary);
         try {
-            Files2.publishReadOnlyCopy(source, temporary, target);
+            // a fresh image holding only the guest's data: nothing of the file's own metadata comes along
+            qemu.convert(source, format, temporary, format, false);
+            JsonNode copy = qemu.info(temporary, format, false);
+            if (!ImageRules.references(copy).isEmpty() || copy.path("virtual-size").asLong() != virtualBytes) {
+                throw DomainException.storageFailed("the converted copy of " + source.getFileName() + " is not what was imported");
+            }
+            Files2.sync(temporary);
+            Files2.makeReadOnly(temporary);
+            Files2.publish(temporary, target);
+            progress.progress(virtualBytes, virtualBytes, "imported " + source.getFileName());
         } catch (IOException e) {
+            throw DomainException.storageFailed("cannot copy " + source.getFileName() + " into the template library: " + e.getMessage());
+        } finally {
             Files2.deleteTree(temporary);
-            throw DomainException.storageFailed("cannot copy " + source + " into the template library: " + e.getMessage());
         }
         return describe(name, target);
     }
@@ -189,6 +188,39 @@ public final class FileTemplateLibrary implements TemplateLibrary {
         }
         Files2.publish(temporary, dir.resolve(name + ".qcow2"));
         return findTemplate(name).orElseThrow();
+    }
+
+    /**
+     * The file to import: one directly inside the import directory, a regular file and not a link.
+     * Anything else gets the same answer whether or not it exists, so the API tells nothing about
+     * the host's other files; and nothing outside the directory is ever opened.
+     */
+    private Path importable(String sourceFile) {
+        DomainException refused = DomainException.invalid("source must be the name of an image file in the server's import "
+                + "directory (<data-dir>/imports); copy the image there first");
+        if (sourceFile == null || sourceFile.isBlank() || sourceFile.indexOf('\0') >= 0) {
+            throw refused;
+        }
+        Path allowed = importDir.orElseThrow();
+        Path candidate;
+        try {
+            Path given = Path.of(sourceFile);
+            candidate = (given.isAbsolute() ? given : allowed.resolve(given)).normalize();
+        } catch (java.nio.file.InvalidPathException e) {
+            throw refused;
+        }
+        if (!allowed.equals(candidate.getParent()) || candidate.getFileName().toString().startsWith(".")
+                || !Files.isRegularFile(candidate, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw refused;
+        }
+        try {
+            if (!candidate.toRealPath().getParent().equals(allowed.toRealPath())) {
+                throw refused;
+            }
+        } catch (IOException e) {
+            throw refused;
+        }
+        return candidate;
     }
 
     /** Builds a blank qcow2 template of {@code virtualBytes} (the demo's stand-in for a cloud image). */
@@ -288,8 +320,9 @@ public final class FileTemplateLibrary implements TemplateLibrary {
             if (c != null && c.modified() == modified && c.size() == size) {
                 return c.template();
             }
-            JsonNode info = qemu.info(file, true);
-            Template t = new Template(name, VolumeFormat.parse(info.path("format").asText()),
+            VolumeFormat format = VolumeFormat.parse(file.getFileName().toString().substring(name.length() + 1));
+            JsonNode info = qemu.info(file, format.display(), true);
+            Template t = new Template(name, format,
                     info.path("virtual-size").asLong(), info.path("actual-size").asLong(size));
             cache.put(name, new Cached(modified, size, t));
             return t;

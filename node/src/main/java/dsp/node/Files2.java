@@ -57,6 +57,69 @@ final class Files2 {
         publish(temporary, target);
     }
 
+    /** The same, telling {@code copied} how many bytes are across as the copy goes (every 64 MB and at the end). */
+    static void publishReadOnlyCopy(Path source, Path temporary, Path target, java.util.function.LongConsumer copied) throws IOException {
+        copyCounting(source, temporary, copied);
+        sync(temporary);
+        makeReadOnly(temporary);
+        publish(temporary, target);
+    }
+
+    private static final long REPORT_EVERY = 64L * 1024 * 1024;
+
+    /**
+     * Copies a file in 1 MB blocks, reporting the bytes copied so far (every 64 MB and at the end).
+     * Blocks of zeros are skipped rather than written, so a thin raw image stays thin.
+     */
+    static void copyCounting(Path source, Path target, java.util.function.LongConsumer copied) throws IOException {
+        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(target, StandardOpenOption.WRITE, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            long size = in.size();
+            java.nio.ByteBuffer block = java.nio.ByteBuffer.allocateDirect(1 << 20);
+            long done = 0;
+            long reported = 0;
+            copied.accept(0);
+            while (done < size) {
+                block.clear();
+                int n = in.read(block, done);
+                if (n <= 0) {
+                    throw new IOException("copying " + source + " stopped at byte " + done + " of " + size);
+                }
+                block.flip();
+                if (!zeros(block)) {
+                    long at = done;
+                    while (block.hasRemaining()) {
+                        at += out.write(block, at);
+                    }
+                }
+                done += n;
+                if (done - reported >= REPORT_EVERY || done == size) {
+                    copied.accept(done);
+                    reported = done;
+                }
+            }
+            out.truncate(size);
+            if (out.size() < size) {
+                out.write(java.nio.ByteBuffer.wrap(new byte[1]), size - 1); // a file ending in zeros still has its full length
+            }
+        }
+    }
+
+    private static boolean zeros(java.nio.ByteBuffer b) {
+        int i = b.position();
+        for (; i + 8 <= b.limit(); i += 8) {
+            if (b.getLong(i) != 0) {
+                return false;
+            }
+        }
+        for (; i < b.limit(); i++) {
+            if (b.get(i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Deletes a file or a whole tree; gone already is fine. */
     static void deleteTree(Path path) {
         if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
 public final class LocalVolumeMaker implements VolumeMaker {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalVolumeMaker.class);
-    public static final String TEMPLATES = "templates";
+    public static final String TEMPLATES = VolumeLayout.TEMPLATES;
 
     private final ServerRoots roots;
     private final PoolCatalog catalog;
@@ -56,8 +57,18 @@ public final class LocalVolumeMaker implements VolumeMaker {
     public String make(Allocation a, Optional<Template> template) {
         Path root = poolRoot(a);
         Path target = dataPath(a);
+        if (VolumeLayout.isReserved(a.name())) {
+            throw DomainException.invalid("volume name '" + a.name() + "' is used by the pool directory itself");
+        }
         if (Files.exists(target)) {
             return target.toString();
+        }
+        Path entry = root.resolve(VolumeLayout.entry(a));
+        if (Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
+            // something else holds this volume's place (a raw disk's directory without its disk.img, a link...):
+            // it is not ours to replace, and nothing here will delete it
+            throw DomainException.conflict("'" + entry.getFileName() + "' already exists in pool " + a.pool() + " on " + a.server()
+                    + " and is not this volume's data; left alone");
         }
         mkdirs(root);
         Path temporary = root.resolve(".tmp-" + a.id());
@@ -117,6 +128,9 @@ public final class LocalVolumeMaker implements VolumeMaker {
 
     @Override
     public void delete(Allocation a) {
+        if (VolumeLayout.isReserved(a.name())) {
+            throw DomainException.conflict("'" + a.name() + "' is part of the pool directory's own layout; never deleted as a volume");
+        }
         Path root = poolRoot(a);
         Path target = a.format() == VolumeFormat.RAW ? dataPath(a).getParent() : dataPath(a);
         if (a.format() != VolumeFormat.DIRECTORY && Files.exists(dataPath(a)) && qemu.inUse(dataPath(a))) {
@@ -146,7 +160,7 @@ public final class LocalVolumeMaker implements VolumeMaker {
         if (a.format() == VolumeFormat.DIRECTORY) {
             return a.sizeBytes();
         }
-        return qemu.info(dataPath(a), true).path("virtual-size").asLong();
+        return qemu.info(dataPath(a), a.format().display(), true).path("virtual-size").asLong();
     }
 
     @Override
@@ -158,7 +172,7 @@ public final class LocalVolumeMaker implements VolumeMaker {
         if (a.format() == VolumeFormat.DIRECTORY) {
             return DiskUsage.byChild(p).getOrDefault("", 0L);
         }
-        JsonNode info = qemu.info(p, true);
+        JsonNode info = qemu.info(p, a.format().display(), true);
         return info.path("actual-size").asLong();
     }
 

@@ -44,9 +44,25 @@ public final class QemuImg {
         }
     }
 
-    /** {@code qemu-img info --output=json}; {@code forceShare} reads an image a VM holds (-U). */
+    /**
+     * {@code qemu-img info --output=json}, letting qemu-img probe the format: only for an image
+     * whose format is not known yet (an import). {@code forceShare} reads an image a VM holds (-U).
+     */
     public JsonNode info(Path image, boolean forceShare) {
+        return info(image, Optional.empty(), forceShare);
+    }
+
+    /**
+     * {@code qemu-img info -f <format>}: never probe an image whose format we know, so a raw disk
+     * whose guest wrote an image header is still read as raw.
+     */
+    public JsonNode info(Path image, String format, boolean forceShare) {
+        return info(image, Optional.of(format), forceShare);
+    }
+
+    private JsonNode info(Path image, Optional<String> format, boolean forceShare) {
         List<String> args = new ArrayList<>(List.of("info", "--output=json"));
+        format.ifPresent(f -> args.addAll(List.of("-f", f)));
         if (forceShare) {
             args.add("-U");
         }

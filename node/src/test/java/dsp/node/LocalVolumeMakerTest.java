@@ -187,10 +187,10 @@ class LocalVolumeMakerTest {
         qemu.create(src, "qcow2", 2 * GB, Optional.empty(), "qcow2");
         Path outside = dir.resolve("secret.raw");
         Files.writeString(outside, "not for you");
-        assertThatThrownBy(() -> library.importTemplate("leak", outside.toString())).hasMessageContaining("inside the import directory");
+        assertThatThrownBy(() -> library.importTemplate("leak", outside.toString())).hasMessageContaining("in the server's import directory");
         Files.createSymbolicLink(dir.resolve("imports/link.raw"), outside);
         assertThatThrownBy(() -> library.importTemplate("leak", dir.resolve("imports/link.raw").toString()))
-                .hasMessageContaining("inside the import directory");
+                .hasMessageContaining("in the server's import directory");
         Template t = library.importTemplate("debian12", src.toString());
         assertThat(t.format()).isEqualTo(VolumeFormat.QCOW2);
         assertThat(t.virtualBytes()).isEqualTo(2 * GB);
@@ -200,7 +200,7 @@ class LocalVolumeMakerTest {
         qemu.create(overlay, "qcow2", 2 * GB, Optional.of(src), "qcow2");
         assertThatThrownBy(() -> library.importTemplate("layered", overlay.toString())).hasMessageContaining("backing file");
         assertThatThrownBy(() -> library.importTemplate("missing", dir.resolve("imports/nope.img").toString()))
-                .hasMessageContaining("not a readable file");
+                .hasMessageContaining("in the server's import directory");
         library.deleteTemplate("debian12");
         assertThat(library.findTemplate("debian12")).isEmpty();
     }

@@ -79,4 +79,42 @@ class PoolCleanerTest {
         assertThat(new PoolCleaner(roots, catalog, Clock.systemUTC()).clean("moved", () -> refs, false)).isEmpty();
         assertThat(root.resolve("k8s-storage-pool/pvc-1")).isDirectory();
     }
+
+    @Test
+    void aTrashThatIsALinkIsNeverFollowedAndNothingLeavesThePool() throws Exception {
+        ServerRoots roots = new ServerRoots(dir.resolve("servers"));
+        Path k8s = roots.prepare("s1", catalog.pools()).resolve("k8s-storage-pool");
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        Files.createSymbolicLink(k8s.resolve(".trash"), elsewhere);
+        Files.createDirectories(k8s.resolve("orphan"));
+        Files.writeString(k8s.resolve("orphan/data"), "rows");
+
+        new PoolCleaner(roots, catalog, Clock.systemUTC()).clean("s1", List::of, false);
+
+        assertThat(elsewhere).isEmptyDirectory();
+        assertThat(k8s.resolve("orphan/data")).hasContent("rows");
+        assertThat(Files.isSymbolicLink(k8s.resolve(".trash"))).isTrue();
+    }
+
+    @Test
+    void trashOlderThanTheRetentionIsEmptiedWithoutFollowingLinks() throws Exception {
+        ServerRoots roots = new ServerRoots(dir.resolve("servers"));
+        Path vm = roots.prepare("s1", catalog.pools()).resolve("vm-storage-pool");
+        Path outside = Files.writeString(dir.resolve("outside-file"), "not trash");
+        Path old = Files.createDirectories(vm.resolve(".trash/20261101T020000Z/old-disk"));
+        Files.writeString(old.resolve("disk.img"), "x");
+        Files.createSymbolicLink(vm.resolve(".trash/20261101T020000Z/link"), outside);
+        Files.createDirectories(vm.resolve(".trash/20261120T020000Z/recent"));
+        Files.createDirectories(vm.resolve(".trash/not-a-run"));
+        Clock now = Clock.fixed(Instant.parse("2026-11-25T02:00:00Z"), ZoneOffset.UTC);
+
+        new PoolCleaner(roots, catalog, now, java.time.Duration.ofDays(7)).clean("s1", List::of, true);
+        assertThat(vm.resolve(".trash/20261101T020000Z")).as("a dry run empties nothing").exists();
+
+        new PoolCleaner(roots, catalog, now, java.time.Duration.ofDays(7)).clean("s1", List::of, false);
+        assertThat(vm.resolve(".trash/20261101T020000Z")).doesNotExist();
+        assertThat(outside).hasContent("not trash");
+        assertThat(vm.resolve(".trash/20261120T020000Z/recent")).isDirectory();
+        assertThat(vm.resolve(".trash/not-a-run")).isDirectory();
+    }
 }

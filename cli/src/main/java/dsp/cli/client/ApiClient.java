@@ -52,8 +52,47 @@ public final class ApiClient {
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
     }
 
+    /** A long request run as an operation on the server (Prefer: respond-async): the answer is the operation to follow. */
+    public JsonNode postAsync(String path, JsonNode body) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
+                .header("Prefer", "respond-async").POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+    }
+
     public JsonNode delete(String path) {
         return send(HttpRequest.newBuilder(base.resolve(path)).DELETE());
+    }
+
+    /** Saves a (large) answer to {@code target}, by way of a temporary file next to it. */
+    public void download(String path, java.nio.file.Path target) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).GET();
+        token.get().ifPresent(t -> request.header("Authorization", "Bearer " + t.strip()));
+        java.nio.file.Path temporary = target.toAbsolutePath().resolveSibling(".tmp-" + target.getFileName());
+        try {
+            HttpResponse<java.nio.file.Path> r = http.send(request.build(), HttpResponse.BodyHandlers.ofFile(temporary));
+            if (r.statusCode() >= 400) {
+                String message = "HTTP " + r.statusCode();
+                try {
+                    message = JSON.readTree(temporary.toFile()).path("error").path("message").asText(message);
+                } catch (IOException notJson) {
+                    // keep the status
+                }
+                throw new CliFailure(CliFailure.REFUSED, message + " (HTTP " + r.statusCode() + ")");
+            }
+            java.nio.file.Files.move(temporary, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (ConnectException e) {
+            throw new CliFailure(CliFailure.UNREACHABLE, "cannot reach " + base + ": connection refused");
+        } catch (IOException e) {
+            throw new CliFailure(CliFailure.UNREACHABLE, "cannot download " + path + " to " + target + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliFailure(CliFailure.UNREACHABLE, "interrupted");
+        } finally {
+            try {
+                java.nio.file.Files.deleteIfExists(temporary);
+            } catch (IOException ignored) {
+                // nothing left to tidy that matters
+            }
+        }
     }
 
     public static ObjectMapper json() {

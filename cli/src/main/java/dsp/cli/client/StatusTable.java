@@ -60,6 +60,7 @@ public final class StatusTable {
         out.append("\nOverall health: ").append(health.path("status").asText()).append('\n');
         health.path("errors").forEach(m -> out.append("  CRITICAL ").append(m.asText()).append('\n'));
         health.path("warnings").forEach(m -> out.append("  WARNING  ").append(m.asText()).append('\n'));
+        health.path("notes").forEach(m -> out.append("  NOTE     ").append(m.asText()).append('\n'));
         return out.toString();
     }
 

@@ -1,6 +1,8 @@
 package dsp.cli.standalone;
 
 import dsp.api.ApiServices;
+import dsp.api.CapacitySampler;
+import dsp.core.history.CapacityHistory;
 import dsp.api.PoolApi;
 import dsp.config.PoolConfig;
 import dsp.core.usecase.StartupReconciler;
@@ -54,6 +56,9 @@ public final class StandaloneServer implements AutoCloseable {
     static final String DEMO_TEMPLATE = "ubuntu22";
     static final long DEMO_TEMPLATE_BYTES = 10_000_000_000L;
 
+    /** How often capacity is sampled for the history and threshold crossings are looked for. */
+    static final Duration SAMPLE_EVERY = Duration.ofSeconds(10);
+
     private final SqliteDatabase db;
     private final PoolApi api;
     private final FileTemplateLibrary templates;
@@ -62,12 +67,24 @@ public final class StandaloneServer implements AutoCloseable {
     private final ServerAdministration servers;
     private final CapacityAdmission admission;
     private final PoolCatalog catalog;
+    private final CapacityHistory history = ApiServices.defaultHistory();
+    private final CapacitySampler sampler;
+    private final StandaloneBackup backups;
+    private Optional<String> configYaml = Optional.empty();
 
     public StandaloneServer(PoolCatalog catalog, Path dataDir, Clock clock) {
         this(new PoolConfig.Configuration(catalog, "vm", ServerType.HETZNER), dataDir, clock);
     }
 
     public StandaloneServer(PoolConfig.Configuration config, Path dataDir, Clock clock) {
+        this(config, dataDir, clock, false);
+    }
+
+    /**
+     * @param demo the servers are the demo's directories on this machine's one disk: the disk
+     *             prerequisite is then reported as a note, not a warning
+     */
+    public StandaloneServer(PoolConfig.Configuration config, Path dataDir, Clock clock, boolean demo) {
         PoolCatalog catalog = config.catalog();
         this.catalog = catalog;
         this.db = SqliteDatabase.open(dataDir.resolve("pools.db"));
@@ -76,7 +93,8 @@ public final class StandaloneServer implements AutoCloseable {
         SqliteAllocationStore allocations = new SqliteAllocationStore(db);
         DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, clock, Duration.ofSeconds(5));
         FleetLock lock = new FleetLock();
-        PoolQueries queries = new PoolQueries(catalog, inventory, allocations, meter, clock);
+        PoolQueries queries = new PoolQueries(catalog, inventory, allocations, meter, clock, demo);
+        this.sampler = new CapacitySampler(queries, history);
         this.servers = new ServerAdministration(catalog, inventory, allocations, lock, clock);
         this.admission = new CapacityAdmission(catalog, inventory, allocations, lock, clock, () -> UUID.randomUUID().toString());
         QemuImg qemu = QemuImg.onPath();
@@ -94,8 +112,41 @@ public final class StandaloneServer implements AutoCloseable {
         this.reconciler = new StartupReconciler(allocations, vmStore, maker, admission);
         this.api = new PoolApi(new ApiServices(queries, servers, vms, new VolumeService(catalog, admission, allocations, maker),
                 new TemplateService(templates, allocations, lock),
-                new CleanupService(inventory, allocations, new PoolCleaner(roots, catalog, clock), clock), this::databaseAnswers));
+                new CleanupService(inventory, allocations, new PoolCleaner(roots, catalog, clock), clock), this::databaseAnswers,
+                history));
         this.api.auditTo(new AuditLog(dataDir.resolve("audit.log")));
+        this.backups = new StandaloneBackup(dataDir, db, dataDir.resolve("templates"), inventory, allocations, vmStore, maker, qemu,
+                templates, () -> configYaml, clock);
+        this.api.serveBackups(backups);
+    }
+
+    /** The configuration file the server runs with: a backup carries it. */
+    public void configuredFrom(Path configFile) {
+        try {
+            this.configYaml = Optional.of(java.nio.file.Files.readString(configFile));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + configFile, e);
+        }
+    }
+
+    public StandaloneBackup backups() {
+        return backups;
+    }
+
+    /**
+     * Restores a backup into {@code dataDir} (empty unless {@code force}): the state, the
+     * configuration, the templates and the disks it holds; volumes it holds no data for are made
+     * again (empty directories, fresh VM disks from their template).
+     */
+    public static StandaloneBackup.Restored restore(Path backup, Path dataDir, boolean force, Clock clock,
+                                                    dsp.core.operation.Operations.Progress progress) {
+        StandaloneBackup.Restored r = StandaloneBackup.unpack(backup, dataDir, force, clock, progress);
+        PoolConfig.Configuration config = r.config().map(PoolConfig::load).orElse(PoolConfig.Configuration.guideDefaults());
+        try (StandaloneServer server = new StandaloneServer(config, dataDir, clock)) {
+            int recreated = server.backups.placeDisksAndRecreate(backup, progress);
+            return new StandaloneBackup.Restored(r.servers(), r.volumes(), r.vms(), r.templates(), r.disks(), recreated, r.config(),
+                    r.previous());
+        }
     }
 
     /** On an empty inventory, creates the demo servers; a restart keeps whatever is there. */
@@ -131,8 +182,12 @@ public final class StandaloneServer implements AutoCloseable {
     public StartupReconciler.Report reconcile() {
         StartupReconciler.Report r = reconciler.reconcile();
         if (r.changedAnything()) {
-            LOG.info("start-up reconcile: removed {} half-made item(s), rolled back {}, completed {}, regrown {}",
-                    r.temporariesRemoved(), r.rolledBack(), r.completed(), r.regrown());
+            LOG.info("start-up reconcile: removed {} half-made item(s), rolled back {}, completed {}, regrown {}, finished deleting {},"
+                    + " records grown to their images {}", r.temporariesRemoved(), r.rolledBack(), r.completed(), r.regrown(), r.deleted(),
+                    r.recordsResized());
+        }
+        for (String problem : r.problems()) {
+            LOG.warn("start-up reconcile could not converge {}", problem);
         }
         return r;
     }
@@ -145,6 +200,7 @@ public final class StandaloneServer implements AutoCloseable {
     public int start(String host, int port) {
         reconcile();
         api.start(host, port);
+        sampler.start(SAMPLE_EVERY);
         LOG.info("standalone server listening on http://{}:{} (data in {})", host, api.port(), db.file().getParent());
         return api.port();
     }
@@ -163,6 +219,7 @@ public final class StandaloneServer implements AutoCloseable {
 
     @Override
     public void close() {
+        sampler.close();
         api.stop();
         db.close();
     }

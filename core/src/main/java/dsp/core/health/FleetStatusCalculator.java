@@ -10,8 +10,10 @@ import dsp.core.model.Thresholds;
 import dsp.core.port.StorageMeter.ServerDiskUsage;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Function;
@@ -22,6 +24,20 @@ import java.util.stream.Collectors;
  * the higher of allocated % and measured % against the thresholds.
  */
 public final class FleetStatusCalculator {
+
+    private final boolean simulatedServers;
+
+    public FleetStatusCalculator() {
+        this(false);
+    }
+
+    /**
+     * @param simulatedServers the servers are directories of one machine (the demo): the disk
+     *                         prerequisite is then a note, not a warning
+     */
+    public FleetStatusCalculator(boolean simulatedServers) {
+        this.simulatedServers = simulatedServers;
+    }
 
     public FleetStatus calculate(CapacityLedger ledger, List<ServerDiskUsage> disks, Instant at) {
         PoolCatalog catalog = ledger.catalog();
@@ -86,13 +102,39 @@ public final class FleetStatusCalculator {
         ReserveFigures reserve = new ReserveFigures(pooled.size(), reserveCapacity, reserveUsed,
                 Math.max(0, reserveCapacity - reserveUsed), Quantity.percent(reserveUsed, reserveCapacity));
 
-        overall = overall.worst(checkDeclaredAgainstDisks(ledger, pooled, diskByServer, warnings));
-        return new FleetStatus(figures, reserve, overall, warnings, errors, at);
+        List<String> notes = new ArrayList<>();
+        Map<String, ServerFigures.DiskCheck> checks = checkDeclaredAgainstDisks(ledger, pooled, diskByServer,
+                simulatedServers ? notes : warnings);
+        if (!simulatedServers && checks.values().stream().anyMatch(c -> c != ServerFigures.DiskCheck.OK)) {
+            overall = overall.worst(Health.WARNING);
+        }
+        Map<String, List<Allocation>> byServer = ledger.allocations().stream().collect(Collectors.groupingBy(Allocation::server));
+        List<ServerFigures> servers = ledger.servers().stream()
+                .map(s -> serverFigures(ledger, s, byServer.getOrDefault(s.name(), List.of()), diskByServer.get(s.name()),
+                        checks.getOrDefault(s.name(), ServerFigures.DiskCheck.UNKNOWN)))
+                .toList();
+        notes.replaceAll(n -> "demo: " + n + " (the demo's servers are directories on one disk; with real servers this is a warning)");
+        return new FleetStatus(figures, reserve, overall, warnings, errors, at, servers, notes);
     }
 
-    /** Shares are promises; where servers sharing one file system promise more than it holds, say so. */
-    private Health checkDeclaredAgainstDisks(CapacityLedger ledger, List<Server> pooled,
-                                             Map<String, ServerDiskUsage> diskByServer, List<String> warnings) {
+    private static ServerFigures serverFigures(CapacityLedger ledger, Server s, List<Allocation> on, ServerDiskUsage d,
+                                               ServerFigures.DiskCheck check) {
+        Optional<ServerFigures.Disk> disk = Optional.ofNullable(d).map(u -> new ServerFigures.Disk(u.pooledBytes(), u.otherBytes(),
+                u.filesystemBytes(), u.filesystemFreeBytes(), u.volumeBytes(), u.measuredAt()));
+        long share = ledger.poolOf(s).isPresent() ? ledger.shareOf(s) : 0;
+        return new ServerFigures(s.name(), ledger.poolOf(s).map(PoolDefinition::name), share,
+                share + (ledger.poolOf(s).isPresent() ? ledger.catalog().reserveBytes() : 0), ledger.allocatedOn(s.name()),
+                on.size(), (int) on.stream().filter(ledger::isStranded).count(), disk, check);
+    }
+
+    /**
+     * The guide's prerequisite: each server's disk holds its share plus the reserve; where servers
+     * share one file system, it must hold what they declare together. Findings go to {@code findings}.
+     */
+    private static Map<String, ServerFigures.DiskCheck> checkDeclaredAgainstDisks(CapacityLedger ledger, List<Server> pooled,
+                                                                              Map<String, ServerDiskUsage> diskByServer,
+                                                                              List<String> findings) {
+        Map<String, ServerFigures.DiskCheck> checks = new HashMap<>();
         Map<String, List<Server>> byFilesystem = new TreeMap<>();
         for (Server s : pooled) {
             ServerDiskUsage d = diskByServer.get(s.name());
@@ -100,20 +142,33 @@ public final class FleetStatusCalculator {
                 byFilesystem.computeIfAbsent(d.filesystemId(), k -> new ArrayList<>()).add(s);
             }
         }
-        Health health = Health.HEALTHY;
+        long reserve = ledger.catalog().reserveBytes();
         for (Map.Entry<String, List<Server>> e : byFilesystem.entrySet()) {
             List<Server> group = e.getValue();
-            long declared = group.stream().mapToLong(s -> ledger.shareOf(s) + ledger.catalog().reserveBytes()).sum();
             long real = diskByServer.get(group.get(0).name()).filesystemBytes();
-            if (declared > real) {
-                health = Health.WARNING;
-                warnings.add("declared capacity exceeds the real disk: " + group.size() + " server"
-                        + (group.size() == 1 ? "" : "s") + " (" + group.stream().map(Server::name).collect(Collectors.joining(", "))
+            if (group.size() == 1) {
+                Server s = group.get(0);
+                long required = ledger.shareOf(s) + reserve;
+                boolean small = required > real;
+                checks.put(s.name(), small ? ServerFigures.DiskCheck.TOO_SMALL : ServerFigures.DiskCheck.OK);
+                if (small) {
+                    findings.add("server " + s.name() + "'s disk holds " + Quantity.humanize(real) + ", less than its share "
+                            + Quantity.humanize(ledger.shareOf(s)) + " plus the " + Quantity.humanize(reserve) + " reserve ("
+                            + Quantity.humanize(required) + ")");
+                }
+                continue;
+            }
+            long declared = group.stream().mapToLong(s -> ledger.shareOf(s) + reserve).sum();
+            boolean small = declared > real;
+            group.forEach(s -> checks.put(s.name(), small ? ServerFigures.DiskCheck.SHARED_TOO_SMALL : ServerFigures.DiskCheck.OK));
+            if (small) {
+                findings.add("declared capacity exceeds the real disk: " + group.size() + " servers ("
+                        + group.stream().map(Server::name).collect(Collectors.joining(", "))
                         + ") declare " + Quantity.humanize(declared) + " (shares + reserve) on a file system of "
                         + Quantity.humanize(real));
             }
         }
-        return health;
+        return checks;
     }
 
     private static String describeUsage(double allocated, double measured) {

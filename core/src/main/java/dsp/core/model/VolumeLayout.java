@@ -7,7 +7,37 @@ package dsp.core.model;
  */
 public final class VolumeLayout {
 
+    /** The servers' read-only template copies: {@code <pool>/templates/<name>.qcow2}. */
+    public static final String TEMPLATES = "templates";
+    /** Where cleanup moves orphans: {@code <pool>/.trash/<time>/}. */
+    public static final String TRASH = ".trash";
+    /** Work in progress, swept at start-up: {@code <pool>/.tmp-<id>...}. */
+    public static final String TEMPORARY_PREFIX = ".tmp-";
+
     private VolumeLayout() {
+    }
+
+    /**
+     * A name a volume may have: a valid name that is none of the entries the layout keeps for
+     * itself, so a volume's data can never be, or be undone onto, the template copies or the trash.
+     */
+    public static String requireVolumeName(String name) {
+        Names.require("volume", name);
+        if (isReserved(name)) {
+            throw dsp.core.DomainException.invalid("volume name '" + name + "' is used by the pool directory itself ("
+                    + TEMPLATES + "/ holds the template copies); choose another name");
+        }
+        return name;
+    }
+
+    /** True for names the layout owns; hidden names ({@code .trash}, {@code .tmp-}) are not valid volume names anyway. */
+    public static boolean isReserved(String name) {
+        return name.equals(TEMPLATES) || name.startsWith(".");
+    }
+
+    /** The volume's top-level entry in the pool directory: {@code <name>} or {@code <name>.qcow2}. */
+    public static String entry(Allocation a) {
+        return relativePath(a).split("/")[0];
     }
 
     /** The data's path relative to the pool directory. */

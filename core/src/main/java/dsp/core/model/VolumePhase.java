@@ -10,7 +10,12 @@ public enum VolumePhase {
     /** Its data exists on the server. */
     READY,
     /** Its owner is gone and the pool retains data: kept until purged. */
-    RELEASED;
+    RELEASED,
+    /**
+     * Being deleted: written before the data is touched, so a crash or an error mid-way leaves a
+     * record that says so (never a record whose data is gone); start-up and a retried delete finish it.
+     */
+    DELETING;
 
     public String display() {
         return name().charAt(0) + name().substring(1).toLowerCase();

@@ -40,6 +40,11 @@ public interface TemplateLibrary {
         return List.of();
     }
 
+    /** A local import that says how many bytes are copied as it goes (a multi-GB image takes a while). */
+    default Template importTemplate(String name, String sourceFile, dsp.core.operation.Operations.Progress progress) {
+        return importTemplate(name, sourceFile);
+    }
+
     void deleteTemplate(String name);
 
     /** Bytes of a template's file before and after compression. */

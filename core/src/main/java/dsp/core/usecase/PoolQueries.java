@@ -20,10 +20,17 @@ public final class PoolQueries {
     private final AllocationStore allocations;
     private final StorageMeter meter;
     private final Clock clock;
-    private final FleetStatusCalculator calculator = new FleetStatusCalculator();
+    private final FleetStatusCalculator calculator;
 
     public PoolQueries(PoolCatalog catalog, ServerInventory inventory, AllocationStore allocations,
                        StorageMeter meter, Clock clock) {
+        this(catalog, inventory, allocations, meter, clock, false);
+    }
+
+    /** @param simulatedServers the servers are directories on one machine (the demo): see {@link FleetStatusCalculator} */
+    public PoolQueries(PoolCatalog catalog, ServerInventory inventory, AllocationStore allocations,
+                       StorageMeter meter, Clock clock, boolean simulatedServers) {
+        this.calculator = new FleetStatusCalculator(simulatedServers);
         this.catalog = catalog;
         this.inventory = inventory;
         this.allocations = allocations;

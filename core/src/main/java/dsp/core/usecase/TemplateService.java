@@ -7,6 +7,7 @@ import dsp.core.port.AllocationStore;
 import dsp.core.port.TemplateLibrary;
 import dsp.core.vm.Template;
 import java.util.List;
+import java.util.Optional;
 
 /** Templates: list, import, and delete only when no disk is made from them. */
 public final class TemplateService {
@@ -30,7 +31,16 @@ public final class TemplateService {
         return library.findTemplate(name).orElseThrow(() -> DomainException.notFound("template '" + name + "' does not exist"));
     }
 
+    /** The servers holding the template, when only some do; empty means any server gets it on demand. */
+    public Optional<java.util.Set<String>> serversWith(String name) {
+        return library.serversWith(name);
+    }
+
     public Template importTemplate(String name, String sourceFile) {
+        return importTemplate(name, sourceFile, dsp.core.operation.Operations.Progress.NONE);
+    }
+
+    public Template importTemplate(String name, String sourceFile, dsp.core.operation.Operations.Progress progress) {
         Names.require("template", name);
         if (sourceFile == null || sourceFile.isBlank()) {
             throw DomainException.invalid("a source image file is required");
@@ -38,7 +48,7 @@ public final class TemplateService {
         if (library.findTemplate(name).isPresent()) {
             throw DomainException.conflict("template '" + name + "' already exists");
         }
-        return library.importTemplate(name, sourceFile);
+        return library.importTemplate(name, sourceFile, progress);
     }
 
     /** Imports a template by URL; on Kubernetes every vm node's agent fetches its own copy. */

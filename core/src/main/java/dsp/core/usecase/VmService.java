@@ -28,7 +28,8 @@ import java.util.function.Supplier;
 /**
  * VMs through the API: admission first (so the pool is never oversold), then the disk, then the
  * record is marked done. A failure at any step undoes the earlier ones; a crash is undone by
- * {@link StartupReconciler}.
+ * {@link StartupReconciler}. Operations on one VM run in turn ({@link OperationOrder}): a delete
+ * that arrives while the disk is being made waits for it, and resizes never interleave.
  */
 public final class VmService {
 
@@ -44,6 +45,8 @@ public final class VmService {
     private final TemplateLibrary templates;
     private final Clock clock;
     private final Supplier<String> ids;
+    private final VolumeData data;
+    private final OperationOrder order = new OperationOrder();
 
     public VmService(PoolCatalog catalog, String vmPool, List<ServerType> serverTypes, CapacityAdmission admission,
                      AllocationStore allocations, VmStore vms, VolumeMaker maker, TemplateLibrary templates,
@@ -57,10 +60,16 @@ public final class VmService {
         this.templates = templates;
         this.clock = clock;
         this.ids = ids;
+        this.data = new VolumeData(admission, maker);
     }
 
     public List<ServerType> serverTypes() {
         return serverTypes;
+    }
+
+    /** The pool VM disks go to. */
+    public String vmPool() {
+        return pool.name();
     }
 
     public VmView create(CreateVm request) {
@@ -82,39 +91,49 @@ public final class VmService {
                     + Quantity.humanize(minimum) + " (" + (preset.isPresent() && Quantity.fromGb(preset.get().diskGb()) == minimum
                     ? "server type " + preset.get().name() + " disk" : "template " + template.name() + " virtual size") + ")");
         }
-        if (vms.listVms().stream().anyMatch(v -> v.namespace().equals(namespace) && v.name().equals(name))) {
-            throw DomainException.conflict("a VM named '" + name + "' already exists in namespace " + namespace);
-        }
         VolumeFormat format = vms.diskFormat(request.format());
         if (format == VolumeFormat.DIRECTORY) {
             throw DomainException.invalid("a VM disk is qcow2 or raw, not a directory");
         }
         String id = "vm-" + ids.get();
-        Allocation disk = admission.admit(new CapacityAdmission.Request(id, pool.name(), storage, "vm-disk",
-                Optional.empty(), format, Optional.of(template.name()), Optional.of(id), VolumePhase.PENDING)
-                .onlyOn(templates.serversWith(template.name())));
-        VirtualMachine vm = new VirtualMachine(id, name, namespace, template.name(), preset.map(ServerType::name),
-                cpu, memory, disk.id(), VmStatus.CREATING, clock.instant());
-        try {
-            vms.addVm(vm);
-            String path = maker.make(disk, Optional.of(template));
-            Allocation ready = admission.update(disk.withPhase(VolumePhase.READY));
-            VirtualMachine done = vm.withStatus(VmStatus.STOPPED);
-            vms.updateVm(done);
-            return new VmView(done, ready, path);
-        } catch (RuntimeException e) {
-            undoCreate(vm, disk);
-            throw e;
-        }
-    }
-
-    private void undoCreate(VirtualMachine vm, Allocation disk) {
-        try {
-            maker.delete(disk);
-        } finally {
-            vms.removeVm(vm.id());
-            admission.release(disk.id());
-        }
+        // the VM's turn is taken before anyone can see it: a delete or resize of it waits until it is made
+        return order.on(id, () -> {
+            VirtualMachine vm = order.on("name:" + namespace + "/" + name, () -> {
+                if (vms.listVms().stream().anyMatch(v -> v.namespace().equals(namespace) && v.name().equals(name))) {
+                    throw DomainException.conflict("a VM named '" + name + "' already exists in namespace " + namespace);
+                }
+                Allocation disk = admission.admit(new CapacityAdmission.Request(id, pool.name(), storage, "vm-disk",
+                        Optional.empty(), format, Optional.of(template.name()), Optional.of(id), VolumePhase.PENDING)
+                        .onlyOn(templates.serversWith(template.name())));
+                VirtualMachine recorded = new VirtualMachine(id, name, namespace, template.name(), preset.map(ServerType::name),
+                        cpu, memory, disk.id(), VmStatus.CREATING, clock.instant());
+                try {
+                    vms.addVm(recorded);
+                } catch (RuntimeException e) {
+                    admission.release(disk.id());
+                    throw e;
+                }
+                return recorded;
+            });
+            Allocation disk = allocations.findAllocation(vm.diskId()).orElseThrow();
+            String path;
+            try {
+                path = data.make(disk, Optional.of(template));
+            } catch (RuntimeException e) {
+                vms.removeVm(id);
+                throw e;
+            }
+            try {
+                Allocation ready = admission.update(disk.withPhase(VolumePhase.READY));
+                VirtualMachine done = vm.withStatus(VmStatus.STOPPED);
+                vms.updateVm(done);
+                return new VmView(done, ready, path);
+            } catch (RuntimeException e) {
+                data.undo(disk, e);
+                vms.removeVm(id);
+                throw e;
+            }
+        });
     }
 
     public List<VmView> list(Optional<String> namespace) {
@@ -137,38 +156,44 @@ public final class VmService {
      * @return the disk when it was kept (released); empty when it was deleted
      */
     public Optional<Allocation> delete(String id, boolean purge) {
-        VirtualMachine vm = find(id);
-        Allocation disk = allocations.findAllocation(vm.diskId())
-                .orElseThrow(() -> DomainException.conflict("VM " + id + " has no disk record"));
-        if (purge || pool.reclaimPolicy() == ReclaimPolicy.DELETE) {
-            maker.delete(disk);
+        find(id);
+        return order.on(id, () -> {
+            VirtualMachine vm = find(id); // as it is now that it is our turn: a create before us has finished
+            Allocation disk = allocations.findAllocation(vm.diskId())
+                    .orElseThrow(() -> DomainException.conflict("VM " + id + " has no disk record"));
+            if (purge || pool.reclaimPolicy() == ReclaimPolicy.DELETE || disk.phase() == VolumePhase.DELETING) {
+                Allocation marked = admission.update(disk.withPhase(VolumePhase.DELETING));
+                vms.removeVm(id);
+                data.delete(marked);
+                return Optional.empty();
+            }
+            Allocation released = admission.update(disk.withPhase(VolumePhase.RELEASED).withOwner(Optional.empty()));
             vms.removeVm(id);
-            admission.release(disk.id());
-            return Optional.empty();
-        }
-        Allocation released = admission.update(disk.withPhase(VolumePhase.RELEASED).withOwner(Optional.empty()));
-        vms.removeVm(id);
-        return Optional.of(released);
+            return Optional.of(released);
+        });
     }
 
     /** Grow-only: the same size is a no-op, smaller is a conflict, no room is insufficient capacity. */
     public VmView resize(String id, long newSizeBytes) {
-        VirtualMachine vm = find(id);
-        if (vm.status() != VmStatus.STOPPED) {
-            throw DomainException.conflict("VM " + id + " is " + vm.status().display() + "; try again when it is created");
-        }
-        Allocation before = allocations.findAllocation(vm.diskId())
-                .orElseThrow(() -> DomainException.conflict("VM " + id + " has no disk record"));
-        Allocation grown = admission.grow(before.id(), newSizeBytes);
-        if (grown.sizeBytes() != before.sizeBytes() || maker.presentedBytes(grown) < grown.sizeBytes()) {
-            try {
-                maker.grow(grown, grown.sizeBytes());
-            } catch (RuntimeException e) {
-                admission.restoreSize(before.id(), before.sizeBytes());
-                throw e;
+        find(id);
+        return order.on(id, () -> {
+            VirtualMachine vm = find(id);
+            if (vm.status() != VmStatus.STOPPED) {
+                throw DomainException.conflict("VM " + id + " is " + vm.status().display() + "; try again when it is created");
             }
-        }
-        return view(vm);
+            Allocation before = allocations.findAllocation(vm.diskId())
+                    .orElseThrow(() -> DomainException.conflict("VM " + id + " has no disk record"));
+            Allocation grown = admission.grow(before.id(), newSizeBytes);
+            if (grown.sizeBytes() != before.sizeBytes() || maker.presentedBytes(grown) < grown.sizeBytes()) {
+                try {
+                    maker.grow(grown, grown.sizeBytes());
+                } catch (RuntimeException e) {
+                    admission.restoreSize(before.id(), before.sizeBytes());
+                    throw e;
+                }
+            }
+            return view(vm);
+        });
     }
 
     private VirtualMachine find(String id) {

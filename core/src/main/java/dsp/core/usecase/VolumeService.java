@@ -2,11 +2,11 @@ package dsp.core.usecase;
 
 import dsp.core.DomainException;
 import dsp.core.model.Allocation;
-import dsp.core.model.Names;
 import dsp.core.model.PoolCatalog;
 import dsp.core.model.PoolDefinition;
 import dsp.core.model.ReclaimPolicy;
 import dsp.core.model.VolumeFormat;
+import dsp.core.model.VolumeLayout;
 import dsp.core.model.VolumePhase;
 import dsp.core.port.AllocationStore;
 import dsp.core.port.VolumeMaker;
@@ -24,30 +24,31 @@ public final class VolumeService {
     private final CapacityAdmission admission;
     private final AllocationStore allocations;
     private final VolumeMaker maker;
+    private final VolumeData data;
+    private final OperationOrder order = new OperationOrder();
 
     public VolumeService(PoolCatalog catalog, CapacityAdmission admission, AllocationStore allocations, VolumeMaker maker) {
         this.catalog = catalog;
         this.admission = admission;
         this.allocations = allocations;
         this.maker = maker;
+        this.data = new VolumeData(admission, maker);
     }
 
     public Allocation create(String name, String poolName, long sizeBytes, Optional<VolumeFormat> format) {
-        Names.require("volume", name);
+        VolumeLayout.requireVolumeName(name);
         PoolDefinition pool = catalog.require(poolName);
         Allocation a = admission.admit(new CapacityAdmission.Request(name, pool.name(), sizeBytes, "volume",
                 Optional.empty(), format.orElse(VolumeFormat.DIRECTORY), Optional.empty(), Optional.empty(), VolumePhase.PENDING));
-        try {
-            maker.make(a, Optional.empty());
-            return admission.update(a.withPhase(VolumePhase.READY));
-        } catch (RuntimeException e) {
+        return order.on(a.id(), () -> {
+            data.make(a, Optional.empty());
             try {
-                maker.delete(a);
-            } finally {
-                admission.release(a.id());
+                return admission.update(a.withPhase(VolumePhase.READY));
+            } catch (RuntimeException e) {
+                data.undo(a, e);
+                throw e;
             }
-            throw e;
-        }
+        });
     }
 
     public List<Allocation> list(Optional<String> pool) {
@@ -75,25 +76,28 @@ public final class VolumeService {
 
     /**
      * Deletes a volume. A VM's disk is deleted through its VM. In a Retain pool the first delete
-     * releases the volume and keeps its data; {@code purge} (or deleting a released volume) removes it.
+     * releases the volume and keeps its data; {@code purge} (or deleting a released volume) removes it,
+     * in two phases (see {@link VolumeData#delete}); deleting a volume left Deleting finishes the job.
      */
     public Optional<Allocation> delete(String id, boolean purge) {
-        Allocation a = get(id);
-        if (a.owner().isPresent()) {
-            throw DomainException.conflict("vm-disk".equals(a.kind())
-                    ? "volume '" + a.name() + "' is the disk of " + a.owner().get() + "; delete the VM instead"
-                    : "volume '" + a.name() + "' is in use by " + a.owner().get() + "; delete that first");
-        }
-        if (a.phase() == VolumePhase.PENDING) {
-            throw DomainException.conflict("volume '" + a.name() + "' is still being made; try again shortly");
-        }
-        PoolDefinition pool = catalog.find(a.pool()).orElse(null);
-        boolean retain = pool != null && pool.reclaimPolicy() == ReclaimPolicy.RETAIN;
-        if (retain && !purge && a.phase() != VolumePhase.RELEASED) {
-            return Optional.of(admission.update(a.withPhase(VolumePhase.RELEASED)));
-        }
-        maker.delete(a);
-        admission.release(a.id());
-        return Optional.empty();
+        get(id);
+        return order.on(id, () -> {
+            Allocation a = get(id); // as it is now that it is our turn
+            if (a.owner().isPresent()) {
+                throw DomainException.conflict("vm-disk".equals(a.kind())
+                        ? "volume '" + a.name() + "' is the disk of " + a.owner().get() + "; delete the VM instead"
+                        : "volume '" + a.name() + "' is in use by " + a.owner().get() + "; delete that first");
+            }
+            if (a.phase() == VolumePhase.PENDING) {
+                throw DomainException.conflict("volume '" + a.name() + "' is still being made; try again shortly");
+            }
+            PoolDefinition pool = catalog.find(a.pool()).orElse(null);
+            boolean retain = pool != null && pool.reclaimPolicy() == ReclaimPolicy.RETAIN;
+            if (retain && !purge && a.phase() == VolumePhase.READY) {
+                return Optional.of(admission.update(a.withPhase(VolumePhase.RELEASED)));
+            }
+            data.delete(a);
+            return Optional.empty();
+        });
     }
 }

@@ -64,6 +64,47 @@ class StartupReconcilerTest {
         assertThat(r.reconcile().changedAnything()).as("a second pass changes nothing").isFalse();
     }
 
+    @Test
+    void aStartedDeleteIsFinishedAndARecordSmallerThanItsImageGrowsToIt() {
+        Fleet f = new Fleet();
+        f.label("vm-1", "vm");
+        InMemoryVolumes disks = new InMemoryVolumes().withTemplate(new Template("ubuntu22", VolumeFormat.QCOW2, 10 * GB, 1));
+        InMemoryVmStore vms = new InMemoryVmStore();
+        Template t = disks.findTemplate("ubuntu22").orElseThrow();
+        // 1. a delete marked Deleting, then the process died (data still there, or already gone)
+        Allocation doomed = pending(f, "vm-doomed");
+        disks.make(doomed, Optional.of(t));
+        f.admission.update(doomed.withPhase(VolumePhase.DELETING));
+        vms.addVm(vm("vm-doomed", doomed, VmStatus.STOPPED));
+        Allocation halfGone = pending(f, "vm-half");
+        f.admission.update(halfGone.withPhase(VolumePhase.DELETING));
+        // 2. two resizes raced before the fix: the image grew past its record
+        Allocation grown = pending(f, "vm-grown");
+        disks.make(grown, Optional.of(t));
+        f.admission.update(grown.withPhase(VolumePhase.READY));
+        vms.addVm(vm("vm-grown", grown, VmStatus.STOPPED));
+        disks.grow(grown, 120 * GB);
+        // 3. a Retain delete released the disk, then died before removing the VM
+        Allocation released = pending(f, "vm-released");
+        disks.make(released, Optional.of(t));
+        f.admission.update(released.withPhase(VolumePhase.RELEASED).withOwner(Optional.empty()));
+        vms.addVm(vm("vm-released", released, VmStatus.STOPPED));
+
+        StartupReconciler r = new StartupReconciler(f.store, vms, disks, f.admission);
+        StartupReconciler.Report report = r.reconcile();
+
+        assertThat(report.deleted()).containsExactlyInAnyOrder("vm-doomed", "vm-half");
+        assertThat(report.recordsResized()).containsExactly("vm-grown");
+        assertThat(report.problems()).isEmpty();
+        assertThat(disks.exists(doomed)).isFalse();
+        assertThat(f.store.listAllocations()).extracting(Allocation::name).containsExactlyInAnyOrder("vm-grown", "vm-released");
+        assertThat(f.store.findAllocation(grown.id()).orElseThrow().sizeBytes()).isEqualTo(120 * GB);
+        assertThat(vms.listVms()).extracting(VirtualMachine::id).containsExactly("vm-grown");
+        assertThat(disks.exists(released)).as("a released disk keeps its data").isTrue();
+        assertThat(f.queries.status().pool("vm").orElseThrow().used()).isEqualTo(170 * GB);
+        assertThat(r.reconcile().changedAnything()).as("a second pass changes nothing").isFalse();
+    }
+
     private static Allocation pending(Fleet f, String id) {
         return f.admission.admit(new CapacityAdmission.Request(id, "vm", 50 * GB, "vm-disk", Optional.empty(), VolumeFormat.QCOW2,
                 Optional.of("ubuntu22"), Optional.of(id), VolumePhase.PENDING));

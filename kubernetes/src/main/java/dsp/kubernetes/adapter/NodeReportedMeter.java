@@ -7,7 +7,10 @@ import dsp.kubernetes.Names;
 import dsp.kubernetes.crd.NodeDiskReport;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Map;
+import java.util.function.Supplier;
 import java.util.List;
 import java.util.Optional;
 
@@ -16,19 +19,36 @@ public final class NodeReportedMeter implements StorageMeter {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final SharedIndexInformer<Node> nodes;
+    private final Supplier<Map<String, Map<String, Long>>> volumeBytesByNode;
 
     public NodeReportedMeter(SharedIndexInformer<Node> nodes) {
+        this(nodes, Map::of);
+    }
+
+    /** @param volumeBytesByNode what the agents reported per volume (PoolVolume status), by node then {@code <pool>/<volume>} */
+    public NodeReportedMeter(SharedIndexInformer<Node> nodes, Supplier<Map<String, Map<String, Long>>> volumeBytesByNode) {
         this.nodes = nodes;
+        this.volumeBytesByNode = volumeBytesByNode;
     }
 
     @Override
     public List<ServerDiskUsage> measure(List<Server> servers) {
         List<ServerDiskUsage> out = new ArrayList<>();
+        Map<String, Map<String, Long>> volumes = volumeBytesByNode.get();
         for (Server s : servers) {
-            report(s.name()).ifPresent(r -> out.add(new ServerDiskUsage(s.name(), r.poolBytes() == null ? java.util.Map.of() : r.poolBytes(),
-                    r.otherBytes(), "node:" + s.name(), r.filesystemBytes(), r.filesystemFreeBytes())));
+            report(s.name()).ifPresent(r -> out.add(new ServerDiskUsage(s.name(), r.poolBytes() == null ? Map.of() : r.poolBytes(),
+                    r.otherBytes(), "node:" + s.name(), r.filesystemBytes(), r.filesystemFreeBytes(),
+                    volumes.getOrDefault(s.name(), Map.of()), reportedAt(r))));
         }
         return out;
+    }
+
+    private static Optional<Instant> reportedAt(NodeDiskReport r) {
+        try {
+            return Optional.ofNullable(r.reportedAt()).map(Instant::parse);
+        } catch (java.time.format.DateTimeParseException malformed) {
+            return Optional.empty();
+        }
     }
 
     public Optional<NodeDiskReport> report(String node) {

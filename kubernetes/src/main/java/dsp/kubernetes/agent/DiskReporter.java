@@ -67,7 +67,7 @@ final class DiskReporter {
         }
         Map<String, String> ann = current.getMetadata().getAnnotations();
         String before = ann == null ? null : ann.get(Names.DISK_REPORT_ANNOTATION);
-        if (before != null && sameFigures(before, r)) {
+        if (before != null && sameFigures(before, r) && !heartbeatDue(before)) {
             return;
         }
         Conflicts.retry(() -> client.nodes().withName(node).edit(n -> {
@@ -105,7 +105,19 @@ final class DiskReporter {
                 clock.instant().toString());
     }
 
-    /** Reports that differ only in their time are not written again. */
+    /** Unchanged figures are still written this often, so a report's age tells whether the agent lives (an alert watches it). */
+    static final java.time.Duration HEARTBEAT = java.time.Duration.ofMinutes(5);
+
+    private boolean heartbeatDue(String before) {
+        try {
+            return !java.time.Instant.parse(JSON.readValue(before, NodeDiskReport.class).reportedAt())
+                    .plus(HEARTBEAT).isAfter(clock.instant());
+        } catch (Exception e) {
+            return true;
+        }
+    }
+
+    /** Reports that differ only in their time are not written again (until the heartbeat is due). */
     private static boolean sameFigures(String before, NodeDiskReport now) {
         try {
             NodeDiskReport b = JSON.readValue(before, NodeDiskReport.class);

@@ -73,6 +73,8 @@ public final class ControllerRuntime implements AutoCloseable {
     /** The Lease that admission (the provisioner and the VM API) holds, so one process admits at a time. */
     public static final String ADMISSION_LEASE = "k8s-pool-provisioner";
     public static final String SCALING_LEASE = "pool-scaling-controller";
+    /** Objects per page when an informer lists (client-go's pager uses 500). */
+    private static final long LIST_PAGE = 500;
 
     private final KubernetesClient client;
     private final PoolConfig.Configuration config;
@@ -103,6 +105,8 @@ public final class ControllerRuntime implements AutoCloseable {
     private PoolApi api;
     private HealthEndpoint health;
     private final List<SharedIndexInformer<?>> informers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Shared by the API (which serves it) and the provisioner (which times claims). */
+    private final dsp.api.PoolMetrics metrics;
 
     public ControllerRuntime(KubernetesClient client, PoolConfig.Configuration config, String namespace, String identity, Clock clock) {
         this.client = client;
@@ -110,15 +114,16 @@ public final class ControllerRuntime implements AutoCloseable {
         this.namespace = namespace;
         this.identity = identity;
         this.clock = clock;
-        this.nodes = client.nodes().inform();
-        this.poolVolumes = client.resources(PoolVolume.class).inform();
+        // listed in pages, as client-go's informers do: one answer of 200,000 PoolVolumes is too big for one request
+        this.nodes = client.nodes().withLimit(LIST_PAGE).inform();
+        this.poolVolumes = client.resources(PoolVolume.class).withLimit(LIST_PAGE).inform();
         closing.add(nodes::close);
         closing.add(poolVolumes::close);
         informers.add(nodes);
         informers.add(poolVolumes);
         this.store = new PoolVolumeStore(client, poolVolumes);
         NodeLabelInventory inventory = new NodeLabelInventory(client, nodes);
-        NodeReportedMeter meter = new NodeReportedMeter(nodes);
+        NodeReportedMeter meter = new NodeReportedMeter(nodes, () -> measuredByNode(store));
         FleetLock lock = new FleetLock();
         this.queries = new PoolQueries(catalog, inventory, store, meter, clock);
         this.admission = new CapacityAdmission(catalog, inventory, store, lock, clock, () -> UUID.randomUUID().toString());
@@ -127,6 +132,7 @@ public final class ControllerRuntime implements AutoCloseable {
         this.inventory = inventory;
         this.meter = meter;
         this.lock = lock;
+        this.metrics = new dsp.api.PoolMetrics(clock);
     }
 
     private boolean kubernetesAuth;
@@ -229,8 +235,8 @@ public final class ControllerRuntime implements AutoCloseable {
             return;
         }
         admissionWired = true;
-        SharedIndexInformer<PersistentVolumeClaim> claims = client.persistentVolumeClaims().inAnyNamespace().inform();
-        SharedIndexInformer<PersistentVolume> pvs = client.persistentVolumes().inform();
+        SharedIndexInformer<PersistentVolumeClaim> claims = client.persistentVolumeClaims().inAnyNamespace().withLimit(LIST_PAGE).inform();
+        SharedIndexInformer<PersistentVolume> pvs = client.persistentVolumes().withLimit(LIST_PAGE).inform();
         SharedIndexInformer<StorageClass> classes = client.storage().v1().storageClasses().inform();
         closing.add(claims::close);
         closing.add(pvs::close);
@@ -239,7 +245,7 @@ public final class ControllerRuntime implements AutoCloseable {
         // the provisioner admits in memory under the fleet lock and writes its PoolVolumes afterwards
         CapacityAdmission promising = new CapacityAdmission(catalog, inventory, store.promising(), lock, clock, () -> UUID.randomUUID().toString());
         provisionerParts = () -> {
-            Provisioner p = new Provisioner(client, catalog, promising, store, claims, pvs, classes, nodes, events, clock);
+            Provisioner p = new Provisioner(client, catalog, promising, store, claims, pvs, classes, nodes, events, clock).recordTo(metrics);
             closing.add(p);
             return p;
         };
@@ -313,11 +319,14 @@ public final class ControllerRuntime implements AutoCloseable {
                 .map(dsp.core.model.Server::name).collect(java.util.stream.Collectors.toSet()), clock);
         VmService vmService = new VmService(catalog, config.vmPool(), config.serverTypes(), admission, store, vms,
                 requests, templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
+        dsp.core.history.CapacityHistory history = ApiServices.defaultHistory();
         api = new PoolApi(new ApiServices(queries, new ServerAdministration(catalog, inventory, store, lock, clock), vmService,
                 new VolumeService(catalog, admission, store, requests), new TemplateService(templates, store, lock),
                 new dsp.core.usecase.CleanupService(inventory, store, new dsp.kubernetes.adapter.NodeCleanupRequests(client, nodes, clock), clock),
-                ready));
+                ready, history), metrics);
         api.livenessFrom(this::unhealthy);
+        dsp.api.CapacitySampler sampler = new dsp.api.CapacitySampler(queries, history).start(java.time.Duration.ofSeconds(10));
+        closing.add(sampler);
         api.guardWrites(writable, "this replica does not hold the " + ADMISSION_LEASE
                 + " lease and cannot change anything; retry (the vm-pool-api Service routes to the replica that does)");
         if (kubernetesAuth) {
@@ -393,6 +402,18 @@ public final class ControllerRuntime implements AutoCloseable {
         if (p != null) {
             p.reconcile();
         }
+    }
+
+    /** What the agents reported per volume in PoolVolume status, by node then {@code <pool>/<volume>}. */
+    private static java.util.Map<String, java.util.Map<String, Long>> measuredByNode(PoolVolumeStore store) {
+        java.util.Map<String, java.util.Map<String, Long>> out = new java.util.HashMap<>();
+        for (PoolVolume v : store.objects()) {
+            if (v.getSpec() != null && v.getSpec().node != null && v.getStatus() != null && v.getStatus().measuredBytes != null) {
+                out.computeIfAbsent(v.getSpec().node, n -> new java.util.HashMap<>())
+                        .put(dsp.core.port.StorageMeter.ServerDiskUsage.volumeKey(v.getSpec().pool, v.getSpec().name), v.getStatus().measuredBytes);
+            }
+        }
+        return out;
     }
 
     private static <T> ResourceEventHandler<T> handler(Consumer<Object> onAny) {

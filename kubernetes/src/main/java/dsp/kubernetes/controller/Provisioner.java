@@ -305,6 +305,7 @@ public final class Provisioner implements AutoCloseable {
     /** Hands the claim back to the scheduler: without selected-node it picks a node again. */
     private void reschedule(PersistentVolumeClaim claim, String node, String why) {
         LOG.info("PVC {}: cannot provision on node {} ({}); rescheduling", key(claim), node, why);
+        recordClaim(claim, Optional.of("rescheduled"));
         try {
             client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace()).withName(claim.getMetadata().getName())
                     .patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"test\",\"path\":\"/metadata/uid\",\"value\":\""
@@ -323,6 +324,7 @@ public final class Provisioner implements AutoCloseable {
     private void tell(PersistentVolumeClaim claim, String reason, String message) {
         String what = reason + ": " + message;
         if (!what.equals(told.put(claim.getMetadata().getUid(), what))) {
+            recordClaim(claim, Optional.of("provisioning_failed"));
             LOG.info("PVC {}: {}", key(claim), what);
             events.warning(claim, reason, message);
         }
@@ -480,6 +482,25 @@ public final class Provisioner implements AutoCloseable {
         told.remove(claim.getMetadata().getUid());
         LOG.info("PV {}: CREATED for PVC {} on node {} ({})", name, key(claim), v.getSpec().node, request);
         events.normal(claim, "ProvisioningSucceeded", "volume " + name + " on node " + v.getSpec().node + " in pool " + pool.name());
+        recordClaim(claim, Optional.empty());
+    }
+
+    private dsp.core.port.OperationRecorder recorder = dsp.core.port.OperationRecorder.NONE;
+
+    /** Claims provisioned (timed from the claim's creation to its PV) and refused are counted here (Prometheus metrics). */
+    public Provisioner recordTo(dsp.core.port.OperationRecorder recorder) {
+        this.recorder = recorder;
+        return this;
+    }
+
+    private void recordClaim(PersistentVolumeClaim claim, Optional<String> error) {
+        java.time.Duration took = java.time.Duration.ZERO;
+        try {
+            took = java.time.Duration.between(java.time.Instant.parse(claim.getMetadata().getCreationTimestamp()), clock.instant());
+        } catch (RuntimeException noTimestamp) {
+            // counted without a duration
+        }
+        recorder.record("claim_provision", took.isNegative() ? java.time.Duration.ZERO : took, error);
     }
 
     /**

@@ -72,6 +72,7 @@ public final class ScalingController implements AutoCloseable {
         CapacityLedger ledger = queries.ledger();
         FleetStatus status = queries.status(ledger);
         observeServers(ledger);
+        observeDisks(status);
         for (PoolFigures p : status.pools()) {
             writePool(p);
             observeThresholds(p);
@@ -108,6 +109,28 @@ public final class ScalingController implements AutoCloseable {
             }
         }
         lastLabels = now;
+    }
+
+    /** Nodes whose disk was found too small for share + reserve, so each gets one Event when it becomes so. */
+    private final java.util.Set<String> tooSmall = new java.util.HashSet<>();
+
+    /** The guide's prerequisite (1.8 TB per server by default): a warning Event on a Node whose disk cannot hold it. */
+    private void observeDisks(FleetStatus status) {
+        java.util.Set<String> now = new java.util.HashSet<>();
+        for (dsp.core.health.ServerFigures f : status.servers()) {
+            if (f.diskCheck() == dsp.core.health.ServerFigures.DiskCheck.TOO_SMALL
+                    || f.diskCheck() == dsp.core.health.ServerFigures.DiskCheck.SHARED_TOO_SMALL) {
+                now.add(f.server());
+                if (!tooSmall.contains(f.server())) {
+                    Node ref = new NodeBuilder().withMetadata(new ObjectMetaBuilder().withName(f.server()).build()).build();
+                    events.warning(ref, "DiskTooSmall", "node " + f.server() + "'s disk holds "
+                            + Quantity.humanize(f.disk().map(d -> d.filesystemBytes()).orElse(0L)) + ", less than its share plus the system reserve ("
+                            + Quantity.humanize(f.required()) + ") in pool " + f.pool().orElse("-"));
+                }
+            }
+        }
+        tooSmall.clear();
+        tooSmall.addAll(now);
     }
 
     private void serverEvent(CapacityLedger ledger, String node, Optional<String> from, Optional<String> to) {

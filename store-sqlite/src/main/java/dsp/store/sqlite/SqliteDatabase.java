@@ -83,6 +83,21 @@ public final class SqliteDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * SQLite's online backup of the whole database into {@code target}: a consistent copy taken
+     * between two transactions while the server keeps serving.
+     */
+    public void backupTo(Path target) {
+        lock.lock();
+        try (Statement st = connection.createStatement()) {
+            st.executeUpdate("backup to \"" + target.toAbsolutePath().toString().replace("\"", "") + "\"");
+        } catch (SQLException e) {
+            throw new StoreException("cannot back up database " + file + " to " + target + ": " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     @Override
     public void close() {
         lock.lock();

@@ -1,0 +1,70 @@
+package dsp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dsp.cli.client.ApiClient;
+import dsp.cli.client.CliFailure;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** The guide's "Regular backups of critical data": the whole state in one file. */
+@Command(name = "backup", mixinStandardHelpOptions = true,
+        description = {"Back up a standalone server into FILE (a zip): its state (SQLite's online backup, taken while it serves),",
+                "its configuration and its templates; --with-disks adds stopped VMs' disks, flattened. Shows progress.",
+                "Kubernetes mode: poolctl backup FILE --kubeconfig FILE saves the StoragePool, PoolVolume and",
+                "PoolVirtualMachine objects and the configuration."})
+public final class BackupCommand extends ApiCommand {
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "where to write the backup, e.g. pools-backup.zip")
+    Path file;
+
+    @Option(names = "--with-disks", description = "also the disks of stopped VMs (a running VM's disk is refused)")
+    boolean withDisks;
+
+    @Option(names = "--kubeconfig", description = "Kubernetes mode: back up the cluster's objects instead of a standalone server")
+    Path kubeconfig;
+
+    @Option(names = "--force", description = "overwrite FILE if it exists")
+    boolean force;
+
+    @Override
+    public Integer call() {
+        boolean json = options.json();
+        if (Files.exists(file) && !force) {
+            throw new CliFailure(CliFailure.USAGE, file + " exists; choose another name or add --force to overwrite it");
+        }
+        if (kubeconfig != null) {
+            JsonNode r = KubernetesBackup.backup(kubeconfig, file);
+            report(json, r);
+            return 0;
+        }
+        ApiClient client = options.client();
+        JsonNode op = client.postAsync("/api/v1/backup", ApiClient.json().createObjectNode().put("with_disks", withDisks));
+        JsonNode result = Progress.follow(client, op, spec.commandLine().getErr(), Progress.terminal());
+        client.download(result.path("download").asText(), file);
+        client.delete(result.path("download").asText()); // the server keeps no copy once it is here
+        report(json, result);
+        return 0;
+    }
+
+    private void report(boolean json, JsonNode r) {
+        if (json) {
+            Output.json(spec, r);
+        } else {
+            say("backup written to " + file + ": " + r.path("servers").asInt() + " servers, " + r.path("volumes").asInt() + " volumes, "
+                    + r.path("vms").asInt() + " VMs, " + r.path("templates").asInt() + " templates"
+                    + (r.has("disks") ? ", " + r.path("disks").asInt() + " VM disks" : "") + " (" + sizeOf(file) + ")");
+        }
+    }
+
+    private static String sizeOf(Path f) {
+        try {
+            long b = Files.size(f);
+            return b >= 1_000_000_000L ? String.format(java.util.Locale.ROOT, "%.2f GB", b / 1e9) : String.format(java.util.Locale.ROOT, "%.1f MB", b / 1e6);
+        } catch (java.io.IOException e) {
+            return "size unknown";
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dsp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dsp.cli.client.CliFailure;
+import dsp.cli.standalone.StandaloneBackup;
+import dsp.cli.standalone.StandaloneServer;
+import dsp.core.DomainException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** Puts a backup back: into an empty data dir (standalone) or an empty cluster (Kubernetes). */
+@Command(name = "restore", mixinStandardHelpOptions = true,
+        description = {"Restore a backup FILE made by poolctl backup.",
+                "Standalone: into a data dir where no server runs (--data-dir, default ./data), then start the server on it:",
+                "same pools, servers, allocations, VMs and templates; VM disks from a --with-disks backup, fresh ones otherwise.",
+                "Kubernetes: --kubeconfig FILE recreates the StoragePool, PoolVolume and PoolVirtualMachine objects and the configuration.",
+                "A target that is not empty is refused unless --force (standalone: what was there is moved aside, never deleted)."})
+public final class RestoreCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "a backup written by poolctl backup")
+    Path file;
+
+    @Option(names = "--data-dir", defaultValue = "./data", description = "standalone: the data dir to restore into (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--kubeconfig", description = "Kubernetes mode: restore the objects into this cluster")
+    Path kubeconfig;
+
+    @Option(names = "--force", description = "restore over what is there (standalone: moved aside to <data-dir>/pre-restore-<time>/)")
+    boolean force;
+
+    @Override
+    public Integer call() {
+        var out = spec.commandLine().getOut();
+        if (kubeconfig != null) {
+            JsonNode r = KubernetesBackup.restore(kubeconfig, file, force);
+            out.println("restored into the cluster: " + r.path("storagepools").asInt() + " StoragePools, " + r.path("poolvolumes").asInt()
+                    + " PoolVolumes, " + r.path("vms").asInt() + " PoolVirtualMachines, configuration " + r.path("config").asText());
+            out.flush();
+            return 0;
+        }
+        try {
+            StandaloneBackup.Restored r = StandaloneServer.restore(file, dataDir, force, Clock.systemUTC(), (done, total, step) -> { });
+            out.println("restored into " + dataDir + ": " + r.servers() + " servers, " + r.volumes() + " volumes, " + r.vms() + " VMs, "
+                    + r.templates() + " templates, " + r.disks() + " VM disks"
+                    + (r.recreated() > 0 ? "; " + r.recreated() + " volume(s) made again without their data (the backup did not hold it)" : ""));
+            r.previous().ifPresent(p -> out.println("what was in " + dataDir + " before is in " + p));
+            out.println("start it with: bin/poolctl standalone --data-dir " + dataDir);
+            out.flush();
+            return 0;
+        } catch (DomainException e) {
+            throw new CliFailure(e.code() == DomainException.Code.STORAGE_FAILED ? CliFailure.REFUSED : CliFailure.USAGE, e.getMessage());
+        }
+    }
+}
