@@ -68,14 +68,20 @@ public final class ReportedTemplates implements TemplateLibrary {
         }
     }
 
-    /** Per vm node: Ready, Downloading, Failed: why, or Pending while its agent has not started. */
+    /**
+     * Per vm node: Ready, Downloading, Failed: why, or Pending while its agent has not started. A node
+     * is Ready only once its disk report (what placement reads) lists the template too, so a ready
+     * import always means a VM can be made from it; until then it is Publishing.
+     */
     private UrlImport view(PoolTemplate t) {
         Map<String, PoolTemplate.NodeState> states = t.getStatus() == null || t.getStatus().nodes == null ? Map.of() : t.getStatus().nodes;
+        Set<String> holding = serversWith(t.getMetadata().getName()).orElse(Set.of());
         Map<String, String> servers = new TreeMap<>();
         for (String node : vmNodes.get()) {
             PoolTemplate.NodeState s = states.get(node);
-            servers.put(node, s == null || s.phase == null ? "Pending"
-                    : s.message == null || s.message.isEmpty() ? s.phase : s.phase + ": " + s.message);
+            String phase = s == null || s.phase == null ? "Pending"
+                    : "Ready".equals(s.phase) && !holding.contains(node) ? "Publishing" : s.phase;
+            servers.put(node, s == null || s.message == null || s.message.isEmpty() ? phase : phase + ": " + s.message);
         }
         boolean ready = !servers.isEmpty() && servers.values().stream().allMatch("Ready"::equals);
         return new UrlImport(t.getMetadata().getName(), t.getSpec() == null ? null : t.getSpec().url,

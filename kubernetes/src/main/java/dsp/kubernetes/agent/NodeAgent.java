@@ -84,11 +84,10 @@ public final class NodeAgent implements AutoCloseable {
         this.reporter = new DiskReporter(client, node, this::storage, writes, () -> volumes.getStore().list(), clock);
         this.cleanup = new CleanupWorker(client, node, cleaner, () -> volumes.getStore().list().stream()
                 .map(PoolVolumeStore::toAllocation).flatMap(Optional::stream).toList(), clock);
-        TemplateImporter importer = new TemplateImporter(client, node, () -> storage().templates(), clock);
+        TemplateImporter importer = new TemplateImporter(client, node, () -> storage().templates(), reporter::reportDisk, clock);
         this.templateQueue = new WorkQueue("templates-" + node, 1, name -> {
             if (inVmPool()) {
                 importer.reconcile(templates().getStore().getByKey(name));
-                background.execute(this::reportQuietly); // the disk report lists the node's templates
             }
         });
         this.templates = client.resources(PoolTemplate.class).inform(new ResourceEventHandler<>() {

@@ -29,12 +29,20 @@ final class TemplateImporter {
     private final KubernetesClient client;
     private final String node;
     private final Supplier<TemplateLibrary> library;
+    private final Runnable publishTemplates;
     private final Clock clock;
 
-    TemplateImporter(KubernetesClient client, String node, Supplier<TemplateLibrary> library, Clock clock) {
+    /**
+     * @param publishTemplates writes the node's template list where placement reads it (the disk
+     *                         report); run before a template is reported Ready, so "ready" means a VM
+     *                         can be placed here from it
+     */
+    TemplateImporter(KubernetesClient client, String node, Supplier<TemplateLibrary> library, Runnable publishTemplates,
+                     Clock clock) {
         this.client = client;
         this.node = node;
         this.library = library;
+        this.publishTemplates = publishTemplates;
         this.clock = clock;
     }
 
@@ -47,6 +55,7 @@ final class TemplateImporter {
         TemplateLibrary templates = library.get();
         Optional<Template> present = templates.findTemplate(name);
         if (present.isPresent()) {
+            publishTemplates.run();
             report(t, "Ready", present.get().fileBytes(), "");
             return;
         }
@@ -73,6 +82,7 @@ final class TemplateImporter {
         }
         long bytes = templates.findTemplate(name).map(Template::fileBytes).orElse(0L);
         LOG.info("template {} ready on node {} ({} bytes)", name, node, bytes);
+        publishTemplates.run();
         report(t, "Ready", bytes, "");
     }
 
