@@ -26,10 +26,10 @@ final class PoolRoutes implements ApiRoutes {
                 .get("/api/v1/pools/{name}", this::getPool)
                 .get("/api/v1/servers", ctx -> ctx.json(StatusJson.servers(services.queries().servers(), services.queries().status())))
                 .get("/api/v1/servers/{name}", ctx -> ctx.json(StatusJson.server(
-                        services.queries().server(Names.require("server", ctx.pathParam("name"))), services.queries().status())))
+                        services.queries().server(Names.requireServer(ctx.pathParam("name"))), services.queries().status())))
                 .put("/api/v1/servers/{name}", this::putServer)
                 .delete("/api/v1/servers/{name}", ctx -> {
-                    services.servers().remove(Names.require("server", ctx.pathParam("name")));
+                    services.servers().remove(Names.requireServer(ctx.pathParam("name")));
                     ctx.status(204);
                 });
     }
@@ -43,7 +43,7 @@ final class PoolRoutes implements ApiRoutes {
     }
 
     private void putServer(Context ctx) {
-        String name = Names.require("server", ctx.pathParam("name"));
+        String name = Names.requireServer(ctx.pathParam("name"));
         ServerBodies.Assign body = Requests.read(ctx, ServerBodies.Assign.class);
         boolean existed = services.queries().hasServer(name);
         ServerView view = services.servers().assign(name, body.pool(), java.util.Optional.ofNullable(body.capacity()).map(s -> s.bytes()));

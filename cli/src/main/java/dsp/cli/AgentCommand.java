@@ -41,7 +41,7 @@ public final class AgentCommand implements Callable<Integer> {
         if (node == null || node.isBlank()) {
             throw new CliFailure(CliFailure.USAGE, "--node is required (or set NODE_NAME)");
         }
-        dsp.core.model.Names.require("node", node);
+        dsp.core.model.Names.requireServer(node);
         if (!Files.isDirectory(root)) {
             throw new CliFailure(CliFailure.USAGE, "--root " + root + " is not a directory");
         }

@@ -55,7 +55,7 @@ public final class ServersCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             boolean json = options.json();
-            Names.require("server", name);
+            Names.requireServer(name);
             ObjectNode body = ApiClient.json().createObjectNode();
             if (pool.equals("none") || pool.equals("-")) {
                 body.putNull("pool");
@@ -87,7 +87,7 @@ public final class ServersCommand implements Runnable {
 
         @Override
         public Integer call() {
-            Names.require("server", name);
+            Names.requireServer(name);
             options.client().delete("/api/v1/servers/" + name);
             say("server " + name + " removed");
             return 0;

@@ -24,10 +24,30 @@ public final class Names {
     public static final String POOL_STATUS_KEY = "pool-status";
     public static final String CONFIG_KEY = "pools.yaml";
     public static final String HOSTNAME_LABEL = "kubernetes.io/hostname";
+    private static final int MAX_LABEL_VALUE = 63;
 
     /** External-provisioner contract annotations. */
     public static final String STORAGE_PROVISIONER_ANN = "volume.kubernetes.io/storage-provisioner";
     public static final String BETA_STORAGE_PROVISIONER_ANN = "volume.beta.kubernetes.io/storage-provisioner";
     public static final String SELECTED_NODE_ANN = "volume.kubernetes.io/selected-node";
     public static final String PROVISIONED_BY_ANN = "pv.kubernetes.io/provisioned-by";
+
+    /**
+     * A node name as the value of {@link #NODE_LABEL}: node names are DNS subdomains of up to 253
+     * characters, label values at most 63, so a longer name becomes its (deterministic) hash;
+     * select by this value, never by the raw name.
+     */
+    public static String nodeLabelValue(String node) {
+        return node.length() <= MAX_LABEL_VALUE ? node : sha256(node).substring(0, MAX_LABEL_VALUE);
+    }
+
+    /** Hex SHA-256 of a text (names made from names too long for their place). */
+    public static String sha256(String text) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

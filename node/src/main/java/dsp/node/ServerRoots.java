@@ -54,10 +54,10 @@ public final class ServerRoots {
     /** The root of one server; the name is validated so it can never leave {@link #base()}. */
     public Path rootOf(String server) {
         if (singleNode) {
-            Names.require("server", server);
+            Names.requireServer(server);
             return base;
         }
-        Path root = base.resolve(Names.require("server", server)).normalize();
+        Path root = base.resolve(Names.requireServer(server)).normalize();
         if (!root.getParent().equals(base)) {
             throw new IllegalArgumentException("server root escapes " + base);
         }

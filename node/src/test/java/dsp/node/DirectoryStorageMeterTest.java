@@ -85,6 +85,10 @@ class DirectoryStorageMeterTest {
         ServerRoots roots = new ServerRoots(dir);
         assertThatThrownBy(() -> roots.rootOf("../etc")).isInstanceOf(DomainException.class);
         assertThatThrownBy(() -> roots.rootOf("a/b")).isInstanceOf(DomainException.class);
+        assertThatThrownBy(() -> roots.rootOf("..")).isInstanceOf(DomainException.class);
+        assertThatThrownBy(() -> roots.rootOf("a..b")).isInstanceOf(DomainException.class);
+        // a node's FQDN is one directory right under the base
+        assertThat(roots.rootOf("ip-10-0-0-1.ec2.internal")).isEqualTo(dir.toAbsolutePath().normalize().resolve("ip-10-0-0-1.ec2.internal"));
     }
 
     private static Server server(String name) {

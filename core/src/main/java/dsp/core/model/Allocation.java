@@ -23,7 +23,7 @@ public record Allocation(String id, String name, String pool, String server, lon
         }
         Names.require("volume", name);
         Names.require("pool", pool);
-        Names.require("server", server);
+        Names.requireServer(server);
         if (sizeBytes <= 0 || sizeBytes > Quantity.MAX_BYTES) {
             throw DomainException.invalid("size must be between 1 byte and 1 EB");
         }

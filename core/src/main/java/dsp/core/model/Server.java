@@ -12,7 +12,7 @@ import java.util.Optional;
 public record Server(String name, Optional<String> pool, Optional<Long> shareOverride, Instant createdAt) {
 
     public Server {
-        Names.require("server", name);
+        Names.requireServer(name);
         pool.ifPresent(p -> Names.require("pool", p));
         shareOverride.ifPresent(s -> {
             if (s <= 0 || s > Quantity.MAX_BYTES) {

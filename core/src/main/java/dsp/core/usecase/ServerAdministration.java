@@ -40,7 +40,7 @@ public final class ServerAdministration {
      * @param share empty keeps the current override; a value sets it
      */
     public ServerView assign(String serverName, Optional<String> poolName, Optional<Long> share) {
-        Names.require("server", serverName);
+        Names.requireServer(serverName);
         Optional<String> label = poolName.map(p -> catalog.find(p)
                 .orElseThrow(() -> DomainException.invalid("pool '" + p + "' does not exist; pools are "
                         + catalog.pools().stream().map(PoolDefinition::name).toList()))

@@ -14,6 +14,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Servers are Nodes; a node's pool is its {@code pool} label and its share override the
@@ -21,6 +25,10 @@ import java.util.Optional;
  * the node exactly as {@code kubectl label node X pool=...} does.
  */
 public final class NodeLabelInventory implements ServerInventory {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NodeLabelInventory.class);
+    /** What was already logged as ignored, so a node with a bad label is reported once, not on every read. */
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
     private final KubernetesClient client;
     private final SharedIndexInformer<Node> nodes;
@@ -76,15 +84,24 @@ public final class NodeLabelInventory implements ServerInventory {
                 + "`kubectl label node " + name + " pool-` and remove it with `kubectl delete node " + name + "`");
     }
 
-    /** A node; a malformed share annotation or label is ignored rather than breaking every status. */
+    /**
+     * A node; a malformed share annotation or label is ignored rather than breaking every status,
+     * and the log says so (once per node and value). Node names are DNS subdomains
+     * ({@code ip-10-0-0-1.ec2.internal}), which servers accept.
+     */
     static Optional<Server> toServer(Node n) {
         String name = n.getMetadata().getName();
-        if (!dsp.core.model.Names.isValid(name)) {
+        if (!dsp.core.model.Names.isValidServer(name)) {
+            warnOnce(name, "", "node '" + name + "' is left out of every pool: its name is not a DNS subdomain");
             return Optional.empty();
         }
         Map<String, String> labels = n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
         Map<String, String> annotations = n.getMetadata().getAnnotations() == null ? Map.of() : n.getMetadata().getAnnotations();
         Optional<String> pool = Optional.ofNullable(labels.get(Names.POOL_LABEL)).filter(dsp.core.model.Names::isValid);
+        if (pool.isEmpty() && labels.get(Names.POOL_LABEL) != null) {
+            warnOnce(name, labels.get(Names.POOL_LABEL), "node " + name + " is in no pool: its label " + Names.POOL_LABEL + "="
+                    + labels.get(Names.POOL_LABEL) + " is not a pool name (lower-case letters, digits and '-')");
+        }
         Optional<Long> share = Optional.empty();
         String s = annotations.get(Names.SHARE_ANNOTATION);
         if (s != null) {
@@ -97,5 +114,11 @@ public final class NodeLabelInventory implements ServerInventory {
         String created = n.getMetadata().getCreationTimestamp();
         Instant at = created == null ? Instant.EPOCH : Instant.parse(created);
         return Optional.of(new Server(name, pool, share, at));
+    }
+
+    private static void warnOnce(String node, String value, String message) {
+        if (WARNED.size() < 10_000 && WARNED.add(node + "\u0000" + value)) {
+            LOG.warn(message);
+        }
     }
 }

@@ -400,7 +400,7 @@ public final class PoolVolumeStore implements AllocationStore {
     public static PoolVolume toObject(Allocation a) {
         PoolVolume v = new PoolVolume();
         v.setMetadata(new ObjectMetaBuilder().withName(a.id())
-                .addToLabels(Names.NODE_LABEL, a.server())
+                .addToLabels(Names.NODE_LABEL, Names.nodeLabelValue(a.server()))
                 .addToLabels(Names.POOL_NAME_LABEL, a.pool())
                 .addToFinalizers(Names.DATA_FINALIZER)
                 .build());

@@ -54,7 +54,7 @@ public final class NodeAgent implements AutoCloseable {
      */
     public NodeAgent(KubernetesClient client, String node, PoolCatalog catalog, String vmPool, Supplier<NodeStorage> storage,
                      StorageCleaner cleaner, Clock clock, Duration reportEvery) {
-        this.node = Names.require("node", node);
+        this.node = Names.requireServer(node);
         this.vmPoolLabel = catalog.require(vmPool).label();
         this.build = storage;
         PoolVolumeWrites writes = new PoolVolumeWrites(client);
@@ -65,7 +65,7 @@ public final class NodeAgent implements AutoCloseable {
         });
         VolumeReconciler reconciler = new VolumeReconciler(node, catalog, this::storage, writes, () -> background.execute(this::reportQuietly));
         this.queue = new WorkQueue("agent-" + node, 2, name -> reconciler.reconcile(volumes().getStore().getByKey(name)));
-        this.volumes = client.resources(PoolVolume.class).withLabel(dsp.kubernetes.Names.NODE_LABEL, node).inform(new ResourceEventHandler<>() {
+        this.volumes = client.resources(PoolVolume.class).withLabel(dsp.kubernetes.Names.NODE_LABEL, dsp.kubernetes.Names.nodeLabelValue(node)).inform(new ResourceEventHandler<>() {
             @Override
             public void onAdd(PoolVolume v) {
                 queue.add(v.getMetadata().getName());

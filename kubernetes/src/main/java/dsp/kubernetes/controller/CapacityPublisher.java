@@ -14,12 +14,8 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
@@ -114,7 +110,7 @@ public final class CapacityPublisher implements AutoCloseable {
             out.put(name, new CSIStorageCapacityBuilder()
                     .withNewMetadata().withName(name).withNamespace(namespace)
                     .addToLabels(MANAGED_BY_LABEL, MANAGED_BY)
-                    .addToLabels(Names.NODE_LABEL, labelValue(s.name()))
+                    .addToLabels(Names.NODE_LABEL, Names.nodeLabelValue(s.name()))
                     .addToLabels(Names.POOL_NAME_LABEL, pool.name())
                     .endMetadata()
                     .withStorageClassName(pool.storageClass())
@@ -132,12 +128,7 @@ public final class CapacityPublisher implements AutoCloseable {
      */
     public static String name(String storageClass, String node) {
         String plain = storageClass + "-" + node;
-        return plain.length() <= MAX_NAME ? plain : storageClass + "-" + sha256(node).substring(0, 32);
-    }
-
-    /** A node name as a label value (at most 63 characters; longer ones become their hash). */
-    private static String labelValue(String node) {
-        return node.length() <= 63 ? node : sha256(node).substring(0, 63);
+        return plain.length() <= MAX_NAME ? plain : storageClass + "-" + Names.sha256(node).substring(0, 32);
     }
 
     private Writes.Result create(CSIStorageCapacity want) {
@@ -215,14 +206,6 @@ public final class CapacityPublisher implements AutoCloseable {
         try {
             return dsp.json.Json.MAPPER.writeValueAsString(value);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String sha256(String text) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

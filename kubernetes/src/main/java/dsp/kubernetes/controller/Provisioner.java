@@ -513,7 +513,7 @@ public final class Provisioner implements AutoCloseable {
                 .withNewMetadata().withName(name)
                 .addToAnnotations(Names.PROVISIONED_BY_ANN, Names.PROVISIONER)
                 .addToLabels(Names.POOL_NAME_LABEL, pool.name())
-                .addToLabels(Names.NODE_LABEL, node)
+                .addToLabels(Names.NODE_LABEL, Names.nodeLabelValue(node))
                 .addToFinalizers(PV_FINALIZER)
                 .endMetadata()
                 .withNewSpec()
