@@ -24,8 +24,7 @@ class DiskPrerequisiteEventTest {
             cluster.addNode("k8s-2", "k8s");
             report(cluster, "k8s-1", 1_000_000_000_000L);
             report(cluster, "k8s-2", 2_000_000_000_000L);
-            ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE,
-                    "controller-a", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.SCALING), ScalingControllerTest.FAST, "127.0.0.1", 0);
+            RunningRoles controller = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.SCALING), ScalingControllerTest.FAST);
             try {
                 Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !tooSmall(cluster).isEmpty());
                 Event e = tooSmall(cluster).get(0);

@@ -58,8 +58,7 @@ class DottedNodeNamesTest {
             // the hostname label of a node with a long FQDN is its short host name (label values stop at 63)
             cluster.client.nodes().resource(new NodeBuilder().withNewMetadata().withName(LONG)
                     .addToLabels(Names.HOSTNAME_LABEL, "ip-10-0-0-2").endMetadata().build()).create();
-            try (ControllerRuntime controller = new ControllerRuntime(cluster.client, PoolConfig.Configuration.guideDefaults(),
-                    Names.NAMESPACE, "controller-a", Clock.systemUTC()).start(Set.of(ControllerRuntime.Role.SCALING), FAST, "127.0.0.1", 0);
+            try (RunningRoles controller = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.SCALING), FAST);
                  SharedIndexInformer<PoolVolume> volumes = cluster.client.resources(PoolVolume.class).inform()) {
                 kubectl(kubectl, kubeconfig, "label", "node", EC2, "pool=k8s");
                 kubectl(kubectl, kubeconfig, "label", "node", LONG, "pool=k8s");
@@ -84,7 +83,7 @@ class DottedNodeNamesTest {
                 try {
                     for (String node : List.of(EC2, LONG)) {
                         Files.createDirectories(dir.resolve(node));
-                        NodeAgent agent = NodeAgents.start(cluster.client, node, dir.resolve(node), PoolCatalog.guideDefaults(), "vm",
+                        NodeAgent agent = NodeAgents.start(cluster.clientAs(TestCluster.Workload.AGENT), node, dir.resolve(node), PoolCatalog.guideDefaults(), "vm",
                                 QemuImg.onPath(), Clock.systemUTC(), Duration.ofMillis(200));
                         agents.add(agent);
                         Awaitility.await("agent on " + node).atMost(WAIT).until(agent::isReady);

@@ -182,7 +182,10 @@ final class ProvisioningScenarios {
         }
     }
 
-    /** A cold start: how long until pool-status was right, and the heap (after full GCs) before and with the controller. */
+    /**
+     * A cold start: how long until pool-status was right, and the heap (after full GCs) before and with the
+     * controller (pool-scaling-controller and k8s-pool-provisioner, each with its own informers, as their pods run).
+     */
     record ColdStart(int nodes, int volumes, long nanosToStatus, long heapBefore, long heapWith) {
         long controllerHeap() {
             return heapWith - heapBefore;
@@ -221,12 +224,17 @@ final class ProvisioningScenarios {
             java.util.concurrent.atomic.AtomicLong correctAt = new java.util.concurrent.atomic.AtomicLong();
             long start = System.nanoTime();
             // the test API server answers a list all at once (it ignores limit): give its 200,000 objects time to arrive
-            KubernetesClient patient = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
-                    new io.fabric8.kubernetes.client.ConfigBuilder(cluster.client.getConfiguration()).withRequestTimeout(300_000).build()).build();
-            ControllerRuntime runtime = new ControllerRuntime(patient, PoolConfig.Configuration.guideDefaults(), Names.NAMESPACE,
-                    "bench", Clock.systemUTC());
+            List<KubernetesClient> patient = new java.util.concurrent.CopyOnWriteArrayList<>();
+            java.util.function.Function<TestCluster.Workload, KubernetesClient> patientAs = w -> {
+                KubernetesClient c = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+                        new io.fabric8.kubernetes.client.ConfigBuilder(cluster.clientAs(w).getConfiguration()).withRequestTimeout(300_000).build()).build();
+                patient.add(c);
+                return c;
+            };
             long caches = System.nanoTime();
-            try (ControllerRuntime controller = runtime.start(Set.of(ControllerRuntime.Role.SCALING, ControllerRuntime.Role.PROVISIONER), CALM, "127.0.0.1", 0);
+            // both workloads as deploy/ runs them, each with its own ServiceAccount: the heap is the two pods' together
+            try (RunningRoles controller = RunningRoles.start(patientAs, PoolConfig.Configuration.guideDefaults(), "bench",
+                    Set.of(ControllerRuntime.Role.SCALING, ControllerRuntime.Role.PROVISIONER), CALM, false, Clock.systemUTC());
                  SharedIndexInformer<io.fabric8.kubernetes.api.model.ConfigMap> status = cluster.client.configMaps().inNamespace(Names.NAMESPACE)
                          .inform(new ResourceEventHandler<>() {
                              private void on(io.fabric8.kubernetes.api.model.ConfigMap cm) {
@@ -267,7 +275,7 @@ final class ProvisioningScenarios {
                 long with = settledHeap();
                 return new ColdStart(nodes, volumes, correctAt.get() - start, before, with);
             } finally {
-                patient.close();
+                patient.forEach(KubernetesClient::close);
             }
         }
     }
