@@ -37,7 +37,8 @@ import picocli.CommandLine;
  */
 class KubernetesDaemonsTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(60);
+    // four JVMs start side by side on a loaded 2-core machine: generous
+    private static final Duration WAIT = Duration.ofMinutes(2);
     private final HttpClient http = HttpClient.newHttpClient();
 
     @TempDir
