@@ -55,10 +55,17 @@ test: deps test-deps
 	@mvn -B verify; status=$$?; cat */target/skipped-tools.txt 2>/dev/null | sort -u >&2; exit $$status
 
 ## mutation: PIT mutation testing of core, node, store-sqlite, api, kubernetes (slow; not part of make test).
-## MODULES=core limits it; the per-module scores go to target/mutation-summary.txt (survivors: docs/mutation.md)
-MODULES ?= core,node,store-sqlite,api,kubernetes
+## MODULES=core limits it (the modules it needs are built, not mutated); THREADS=1 on a busy machine;
+## CLASSES='dsp.core.usecase.*' and TESTS='dsp.core.usecase.*' narrow it further.
+## The per-module scores go to target/mutation-summary.txt (survivors: docs/mutation.md)
+MUTATED := core node store-sqlite api kubernetes
+MODULES ?= $(subst $(eval) ,$(comma),$(MUTATED))
+THREADS ?= 2
+comma := ,
 mutation: deps
-	mvn -B -Pmutation verify -pl $(MODULES) -am
+	mvn -B -Pmutation verify -pl $(MODULES) -am -Dpit.threads=$(THREADS) \
+	  $(foreach m,$(filter-out $(subst $(comma), ,$(MODULES)),$(MUTATED)),-Dmutation.skip.$(m)=true) \
+	  $(if $(CLASSES),-Dpit.targetClasses='$(CLASSES)') $(if $(TESTS),-DtargetTests='$(TESTS)')
 	@bin/mutation-summary
 
 ## bench: benchmarks (figures are recorded with the machine named in bench/README.md)

@@ -1,14 +1,28 @@
 package dsp.config;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.InputCoercionException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dsp.config.ConfigFile.PoolEntry;
+import dsp.config.ConfigFile.ServerTypeEntry;
 import dsp.core.DomainException;
+import dsp.core.model.Names;
 import dsp.core.model.PlacementPolicy;
 import dsp.core.model.PoolCatalog;
 import dsp.core.model.PoolDefinition;
-import dsp.core.model.Quantity;
 import dsp.core.model.ReclaimPolicy;
 import dsp.core.model.Thresholds;
 import dsp.core.vm.ServerType;
@@ -17,14 +31,18 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Set;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
- * Reads the pool configuration (YAML). Everything is optional: an empty file is the guide's
- * defaults. A third pool is one more entry under {@code pools}. Unknown keys are errors, so a
- * typo never silently falls back to a default.
+ * Reads the pool configuration (YAML) into {@link ConfigFile}'s records. Everything is optional:
+ * an empty file is the guide's defaults. A third pool is one more entry under {@code pools}.
+ * Reading is strict, and every mistake is one line that names the key: an unknown key (a typo
+ * never silently falls back to a default), a value of the wrong type ({@code cpu: 2.5} is not
+ * truncated to 2, {@code warning: "75"} is not a number, {@code label: 1.10} is not the text 1.1),
+ * an empty value, a key given twice.
  *
  * <pre>
  * reserve: 300G
@@ -38,13 +56,14 @@ import java.util.Set;
  *     path: /k8s-storage-pool
  *     reclaim-policy: Delete
  *     overcommit: 1.0
+ * vm-pool: vm
+ * server-types:
+ *   - {name: cx21, cpu: 2, memory: 4, storage: 40}
  * </pre>
  */
 public final class PoolConfig {
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Set<String> TOP = Set.of("reserve", "thresholds", "placement", "pools", "vm-pool", "server-types");
-    private static final Set<String> SERVER_TYPE = Set.of("name", "cpu", "memory", "storage");
+    private static final ObjectMapper YAML = strict();
 
     /** Everything the configuration file defines. */
     public record Configuration(PoolCatalog catalog, String vmPool, List<ServerType> serverTypes) {
@@ -53,10 +72,26 @@ public final class PoolConfig {
             return new Configuration(PoolCatalog.guideDefaults(), "vm", ServerType.HETZNER);
         }
     }
-    private static final Set<String> POOL = Set.of("name", "label", "share", "storage-class", "path", "reclaim-policy", "overcommit");
-    private static final Set<String> THRESHOLDS = Set.of("warning", "critical");
 
     private PoolConfig() {
+    }
+
+    private static ObjectMapper strict() {
+        ObjectMapper m = YAMLMapper.builder()
+                .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+                .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+                .build();
+        m.coercionConfigDefaults()
+                .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+        m.coercionConfigFor(LogicalType.Float).setCoercion(CoercionInputShape.Integer, CoercionAction.TryConvert); // warning: 75
+        return m;
     }
 
     public static Configuration load(Path file) {
@@ -81,126 +116,210 @@ public final class PoolConfig {
     }
 
     public static Configuration parseAll(String yaml) {
-        JsonNode root = tree(yaml);
-        PoolCatalog catalog = catalog(root);
-        String vmPool = root != null && root.has("vm-pool") ? root.get("vm-pool").asText() : "vm";
+        return configuration(read(yaml).orElse(new ConfigFile(null, null, null, null, null, null)));
+    }
+
+    /** The file's records; empty when the file holds nothing but comments. */
+    private static Optional<ConfigFile> read(String yaml) {
+        try (JsonParser p = YAML.createParser(yaml)) {
+            try {
+                if (p.nextToken() == null) {
+                    return Optional.empty();
+                }
+                refuseEmptyValues(yaml);
+                return Optional.of(YAML.readValue(p, ConfigFile.class));
+            } catch (JsonProcessingException e) {
+                throw translate(e, p); // while the parser is open: it still knows the value it stood on
+            }
+        } catch (IOException e) {
+            throw DomainException.invalid("cannot read the configuration: " + e.getMessage());
+        }
+    }
+
+    /** A key with no value ({@code share:}) is a mistake, not a request for the default: leaving the key out is. */
+    private static void refuseEmptyValues(String yaml) throws IOException {
+        try (JsonParser p = YAML.createParser(yaml)) {
+            try {
+                for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                    if (t == JsonToken.VALUE_NULL) {
+                        String line = "line " + p.currentTokenLocation().getLineNr() + ": ";
+                        throw DomainException.invalid(line + where(p) + " is empty; give it a value or leave the key out");
+                    }
+                }
+            } catch (JsonProcessingException e) {
+                throw translate(e, p);
+            }
+        }
+    }
+
+    private static Configuration configuration(ConfigFile file) {
+        PoolCatalog catalog = catalog(file);
+        String vmPool = Objects.requireNonNullElse(file.vmPool(), "vm");
         catalog.find(vmPool).orElseThrow(() -> DomainException.invalid("vm-pool '" + vmPool + "' is not one of the configured pools"));
         List<ServerType> types = ServerType.HETZNER;
-        if (root != null && root.has("server-types")) {
-            JsonNode list = root.get("server-types");
-            if (!list.isArray() || list.isEmpty()) {
+        if (file.serverTypes() != null) {
+            if (file.serverTypes().isEmpty()) {
                 throw DomainException.invalid("'server-types' must be a non-empty list");
             }
-            types = new ArrayList<>();
-            for (JsonNode t : list) {
-                requireObject(t, "server type", SERVER_TYPE);
-                int cpu = (int) number(t, "cpu", -1);
-                int memory = (int) number(t, "memory", -1);
-                int storage = (int) number(t, "storage", -1);
-                String name = t.path("name").asText("");
-                dsp.core.model.Names.require("server type", name);
-                if (cpu <= 0 || memory <= 0 || storage <= 0) {
-                    throw DomainException.invalid("server type " + name + " needs positive cpu, memory (GB) and storage (GB)");
-                }
-                types.add(new ServerType(name, cpu, memory, storage));
-            }
+            types = file.serverTypes().stream().map(PoolConfig::serverType).toList();
         }
         return new Configuration(catalog, vmPool, List.copyOf(types));
     }
 
-    private static JsonNode tree(String yaml) {
-        JsonNode root;
-        try {
-            root = YAML.readTree(yaml);
-        } catch (JsonProcessingException e) {
-            throw DomainException.invalid("not valid YAML: " + e.getOriginalMessage());
+    private static ServerType serverType(ServerTypeEntry t) {
+        String name = Names.require("server type", t.name());
+        if (!positive(t.cpu()) || !positive(t.memory()) || !positive(t.storage())) {
+            throw DomainException.invalid("server type " + name + " needs positive cpu, memory (GB) and storage (GB)");
         }
-        if (root == null || root.isMissingNode() || root.isNull()) {
-            return null;
-        }
-        requireObject(root, "configuration", TOP);
-        return root;
+        return new ServerType(name, t.cpu(), t.memory(), t.storage());
     }
 
-    private static PoolCatalog catalog(JsonNode root) {
+    private static boolean positive(Integer n) {
+        return n != null && n > 0;
+    }
+
+    private static PoolCatalog catalog(ConfigFile file) {
         PoolCatalog defaults = PoolCatalog.guideDefaults();
-        if (root == null) {
-            return defaults;
-        }
-        long reserve = root.has("reserve") ? size(root.get("reserve"), "reserve") : defaults.reserveBytes();
+        long reserve = file.reserve() != null ? file.reserve().bytes() : defaults.reserveBytes();
         Thresholds thresholds = defaults.thresholds();
-        if (root.has("thresholds")) {
-            JsonNode t = root.get("thresholds");
-            requireObject(t, "thresholds", THRESHOLDS);
+        if (file.thresholds() != null) {
             thresholds = new Thresholds(
-                    number(t, "warning", defaults.thresholds().warningPercent()),
-                    number(t, "critical", defaults.thresholds().criticalPercent()));
+                    Objects.requireNonNullElse(file.thresholds().warning(), thresholds.warningPercent()),
+                    Objects.requireNonNullElse(file.thresholds().critical(), thresholds.criticalPercent()));
         }
-        PlacementPolicy placement = root.has("placement") ? PlacementPolicy.parse(root.get("placement").asText()) : defaults.placement();
+        PlacementPolicy placement = file.placement() != null ? PlacementPolicy.parse(file.placement()) : defaults.placement();
         List<PoolDefinition> pools = defaults.pools();
-        if (root.has("pools")) {
-            JsonNode list = root.get("pools");
-            if (!list.isArray() || list.isEmpty()) {
+        if (file.pools() != null) {
+            if (file.pools().isEmpty()) {
                 throw DomainException.invalid("'pools' must be a non-empty list");
             }
             pools = new ArrayList<>();
-            for (JsonNode p : list) {
+            for (PoolEntry p : file.pools()) {
                 pools.add(pool(p, defaults));
             }
         }
         return new PoolCatalog(pools, reserve, thresholds, placement);
     }
 
-    private static PoolDefinition pool(JsonNode p, PoolCatalog defaults) {
-        requireObject(p, "pool entry", POOL);
-        if (!p.hasNonNull("name")) {
+    private static PoolDefinition pool(PoolEntry p, PoolCatalog defaults) {
+        if (p.name() == null) {
             throw DomainException.invalid("every pool needs a 'name'");
         }
-        String name = p.get("name").asText();
+        String name = p.name();
         // the guide's pools keep their guide settings unless overridden
-        PoolDefinition base = defaults.find(name).orElse(null);
-        String label = p.has("label") ? p.get("label").asText() : name;
-        long share = p.has("share") ? size(p.get("share"), "pool " + name + " share")
-                : base != null ? base.shareBytes() : PoolCatalog.GUIDE_SHARE;
-        String storageClass = p.has("storage-class") ? p.get("storage-class").asText()
-                : base != null ? base.storageClass() : null;
-        String path = p.has("path") ? p.get("path").asText() : base != null ? base.path() : "/" + name + "-storage-pool";
-        ReclaimPolicy reclaim = p.has("reclaim-policy") ? ReclaimPolicy.parse(p.get("reclaim-policy").asText())
-                : base != null ? base.reclaimPolicy() : ReclaimPolicy.RETAIN;
-        double overcommit = number(p, "overcommit", 1.0);
-        return new PoolDefinition(name, label, share, storageClass, path, reclaim, overcommit);
+        Optional<PoolDefinition> base = defaults.find(name);
+        return new PoolDefinition(
+                name,
+                Objects.requireNonNullElse(p.label(), name),
+                p.share() != null ? p.share().bytes() : base.map(PoolDefinition::shareBytes).orElse(PoolCatalog.GUIDE_SHARE),
+                p.storageClass() != null ? p.storageClass() : base.map(PoolDefinition::storageClass).orElse(null),
+                p.path() != null ? p.path() : base.map(PoolDefinition::path).orElse("/" + name + "-storage-pool"),
+                p.reclaimPolicy() != null ? ReclaimPolicy.parse(p.reclaimPolicy())
+                        : base.map(PoolDefinition::reclaimPolicy).orElse(ReclaimPolicy.RETAIN),
+                Objects.requireNonNullElse(p.overcommit(), 1.0));
     }
 
-    private static void requireObject(JsonNode node, String what, Set<String> allowed) {
-        if (!node.isObject()) {
-            throw DomainException.invalid(what + " must be a mapping");
+    /** Jackson's complaint as one line that names the key and what it must be, never a Java type. */
+    private static DomainException translate(JsonProcessingException e, JsonParser p) {
+        int lineNr = p.currentTokenLocation().getLineNr();
+        String line = lineNr < 1 ? "" : "line " + lineNr + ": ";
+        if (e.getCause() instanceof DomainException d) {
+            return DomainException.invalid(line + where(e) + ": " + d.getMessage()); // a value the domain refused, e.g. a size of "lots"
         }
-        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
-            String key = it.next();
-            if (!allowed.contains(key)) {
-                throw DomainException.invalid("unknown key '" + key + "' in " + what + "; known keys are " + allowed.stream().sorted().toList());
+        if (e instanceof UnrecognizedPropertyException u) {
+            List<JsonMappingException.Reference> path = u.getPath();
+            String in = path.size() <= 1 ? "the configuration" : where(path.subList(0, path.size() - 1));
+            // no line: Jackson reads a record's whole mapping before it complains, so it stands at the mapping's end
+            return DomainException.invalid("unknown key '" + u.getPropertyName() + "' in " + in + "; known keys are "
+                    + u.getKnownPropertyIds().stream().map(String::valueOf).sorted().toList());
+        }
+        if (e instanceof MismatchedInputException m) {
+            return DomainException.invalid(line + where(e) + " must be " + expected(m.getTargetType()) + ", not " + found(m));
+        }
+        if (e instanceof InputCoercionException || e.getCause() instanceof InputCoercionException) {
+            return DomainException.invalid(line + where(e) + " is out of range");
+        }
+        String original = String.valueOf(e.getOriginalMessage());
+        if (original.startsWith("Duplicate field '")) {
+            String key = original.substring("Duplicate field '".length(), original.indexOf('\'', "Duplicate field '".length()));
+            String in = where(p.getParsingContext().getParent());
+            return DomainException.invalid(line + (in.isEmpty() ? "" : in + ".") + key + " is given twice");
+        }
+        return DomainException.invalid("not valid YAML: " + original);
+    }
+
+    /** Where in the file: {@code pools[1].share}, from the mapping path or, failing that, where the parser stood. */
+    private static String where(JsonProcessingException e) {
+        if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
+            return where(m.getPath());
+        }
+        if (e.getProcessor() instanceof JsonParser p) {
+            return where(p);
+        }
+        return "the configuration";
+    }
+
+    private static String where(JsonParser p) {
+        String w = where(p.getParsingContext());
+        return w.isEmpty() ? "the configuration" : w;
+    }
+
+    /** The path to the value a parsing context stands on, empty at the top. */
+    private static String where(JsonStreamContext context) {
+        List<String> parts = new ArrayList<>();
+        for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+            if (c.inArray()) {
+                parts.add(0, "[" + Math.max(0, c.getCurrentIndex()) + "]");
+            } else if (c.getCurrentName() != null) {
+                parts.add(0, "." + c.getCurrentName());
             }
         }
+        String w = String.join("", parts);
+        return w.startsWith(".") ? w.substring(1) : w;
     }
 
-    private static long size(JsonNode n, String what) {
-        if (n.isNumber()) {
-            return Quantity.fromGb(n.asDouble());
-        }
-        if (n.isTextual()) {
-            return Quantity.parseGbOrQuantity(n.asText());
-        }
-        throw DomainException.invalid(what + " must be a size such as 1.5T or 300G");
+    private static String where(List<JsonMappingException.Reference> path) {
+        String w = path.stream().map(r -> r.getFieldName() != null ? "." + r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining());
+        return w.startsWith(".") ? w.substring(1) : w;
     }
 
-    private static double number(JsonNode parent, String field, double fallback) {
-        JsonNode n = parent.get(field);
-        if (n == null) {
-            return fallback;
+    private static String expected(Class<?> type) {
+        if (type == null) {
+            return "another type";
         }
-        if (!n.isNumber()) {
-            throw DomainException.invalid("'" + field + "' must be a number");
+        if (type == Integer.class) {
+            return "a whole number";
         }
-        return n.asDouble();
+        if (type == Double.class) {
+            return "a number";
+        }
+        if (type == String.class) {
+            return "text (quote it if it looks like a number)";
+        }
+        if (type == ConfigFile.Size.class) {
+            return "a size such as 1.5T or 300G";
+        }
+        if (List.class.isAssignableFrom(type)) {
+            return "a list";
+        }
+        return "a mapping";
+    }
+
+    private static String found(MismatchedInputException e) {
+        try {
+            if (e.getProcessor() instanceof JsonParser p && p.currentToken() != null) {
+                JsonToken t = p.currentToken();
+                return switch (t) {
+                    case START_OBJECT, END_OBJECT, FIELD_NAME -> "a mapping";
+                    case START_ARRAY, END_ARRAY -> "a list";
+                    case VALUE_STRING -> "'" + p.getText() + "'";
+                    default -> p.getText();
+                };
+            }
+        } catch (IOException | RuntimeException unknown) {
+            // fall through: the value could not be read back
+        }
+        return "what is given";
     }
 }
