@@ -29,6 +29,10 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--token-file", description = "changes then need `Authorization: Bearer <token>` (also: env POOLCTL_TOKEN)")
     Path tokenFile;
 
+    @Option(names = "--allowed-host", paramLabel = "NAME", description = "a further host name clients use to reach this server "
+            + "(requests naming any other host are refused, so a web page cannot reach it through a rebound DNS name); repeatable")
+    java.util.List<String> allowedHosts = new java.util.ArrayList<>();
+
     @Option(names = "--demo", description = "on an empty data dir, create the guide's Example 1 start: 2 k8s and 2 vm servers")
     boolean demo;
 
@@ -64,6 +68,7 @@ public final class StandaloneCommand implements Callable<Integer> {
             server.ensureDemoTemplate();
         }
         server.requireToken(token());
+        server.allowHosts(java.util.Set.copyOf(allowedHosts));
         try {
             server.start(host, port);
         } catch (RuntimeException e) {

@@ -197,6 +197,11 @@ public final class StandaloneServer implements AutoCloseable {
         api.requireToken(token);
     }
 
+    /** Host names clients may use besides the bind address. */
+    public void allowHosts(java.util.Set<String> names) {
+        api.allowHosts(names);
+    }
+
     public int start(String host, int port) {
         reconcile();
         api.start(host, port);
