@@ -104,15 +104,23 @@ public final class FileTemplateLibrary implements TemplateLibrary {
             throw DomainException.invalid("this server takes no template imports; place " + name + ".qcow2 in its template directory");
         }
         Path source = importable(sourceFile);
-        progress.progress(0, 0, "converting " + source.getFileName() + " with qemu-img");
-        String format = ImageRules.requireSelfContained(qemu, source, "source image " + source.getFileName());
-        long virtualBytes = qemu.info(source, format, true).path("virtual-size").asLong();
-        Path target = dir.resolve(name + "." + format);
-        Path temporary = dir.resolve(".tmp-template-" + name + "." + format);
-        Files2.deleteTree(temporary);
+        // a private copy first: what is checked is what is converted, whatever happens to the file in the import directory meanwhile
+        Path staged = dir.resolve(".tmp-source-" + name);
+        Path temporary = null;
+        Path target;
         try {
+            Files2.deleteTree(staged);
+            long total = Files.size(source);
+            progress.progress(0, total, "copying " + source.getFileName());
+            Files2.copyCounting(source, staged, copied -> progress.progress(copied, total, "copying " + source.getFileName()));
+            progress.progress(total, total, "converting " + source.getFileName() + " with qemu-img");
+            String format = ImageRules.requireSelfContained(qemu, staged, "source image " + source.getFileName());
+            long virtualBytes = qemu.info(staged, format, true).path("virtual-size").asLong();
+            target = dir.resolve(name + "." + format);
+            temporary = dir.resolve(".tmp-template-" + name + "." + format);
+            Files2.deleteTree(temporary);
             // a fresh image holding only the guest's data: nothing of the file's own metadata comes along
-            qemu.convert(source, format, temporary, format, false);
+            qemu.convert(staged, format, temporary, format, false);
             JsonNode copy = qemu.info(temporary, format, false);
             if (!ImageRules.references(copy).isEmpty() || copy.path("virtual-size").asLong() != virtualBytes) {
                 throw DomainException.storageFailed("the converted copy of " + source.getFileName() + " is not what was imported");
@@ -120,11 +128,18 @@ public final class FileTemplateLibrary implements TemplateLibrary {
             Files2.sync(temporary);
             Files2.makeReadOnly(temporary);
             Files2.publish(temporary, target);
-            progress.progress(virtualBytes, virtualBytes, "imported " + source.getFileName());
+            progress.progress(total, total, "imported " + source.getFileName());
         } catch (IOException e) {
+            if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null && f.getReason().contains("symbolic link")) {
+                throw DomainException.invalid("source must be the name of an image file in the server's import directory "
+                        + "(<data-dir>/imports); copy the image there first");
+            }
             throw DomainException.storageFailed("cannot copy " + source.getFileName() + " into the template library: " + e.getMessage());
         } finally {
-            Files2.deleteTree(temporary);
+            Files2.deleteTree(staged);
+            if (temporary != null) {
+                Files2.deleteTree(temporary);
+            }
         }
         return describe(name, target);
     }

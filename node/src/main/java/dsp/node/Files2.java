@@ -57,22 +57,15 @@ final class Files2 {
         publish(temporary, target);
     }
 
-    /** The same, telling {@code copied} how many bytes are across as the copy goes (every 64 MB and at the end). */
-    static void publishReadOnlyCopy(Path source, Path temporary, Path target, java.util.function.LongConsumer copied) throws IOException {
-        copyCounting(source, temporary, copied);
-        sync(temporary);
-        makeReadOnly(temporary);
-        publish(temporary, target);
-    }
-
     private static final long REPORT_EVERY = 64L * 1024 * 1024;
 
     /**
      * Copies a file in 1 MB blocks, reporting the bytes copied so far (every 64 MB and at the end).
-     * Blocks of zeros are skipped rather than written, so a thin raw image stays thin.
+     * Blocks of zeros are skipped rather than written, so a thin raw image stays thin. A source that is a
+     * symbolic link is refused (O_NOFOLLOW), whatever it was when it was checked.
      */
     static void copyCounting(Path source, Path target, java.util.function.LongConsumer copied) throws IOException {
-        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
+        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ, java.nio.file.LinkOption.NOFOLLOW_LINKS);
              FileChannel out = FileChannel.open(target, StandardOpenOption.WRITE, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING)) {
             long size = in.size();
             java.nio.ByteBuffer block = java.nio.ByteBuffer.allocateDirect(1 << 20);

@@ -2,7 +2,7 @@ package dsp.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import dsp.testing.RequiredTool;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.core.DomainException;
@@ -29,7 +29,7 @@ class TemplateImportTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        assumeTrue(qemu.available(), "qemu-img is required (make test installs qemu-utils)");
+        RequiredTool.QEMU_IMG.require();
         imports = Files.createDirectories(dir.resolve("imports"));
         library = new FileTemplateLibrary(dir.resolve("templates"), qemu, new ServerRoots(dir.resolve("servers")),
                 PoolCatalog.guideDefaults(), Optional.of(imports));
@@ -94,5 +94,80 @@ class TemplateImportTest {
         assertThat(qemu.sameContent(source, "qcow2", copy, "qcow2")).isTrue();
         assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(copy))).isEqualTo("r--r--r--");
         assertThat(library.importTemplate("plain", imports.resolve("cloud.qcow2").toString()).name()).isEqualTo("plain");
+    }
+
+    @Test
+    void aBackingFileByAnyNameIsRefused() throws Exception {
+        for (String backing : List.of("nbd://127.0.0.1:10809/export", "http://169.254.169.254/latest/meta-data", "host-secret",
+                "file:" + secret, "json:{\"file\":{\"driver\":\"nbd\",\"server\":{\"type\":\"inet\",\"host\":\"127.0.0.1\",\"port\":\"1\"}}}")) {
+            Path image = imports.resolve("backed.qcow2");
+            Files.deleteIfExists(image);
+            qemuImg("qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", backing, "-F", "raw", image.toString(), "1M");
+            refused("backed.qcow2", "backing file");
+        }
+    }
+
+    @Test
+    void anExternalDataFileThatIsNotRawIsRefusedToo() throws Exception {
+        qemuImg("qemu-img", "create", "-q", "-f", "qcow2", "-o", "data_file=" + dir.resolve("data.bin"),
+                imports.resolve("split.qcow2").toString(), "1M");
+        refused("split.qcow2", "external data file");
+    }
+
+    @Test
+    void imagesOfOtherFormatsOrEncryptedAreRefused() throws Exception {
+        // a vmdk whose extent is a host file: qemu would read that file as the disk
+        Files.writeString(imports.resolve("extent.vmdk"), "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\n"
+                + "createType=\"monolithicFlat\"\nRW 2 FLAT \"" + secret + "\" 0\nddb.adapterType = \"ide\"\n");
+        refused("extent.vmdk", "templates must be qcow2 or raw");
+        qemuImg("qemu-img", "create", "-q", "--object", "secret,id=sec0,data=passphrase", "-f", "qcow2",
+                "-o", "encrypt.format=luks,encrypt.key-secret=sec0", imports.resolve("locked.qcow2").toString(), "1M");
+        refused("locked.qcow2", "encryption");
+    }
+
+    @Test
+    void anImageQemuImgCannotOpenIsABadRequestNamingNoHostPath() throws Exception {
+        Path image = imports.resolve("crafted.qcow2");
+        qemuImg("qemu-img", "create", "-q", "-f", "qcow2", image.toString(), "1M");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(image, java.nio.file.StandardOpenOption.WRITE)) {
+            // qcow2 v3 header: incompatible_features at byte 72; the top bit is a feature no qemu knows
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) 0x80, 0, 0, 0, 0, 0, 0, 0}), 72);
+        }
+        assertThatThrownBy(() -> library.importTemplate("evil", "crafted.qcow2"))
+                .isInstanceOf(DomainException.class)
+                .satisfies(e -> assertThat(((DomainException) e).code()).isEqualTo(DomainException.Code.INVALID))
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain(dir.toString()).contains("crafted.qcow2"));
+        assertThat(library.listTemplates()).isEmpty();
+        assertThat(dir.resolve("templates")).isEmptyDirectory();
+    }
+
+    @Test
+    void theFileIsNeverOpenedThroughALinkEvenIfItBecameOneAfterTheCheck() throws Exception {
+        Files.createSymbolicLink(imports.resolve("swapped.qcow2"), secret);
+        assertThatThrownBy(() -> Files2.copyCounting(imports.resolve("swapped.qcow2"), dir.resolve("copy"), n -> { }))
+                .isInstanceOf(java.io.IOException.class);
+        assertThat(dir.resolve("copy")).doesNotExist();
+    }
+
+    @Test
+    void whatQemuImgInfoSaysIsCheckedInFullAndUnknownOptionsAreRefused() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        String plain = "{\"virtual-size\": 1048576, \"filename\": \"/p/a.qcow2\", \"format\": \"qcow2\", \"actual-size\": 1,"
+                + " \"format-specific\": {\"type\": \"qcow2\", \"data\": {\"compat\": \"1.1\", \"corrupt\": false,"
+                + " \"data-file-raw\": false}}, \"dirty-flag\": false, \"children\": [{\"name\": \"file\", \"info\": {\"filename\": \"/p/a.qcow2\"}}]}";
+        assertThat(ImageRules.references(json.readTree(plain))).isEmpty();
+        for (String[] spoiled : new String[][] {
+                {"\"compat\": \"1.1\"", "\"compat\": \"1.1\", \"some-future-option\": \"x\""},
+                {"\"corrupt\": false", "\"corrupt\": true"},
+                {"\"filename\": \"/p/a.qcow2\"", "\"filename\": \"json:{\\\"driver\\\":\\\"nbd\\\"}\""},
+                {"\"filename\": \"/p/a.qcow2\"}", "\"filename\": \"nbd://10.0.0.1/x\"}"},
+                {"\"name\": \"file\"", "\"name\": \"data-file\""},
+                {"\"dirty-flag\": false", "\"dirty-flag\": false, \"external-thing\": \"/etc/passwd\""},
+                {"\"dirty-flag\": false", "\"dirty-flag\": false, \"backing-filename\": \"b\""},
+                {"\"type\": \"qcow2\"", "\"type\": \"vmdk\""}}) {
+            assertThat(plain).contains(spoiled[0]);
+            JsonNode info = json.readTree(plain.replace(spoiled[0], spoiled[1]));
+            assertThat(ImageRules.references(info)).as(spoiled[1]).isNotEmpty();
+        }
     }
 }
