@@ -47,12 +47,34 @@ public final class Requests {
             throw DomainException.invalid("request body is empty; expected a JSON object");
         }
         try {
-            return Json.MAPPER.readValue(body, type);
+            return requireNonNullRequired(Json.MAPPER.readValue(body, type));
         } catch (JsonProcessingException e) {
             throw translate(e, type);
         } catch (IOException e) {
             throw DomainException.invalid("request body could not be read");
         }
+    }
+
+    /** {@code "field": null} is not a value: a required field sent as null is as missing as one left out. */
+    private static <T extends Record> T requireNonNullRequired(T body) {
+        for (RecordComponent c : body.getClass().getRecordComponents()) {
+            // Jackson's annotations do not target record components: they land on the accessor
+            com.fasterxml.jackson.annotation.JsonProperty p = c.getAccessor().getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
+            if (p == null || !p.required()) {
+                continue;
+            }
+            Object value;
+            try {
+                value = c.getAccessor().invoke(body);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot read " + c.getName(), e);
+            }
+            if (value == null) {
+                throw DomainException.invalid("field '" + SNAKE.translate(c.getName()) + "' is required and may not be null"
+                        + java.util.Optional.ofNullable(c.getAccessor().getAnnotation(JsonPropertyDescription.class)).map(d -> ": " + d.value()).orElse(""));
+            }
+        }
+        return body;
     }
 
     private static DomainException translate(JsonProcessingException e, Class<? extends Record> type) {
@@ -115,7 +137,7 @@ public final class Requests {
         Optional<RecordComponent> component = component(type, field.get());
         if (m.startsWith("Missing required")) {
             return DomainException.invalid("field '" + field.get() + "' is required"
-                    + component.map(c -> c.getAnnotation(JsonPropertyDescription.class)).map(d -> ": " + d.value()).orElse(""));
+                    + component.map(c -> c.getAccessor().getAnnotation(JsonPropertyDescription.class)).map(d -> ": " + d.value()).orElse(""));
         }
         return DomainException.invalid("field '" + field.get() + "' must be "
                 + component.map(c -> describe(c.getGenericType())).orElse("of another type"));

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dsp.cli.standalone.StandaloneServer;
 import dsp.config.PoolConfig;
 import dsp.node.QemuImg;
+import dsp.testing.RequiredTool;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -36,7 +37,7 @@ class StandaloneDefectsTest {
 
     @BeforeEach
     void start() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(qemu.available(), "qemu-img is required (make test installs qemu-utils)");
+        RequiredTool.QEMU_IMG.require();
         server = new StandaloneServer(PoolConfig.Configuration.guideDefaults(), data, Clock.systemUTC());
         server.seedDemoIfEmpty();
         server.ensureDemoTemplate();
@@ -211,6 +212,53 @@ class StandaloneDefectsTest {
             messages.add(m.replace(source, "SOURCE"));
         }
         assertThat(messages.stream().distinct()).as("one answer whether the file exists or not").hasSize(1);
+    }
+
+    @Test
+    void atStartUpEveryImageAndItsRecordAgreeWhicheverWasLeftBigger() throws Exception {
+        JsonNode imageBigger = createVm("image-bigger", "qcow2");
+        JsonNode recordBigger = createVm("record-bigger", "raw");
+        JsonNode both = createVm("both-equal", "qcow2");
+        server.close();
+        server = null;
+        // as a crash between the image and its record, or two resizes racing before the fix, left them
+        Path grownImage = Path.of(imageBigger.get("disk_path").asText());
+        Process p = new ProcessBuilder("qemu-img", "resize", "-q", "-f", "qcow2", grownImage.toString(), "35000000000").start();
+        assertThat(p.waitFor()).isZero();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + data.resolve("pools.db"));
+             java.sql.PreparedStatement st = c.prepareStatement("UPDATE allocations SET size_bytes = ? WHERE id = ?")) {
+            st.setLong(1, 45_000_000_000L);
+            st.setString(2, recordBigger.get("disk_id").asText());
+            assertThat(st.executeUpdate()).isEqualTo(1);
+        }
+
+        start();
+
+        assertThat(http.get("/api/v1/vms/" + imageBigger.get("id").asText()).json().get("storage").asLong())
+                .as("the record grew to the image: capacity is never under-counted").isEqualTo(35);
+        assertThat(http.get("/api/v1/vms/" + recordBigger.get("id").asText()).json().get("storage").asLong())
+                .as("the image grew to its record").isEqualTo(45);
+        assertThat(qemu.info(Path.of(recordBigger.get("disk_path").asText()), "raw", true).get("virtual-size").asLong())
+                .isEqualTo(45_000_000_000L);
+        assertThat(http.get("/api/v1/vms/" + both.get("id").asText()).json().get("storage").asLong()).isEqualTo(20);
+        assertThat(http.get("/api/v1/pools/status").json().at("/vm_pool/used_capacity_gb").asLong()).isEqualTo(35 + 45 + 20);
+        everyDiskIsWhole();
+    }
+
+    @Test
+    void aRequiredFieldSentAsNullIsA400NamingIt() {
+        String id = createVm("nulls", "qcow2").get("id").asText();
+        for (String[] call : new String[][] {
+                {"/api/v1/vms/" + id + "/resize", "{\"new_size_gb\": null}", "new_size_gb"},
+                {"/api/v1/vms", "{\"name\": null, \"image\": \"ubuntu22\"}", "name"},
+                {"/api/v1/vms", "{\"name\": \"x\", \"image\": null}", "image"},
+                {"/api/v1/volumes", "{\"name\": \"v\", \"pool\": \"k8s\", \"size\": null}", "size"},
+                {"/api/v1/templates", "{\"name\": null, \"source\": \"x.qcow2\"}", "name"}}) {
+            Http.Reply r = http.post(call[0], call[1]);
+            assertThat(r.status()).as(call[1] + " -> " + r.body()).isEqualTo(400);
+            assertThat(r.json().at("/error/message").asText()).contains("'" + call[2] + "'").contains("required");
+        }
+        assertThat(http.get("/api/v1/vms/" + id).json().get("storage").asInt()).isEqualTo(20);
     }
 
     private List<Path> diskEntries() throws Exception {
