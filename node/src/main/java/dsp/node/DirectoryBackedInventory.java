@@ -33,10 +33,32 @@ public final class DirectoryBackedInventory implements ServerInventory {
         return records.findServer(name);
     }
 
+    /** Prepares the server's directories, then records it; when the record fails, the directories this made go again. */
     @Override
     public void saveServer(Server server) {
+        java.nio.file.Path root = roots.rootOf(server.name());
+        boolean existed = java.nio.file.Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS);
         roots.prepare(server.name(), catalog.pools());
-        records.saveServer(server);
+        try {
+            records.saveServer(server);
+        } catch (RuntimeException e) {
+            if (!existed) {
+                removeEmpty(root, e);
+            }
+            throw e;
+        }
+    }
+
+    /** Only empty directories: whatever else is there now was not made here. */
+    private void removeEmpty(java.nio.file.Path root, RuntimeException cause) {
+        try {
+            for (var pool : catalog.pools()) {
+                java.nio.file.Files.deleteIfExists(root.resolve(pool.directory()));
+            }
+            java.nio.file.Files.deleteIfExists(root);
+        } catch (java.io.IOException e) {
+            cause.addSuppressed(e);
+        }
     }
 
     @Override

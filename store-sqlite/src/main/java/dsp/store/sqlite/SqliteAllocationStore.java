@@ -50,7 +50,7 @@ public final class SqliteAllocationStore implements AllocationStore {
 
     @Override
     public void addAllocation(Allocation a) {
-        db.transaction(c -> {
+        db.adding(c -> {
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO allocations (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, a.id());
                 ps.setString(2, a.name());
@@ -70,7 +70,7 @@ public final class SqliteAllocationStore implements AllocationStore {
 
     @Override
     public void updateAllocation(Allocation a) {
-        db.transaction(c -> {
+        db.changing(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE allocations SET size_bytes = ?, server = ?, owner = ?, phase = ? WHERE id = ?")) {
                 ps.setLong(1, a.sizeBytes());
                 ps.setString(2, a.server());
@@ -84,7 +84,7 @@ public final class SqliteAllocationStore implements AllocationStore {
 
     @Override
     public void removeAllocation(String id) {
-        db.transaction(c -> {
+        db.changing(c -> {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM allocations WHERE id = ?")) {
                 ps.setString(1, id);
                 return ps.executeUpdate();

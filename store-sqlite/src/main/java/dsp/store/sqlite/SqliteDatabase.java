@@ -15,6 +15,11 @@ import org.sqlite.SQLiteDataSource;
 /**
  * The embedded database of standalone mode: one SQLite file in WAL mode, migrated by Flyway at
  * open, used through a single connection guarded by a lock (SQLite allows one writer anyway).
+ *
+ * <p>A full disk must never leave a change half-made, yet undoing one (removing the record of a
+ * disk that could not be made) is itself a write. So a few MB beside the database are kept in
+ * reserve: a transaction that {@link #adding adds} records runs only while the reserve is there,
+ * and one that {@link #changing changes or removes} them may give the reserve up to get through.
  */
 public final class SqliteDatabase implements AutoCloseable {
 
@@ -26,13 +31,18 @@ public final class SqliteDatabase implements AutoCloseable {
         T run(Connection c) throws SQLException;
     }
 
+    /** What an undo or a delete may need when the disk is otherwise full: many WAL frames of a few pages each. */
+    static final int RESERVE_BYTES = 4 << 20;
+
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
     private final Path file;
+    private final Path reserve;
 
     private SqliteDatabase(Path file, Connection connection) {
         this.file = file;
         this.connection = connection;
+        this.reserve = file.resolveSibling(file.getFileName() + ".reserve");
     }
 
     public static SqliteDatabase open(Path file) {
@@ -51,7 +61,13 @@ public final class SqliteDatabase implements AutoCloseable {
                 st.execute("PRAGMA journal_mode=WAL");
             }
             LOG.info("database {} ready", file);
-            return new SqliteDatabase(file, c);
+            SqliteDatabase db = new SqliteDatabase(file, c);
+            try {
+                db.keepReserve();
+            } catch (StoreException full) {
+                LOG.warn("database {}: {}; new records are refused until there is room", file, full.getMessage());
+            }
+            return db;
         } catch (SQLException | java.io.IOException e) {
             throw new StoreException("cannot open database " + file + ": " + e.getMessage(), e);
         }
@@ -71,15 +87,109 @@ public final class SqliteDatabase implements AutoCloseable {
                 connection.commit();
                 return result;
             } catch (SQLException | RuntimeException e) {
-                connection.rollback();
+                // SQLite may have rolled back already (SQLITE_FULL does): the first failure is what happened
+                rollbackQuietly(e);
                 throw e;
             } finally {
-                connection.setAutoCommit(true);
+                restoreAutoCommit();
             }
         } catch (SQLException e) {
             throw new StoreException("database " + file + " failed: " + e.getMessage(), e);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * A transaction that adds records: refused (as a full disk) unless the reserve is in place, so
+     * that whatever it starts can still be undone.
+     */
+    public <T> T adding(Work<T> work) {
+        keepReserve();
+        return transaction(work);
+    }
+
+    /**
+     * A transaction that updates or removes records, such as an undo or the phases of a delete: when
+     * the disk is full it gives up the reserve and tries once more.
+     */
+    public <T> T changing(Work<T> work) {
+        try {
+            return transaction(work);
+        } catch (StoreException e) {
+            if (!isDiskFull(e) || !releaseReserve()) {
+                throw e;
+            }
+            LOG.warn("database {}: the disk is full; the reserve is used so that this change is not left half-made", file);
+            return transaction(work);
+        }
+    }
+
+    /** Puts the reserve back when it was used; fails as a full disk when there is no room for it. */
+    void keepReserve() {
+        if (Files.exists(reserve)) {
+            return;
+        }
+        lock.lock();
+        Path partial = reserve.resolveSibling(reserve.getFileName() + ".partial");
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(partial, java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            // written, not sparse: the blocks must really be taken now to be there later
+            java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocate(64 << 10);
+            for (long at = 0; at < RESERVE_BYTES; at += zeros.capacity()) {
+                zeros.clear();
+                while (zeros.hasRemaining()) {
+                    ch.write(zeros, at + zeros.position());
+                }
+            }
+            ch.force(true);
+            Files.move(partial, reserve, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.io.IOException e) {
+            try {
+                Files.deleteIfExists(partial);
+            } catch (java.io.IOException ignored) {
+                // the next attempt truncates it
+            }
+            throw new StoreException("the database's reserve cannot be kept: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean releaseReserve() {
+        try {
+            return Files.deleteIfExists(reserve);
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    static boolean isDiskFull(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (m.contains("SQLITE_FULL") || m.contains("database or disk is full") || m.contains("No space left on device")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void rollbackQuietly(Exception cause) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    private void restoreAutoCommit() throws SQLException {
+        try {
+            connection.setAutoCommit(true);
+        } catch (SQLException e) {
+            // "no transaction is active": SQLite ended it itself; the connection is in autocommit again
+            if (!connection.getAutoCommit()) {
+                throw e;
+            }
         }
     }
 

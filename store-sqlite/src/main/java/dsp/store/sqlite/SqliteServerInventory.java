@@ -48,7 +48,7 @@ public final class SqliteServerInventory implements ServerInventory {
 
     @Override
     public void saveServer(Server s) {
-        db.transaction(c -> {
+        db.adding(c -> { // may add a server: only while the reserve is there
             try (PreparedStatement ps = c.prepareStatement(
                     "INSERT INTO servers (name, pool_label, share_bytes, created_at) VALUES (?, ?, ?, ?) "
                             + "ON CONFLICT (name) DO UPDATE SET pool_label = excluded.pool_label, share_bytes = excluded.share_bytes")) {
@@ -67,7 +67,7 @@ public final class SqliteServerInventory implements ServerInventory {
 
     @Override
     public void deleteServer(String name) {
-        db.transaction(c -> {
+        db.changing(c -> {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM servers WHERE name = ?")) {
                 ps.setString(1, name);
                 return ps.executeUpdate();

@@ -51,7 +51,7 @@ public final class SqliteVmStore implements VmStore {
     @Override
     public void addVm(VirtualMachine vm) {
         try {
-            db.transaction(c -> {
+            db.adding(c -> {
                 try (PreparedStatement ps = c.prepareStatement("INSERT INTO vms (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                     ps.setString(1, vm.id());
                     ps.setString(2, vm.name());
@@ -76,7 +76,7 @@ public final class SqliteVmStore implements VmStore {
 
     @Override
     public void updateVm(VirtualMachine vm) {
-        db.transaction(c -> {
+        db.changing(c -> {
             try (PreparedStatement ps = c.prepareStatement("UPDATE vms SET status = ? WHERE id = ?")) {
                 ps.setString(1, vm.status().name());
                 ps.setString(2, vm.id());
@@ -87,7 +87,7 @@ public final class SqliteVmStore implements VmStore {
 
     @Override
     public void removeVm(String id) {
-        db.transaction(c -> {
+        db.changing(c -> {
             try (PreparedStatement ps = c.prepareStatement("DELETE FROM vms WHERE id = ?")) {
                 ps.setString(1, id);
                 return ps.executeUpdate();
