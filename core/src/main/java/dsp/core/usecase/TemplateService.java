@@ -9,8 +9,15 @@ import dsp.core.vm.Template;
 import java.util.List;
 import java.util.Optional;
 
-/** Templates: list, import, and delete only when no disk is made from them. */
+/**
+ * Templates: list, import, and delete only when no disk is made from them. Changes to one template
+ * (import, optimize, delete) run in turn, so two imports of one name cannot both write it, and an
+ * optimize never brings back a template deleted meanwhile. A VM create and a delete of its template
+ * meet under the {@link FleetLock}: the delete sees the new disk, or the create sees the template gone.
+ */
 public final class TemplateService {
+
+    private final OperationOrder order = new OperationOrder();
 
     private final TemplateLibrary library;
     private final AllocationStore allocations;
@@ -45,20 +52,24 @@ public final class TemplateService {
         if (sourceFile == null || sourceFile.isBlank()) {
             throw DomainException.invalid("a source image file is required");
         }
-        if (library.findTemplate(name).isPresent()) {
-            throw DomainException.conflict("template '" + name + "' already exists");
-        }
-        return library.importTemplate(name, sourceFile, progress);
+        return order.on("template:" + name, () -> {
+            if (library.findTemplate(name).isPresent()) {
+                throw DomainException.conflict("template '" + name + "' already exists");
+            }
+            return library.importTemplate(name, sourceFile, progress);
+        });
     }
 
     /** Imports a template by URL; on Kubernetes every vm node's agent fetches its own copy. */
     public TemplateLibrary.UrlImport importFromUrl(String name, String url, String sha256) {
         Names.require("template", name);
         dsp.core.vm.TemplateSource source = dsp.core.vm.TemplateSource.parse(url, sha256);
-        if (library.findTemplate(name).isPresent() || library.imports().stream().anyMatch(i -> i.name().equals(name))) {
-            throw DomainException.conflict("template '" + name + "' already exists");
-        }
-        return library.importFromUrl(name, source);
+        return order.on("template:" + name, () -> {
+            if (library.findTemplate(name).isPresent() || library.imports().stream().anyMatch(i -> i.name().equals(name))) {
+                throw DomainException.conflict("template '" + name + "' already exists");
+            }
+            return library.importFromUrl(name, source);
+        });
     }
 
     public List<TemplateLibrary.UrlImport> imports() {
@@ -67,12 +78,16 @@ public final class TemplateService {
 
     public TemplateLibrary.Optimized optimize(String name) {
         get(name);
-        return library.optimizeTemplate(name);
+        return order.on("template:" + name, () -> {
+            get(name); // as it is now that it is our turn
+            return library.optimizeTemplate(name);
+        });
     }
 
     public void delete(String name) {
         get(name);
-        lock.locked(() -> {
+        order.run("template:" + name, () -> lock.locked(() -> {
+            get(name); // a delete just before ours leaves nothing to delete: 404
             List<Allocation> children = allocations.listAllocations().stream()
                     .filter(a -> a.template().map(name::equals).orElse(false)).toList();
             if (!children.isEmpty()) {
@@ -81,6 +96,6 @@ public final class TemplateService {
             }
             library.deleteTemplate(name);
             return null;
-        });
+        }));
     }
 }

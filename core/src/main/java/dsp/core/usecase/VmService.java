@@ -105,6 +105,11 @@ public final class VmService {
                 Allocation disk = admission.admit(new CapacityAdmission.Request(id, pool.name(), storage, "vm-disk",
                         Optional.empty(), format, Optional.of(template.name()), Optional.of(id), VolumePhase.PENDING)
                         .onlyOn(templates.serversWith(template.name())));
+                if (templates.findTemplate(template.name()).isEmpty()) {
+                    // deleted while we were admitted: a delete that came later would have seen this disk and refused
+                    admission.release(disk.id());
+                    throw DomainException.conflict("template '" + template.name() + "' was deleted meanwhile");
+                }
                 VirtualMachine recorded = new VirtualMachine(id, name, namespace, template.name(), preset.map(ServerType::name),
                         cpu, memory, disk.id(), VmStatus.CREATING, clock.instant());
                 try {
