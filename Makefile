@@ -49,10 +49,12 @@ $(JAR): $(SOURCES)
 run: build
 	bin/poolctl standalone --demo --port $(PORT) --data-dir $(DATA_DIR)
 
-## test: build and run every test; lists at the end any test skipped for a missing tool
+## test: build and run every test; prints the adversarial suites' figures ([suite] lines: requests generated,
+## kill rounds, invariant checks) and lists at the end any test skipped for a missing tool
 test: deps test-deps
 	@rm -f */target/skipped-tools.txt
-	@mvn -B verify; status=$$?; cat */target/skipped-tools.txt 2>/dev/null | sort -u >&2; exit $$status
+	@mvn -B verify; status=$$?; grep -h '^\[suite\]' */target/surefire-reports/*-output.txt 2>/dev/null; \
+	  cat */target/skipped-tools.txt 2>/dev/null | sort -u >&2; exit $$status
 
 ## mutation: PIT mutation testing of core, node, store-sqlite, api, kubernetes (slow; not part of make test).
 ## MODULES=core limits it (the modules it needs are built, not mutated); THREADS=1 on a busy machine;

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.testing.RequiredTool;
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -19,7 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -37,13 +34,11 @@ class CrashRecoveryTest {
     @Test
     void killedMidCreateLeavesNoOrphanFileAndNoLeakedAllocation() throws Exception {
         RequiredTool.QEMU_IMG.require();
-        int port = freePort();
-        Process first = startServer(port);
-        Http http = new Http("http://127.0.0.1:" + port);
+        StandaloneProcess first = StandaloneProcess.start(data);
+        Http http = first.http;
         List<CompletableFuture<Http.Reply>> inFlight = new ArrayList<>();
         long answeredBeforeKill;
         try {
-            awaitReady(http, first);
             for (int i = 0; i < 120; i++) {
                 inFlight.add(http.postAsync("/api/v1/vms", "{\"name\": \"crash-" + i + "\", \"image\": \"ubuntu22\", \"server_type\": \"cx11\"}"));
             }
@@ -51,12 +46,12 @@ class CrashRecoveryTest {
             Awaitility.await("5 creates answered").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
                     .until(() -> inFlight.stream().filter(CompletableFuture::isDone).count() >= 5);
         } finally {
-            first.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // SIGKILL: no shutdown hooks
+            first.kill(); // SIGKILL: no shutdown hooks
         }
         answeredBeforeKill = inFlight.stream().filter(f -> f.isDone() && !f.isCompletedExceptionally()).count();
 
         // the kill really interrupted work: requests went unanswered, and the store holds creates begun but not finished
-        assertThat(first.isAlive()).isFalse();
+        assertThat(first.alive()).isFalse();
         assertThat(answeredBeforeKill).as("answered before the kill").isBetween(5L, 119L);
         Awaitility.await("every unanswered request fails once the server is gone").atMost(Duration.ofSeconds(30))
                 .until(() -> inFlight.stream().allMatch(CompletableFuture::isDone));
@@ -64,9 +59,8 @@ class CrashRecoveryTest {
                 .as("requests cut off by the kill").isEqualTo(120 - answeredBeforeKill);
         assertThat(unfinishedCreates()).as("creates begun and not finished at the kill (Pending disks, VMs still creating)").isPositive();
 
-        Process second = startServer(port);
-        try {
-            awaitReady(http, second);
+        try (StandaloneProcess second = StandaloneProcess.start(data)) {
+            http = second.http;
             assertThat(unfinishedCreates()).as("converged at start-up").isZero();
             JsonNode volumes = http.get("/api/v1/volumes").json().get("volumes");
             JsonNode vms = http.get("/api/v1/vms").json().get("vms");
@@ -101,32 +95,7 @@ class CrashRecoveryTest {
                     .as("allocated capacity equals the disks that exist").isEqualTo(allocated);
             // and it still works
             assertThat(http.post("/api/v1/vms", "{\"name\": \"after\", \"image\": \"ubuntu22\", \"server_type\": \"cx11\"}").status()).isEqualTo(201);
-        } finally {
-            second.destroy();
-            second.waitFor(10, TimeUnit.SECONDS);
         }
-    }
-
-    private Process startServer(int port) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "dsp.cli.Poolctl", "standalone",
-                "--demo", "--host", "127.0.0.1", "--port", String.valueOf(port), "--data-dir", data.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(data.resolveSibling(data.getFileName() + "-server.log").toFile())
-                .start();
-    }
-
-    private static void awaitReady(Http http, Process p) {
-        Awaitility.await("server ready").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            if (!p.isAlive()) {
-                throw new IllegalStateException("server process exited early");
-            }
-            try {
-                return http.get("/readyz").status() == 200;
-            } catch (AssertionError notYet) {
-                return false; // connection refused while starting
-            }
-        });
     }
 
     /** Rows of the standalone store that a create leaves only while it is under way. */
@@ -136,12 +105,6 @@ class CrashRecoveryTest {
              ResultSet r = st.executeQuery("SELECT (SELECT count(*) FROM allocations WHERE lower(phase) = 'pending')"
                      + " + (SELECT count(*) FROM vms WHERE upper(status) = 'CREATING')")) {
             return r.next() ? r.getLong(1) : 0;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 }
