@@ -3,6 +3,7 @@ package dsp.api;
 import dsp.api.body.VmBodies;
 import dsp.api.body.VolumeBodies;
 import dsp.core.health.FleetStatus;
+import dsp.core.health.ServerFigures;
 import dsp.core.history.CapacityHistory;
 import dsp.core.model.Allocation;
 import dsp.core.model.PoolDefinition;
@@ -35,21 +36,22 @@ final class DashboardData {
     static Map<String, Object> of(ApiServices services, boolean authRequired) {
         FleetStatus status = services.queries().status();
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("generated_at", status.measuredAt().toString());
+        out.put("generated_at", status.checkedAt().toString());
         out.put("auth_required", authRequired);
         out.put("pools", services.queries().catalog().pools().stream().map(PoolDefinition::name).toList());
         var thresholds = services.queries().catalog().thresholds();
         out.put("thresholds", Map.of("warning", Json.number(thresholds.warningPercent()), "critical", Json.number(thresholds.criticalPercent())));
         out.put("status", StatusJson.status(status));
         out.put("health", StatusJson.health(status));
-        out.put("servers", StatusJson.servers(services.queries().servers(), status).get("servers"));
+        List<ServerFigures> figures = services.queries().serverFigures();
+        out.put("servers", StatusJson.servers(services.queries().servers(), figures).get("servers"));
 
         List<VmBodies.Vm> vms = services.vms().list(Optional.empty()).stream().map(VmBodies.Vm::of).toList();
         out.put("vms_total", vms.size());
         out.put("vms", vms.size() > MAX_ROWS ? vms.subList(0, MAX_ROWS) : vms);
 
         Map<String, Map<String, Long>> measured = new LinkedHashMap<>();
-        status.servers().forEach(s -> s.disk().ifPresent(d -> measured.put(s.server(), d.volumeBytes())));
+        figures.forEach(s -> s.disk().ifPresent(d -> measured.put(s.server(), d.volumeBytes())));
         List<Allocation> volumes = new ArrayList<>(services.volumes().list(Optional.empty()));
         volumes.sort(Comparator.comparingLong(Allocation::sizeBytes).reversed());
         out.put("volumes_total", volumes.size());
@@ -58,7 +60,7 @@ final class DashboardData {
             Long bytes = measured.getOrDefault(a.server(), Map.of()).get(ServerDiskUsage.volumeKey(a.pool(), a.name()));
             return bytes == null ? v : v.measured(bytes);
         }).toList());
-        out.put("history", history(services.history(), status.measuredAt()));
+        out.put("history", history(services.history(), status.checkedAt()));
         return out;
     }
 

@@ -151,7 +151,7 @@ final class OpsRoutes implements ApiRoutes {
                 throw DomainException.invalid("hours must be a positive number of hours, not '" + hours + "'");
             }
         }
-        Instant since = services.queries().status().measuredAt().minus(window);
+        Instant since = services.queries().status().checkedAt().minus(window);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("retention_hours", history.retention().toHours());
         out.put("samples", history.since(since).stream().map(s -> {

@@ -33,7 +33,8 @@ import java.util.stream.Collectors;
 
 /**
  * Prometheus metrics of both modes. Pool, server, volume and template gauges are read at scrape
- * time from the status snapshot the queries keep (nothing is measured per scrape); operations,
+ * time from the snapshots the queries keep of the in-memory ledger (status, server figures;
+ * nothing is measured per scrape); operations,
  * errors, latencies and cleanups are counted as they happen. Names follow Prometheus conventions:
  * base units in the name ({@code _bytes}, {@code _seconds}, {@code _ratio}), counters end in {@code _total}.
  */
@@ -187,10 +188,11 @@ public final class PoolMetrics implements OperationRecorder {
         }
         ApiServices services = observed.get();
         FleetStatus status = services.queries().status();
+        List<ServerFigures> servers = services.queries().serverFigures();
         pools(f, status, services);
-        servers(f, status);
-        volumes(f, status, services);
-        templates(f, status, services);
+        servers(f, servers);
+        volumes(f, servers, services);
+        templates(f, servers, services);
         return f.build();
     }
 
@@ -232,8 +234,8 @@ public final class PoolMetrics implements OperationRecorder {
         f.add("dsp_system_reserve_used_bytes", "Bytes used on the pool servers outside the pool directories", status.reserve().used());
     }
 
-    private void servers(Families f, FleetStatus status) {
-        for (ServerFigures s : status.servers()) {
+    private void servers(Families f, List<ServerFigures> servers) {
+        for (ServerFigures s : servers) {
             String[] l = {"server", s.server(), "pool", s.pool().orElse("")};
             f.add("dsp_server_share_bytes", "What the server gives its pool", s.share(), l);
             f.add("dsp_server_required_bytes", "What its disk must hold: share plus system reserve", s.required(), l);
@@ -254,11 +256,11 @@ public final class PoolMetrics implements OperationRecorder {
     }
 
     /** Per volume: what kubelet does not give for local volumes. PVC or VM names as labels. */
-    private static void volumes(Families f, FleetStatus status, ApiServices services) {
+    private static void volumes(Families f, List<ServerFigures> servers, ApiServices services) {
         Map<String, VmView> vmByDisk = services.vms().list(Optional.empty()).stream()
                 .collect(Collectors.toMap(v -> v.disk().id(), Function.identity(), (a, b) -> a));
         Map<String, Map<String, Long>> measuredByServer = new HashMap<>();
-        status.servers().forEach(s -> s.disk().ifPresent(d -> measuredByServer.put(s.server(), d.volumeBytes())));
+        servers.forEach(s -> s.disk().ifPresent(d -> measuredByServer.put(s.server(), d.volumeBytes())));
         for (Allocation a : services.volumes().list(Optional.empty())) {
             String namespace = "";
             String claim = "";
@@ -284,9 +286,9 @@ public final class PoolMetrics implements OperationRecorder {
     }
 
     /** Templates on the vm pool's servers: a server without a template cannot take disks made from it. */
-    private static void templates(Families f, FleetStatus status, ApiServices services) {
+    private static void templates(Families f, List<ServerFigures> servers, ApiServices services) {
         Optional<String> vmPool = Optional.of(services.vms().vmPool());
-        List<String> vmServers = status.servers().stream().filter(s -> s.pool().equals(vmPool)).map(ServerFigures::server).toList();
+        List<String> vmServers = servers.stream().filter(s -> s.pool().equals(vmPool)).map(ServerFigures::server).toList();
         for (Template t : services.templates().list()) {
             Optional<Set<String>> holders = services.templates().serversWith(t.name());
             long holding = holders.map(h -> vmServers.stream().filter(h::contains).count()).orElse((long) vmServers.size());

@@ -24,9 +24,11 @@ final class PoolRoutes implements ApiRoutes {
                 .get("/api/v1/pools/health", ctx -> ctx.json(StatusJson.health(services.queries().status())))
                 .get("/api/v1/pools", ctx -> ctx.json(StatusJson.pools(services.queries().status())))
                 .get("/api/v1/pools/{name}", this::getPool)
-                .get("/api/v1/servers", ctx -> ctx.json(StatusJson.servers(services.queries().servers(), services.queries().status())))
-                .get("/api/v1/servers/{name}", ctx -> ctx.json(StatusJson.server(
-                        services.queries().server(Names.requireServer(ctx.pathParam("name"))), services.queries().status())))
+                .get("/api/v1/servers", ctx -> ctx.json(StatusJson.servers(services.queries().servers(), services.queries().serverFigures())))
+                .get("/api/v1/servers/{name}", ctx -> {
+                    String name = Names.requireServer(ctx.pathParam("name"));
+                    ctx.json(StatusJson.server(services.queries().server(name), services.queries().serverFigures(name)));
+                })
                 .put("/api/v1/servers/{name}", this::putServer)
                 .delete("/api/v1/servers/{name}", ctx -> {
                     services.servers().remove(Names.requireServer(ctx.pathParam("name")));

@@ -3,7 +3,13 @@ package dsp.api;
 import dsp.json.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dsp.core.ledger.CapacityLedger;
+import dsp.core.ledger.WriteThroughAllocations;
+import dsp.core.ledger.WriteThroughServers;
 import dsp.core.memory.InMemoryAllocationStore;
+import dsp.core.port.AllocationStore;
+import dsp.core.port.ServerInventory;
+import dsp.core.usecase.DiskSurvey;
 import dsp.core.memory.InMemoryVmStore;
 import dsp.core.memory.InMemoryVolumes;
 import dsp.core.model.VolumeFormat;
@@ -41,9 +47,12 @@ final class ApiHarness implements AutoCloseable {
         }
     }
 
-    final InMemoryServerInventory inventory = new InMemoryServerInventory();
-    final InMemoryAllocationStore store = new InMemoryAllocationStore();
+    final CapacityLedger ledger;
+    /** Read from the ledger, written through to in-memory records (as standalone mode does to SQLite). */
+    final ServerInventory inventory;
+    final AllocationStore store;
     final CapacityAdmission admission;
+    final DiskSurvey survey;
     final InMemoryVmStore vms = new InMemoryVmStore();
     final InMemoryVolumes volumes;
     final PoolApi api;
@@ -66,9 +75,13 @@ final class ApiHarness implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         FleetLock lock = new FleetLock();
         AtomicLong ids = new AtomicLong();
-        PoolQueries queries = new PoolQueries(catalog, inventory, store, meter, clock);
-        ServerAdministration servers = new ServerAdministration(catalog, inventory, store, lock, clock);
-        admission = new CapacityAdmission(catalog, inventory, store, lock, clock, () -> "a" + ids.incrementAndGet());
+        ledger = new CapacityLedger(catalog);
+        inventory = new WriteThroughServers(ledger, new InMemoryServerInventory());
+        store = new WriteThroughAllocations(ledger, new InMemoryAllocationStore());
+        survey = new DiskSurvey(ledger, meter, clock, 100);
+        PoolQueries queries = new PoolQueries(ledger, clock);
+        ServerAdministration servers = new ServerAdministration(ledger, inventory, lock, clock);
+        admission = new CapacityAdmission(ledger, store, lock, clock, () -> "a" + ids.incrementAndGet());
         volumes = new InMemoryVolumes().withTemplate(new Template("ubuntu22", VolumeFormat.QCOW2, 10_000_000_000L, 200_000L));
         VmService vmService = new VmService(catalog, "vm", ServerType.HETZNER, admission, store, vms, volumes, volumes, clock,
                 () -> Long.toHexString(ids.incrementAndGet()));

@@ -36,6 +36,10 @@ public final class StandaloneCommand implements Callable<Integer> {
     @Option(names = "--demo", description = "on an empty data dir, create the guide's Example 1 start: 2 k8s and 2 vm servers")
     boolean demo;
 
+    @Option(names = "--measure-every", defaultValue = "30", paramLabel = "SECONDS",
+            description = "rest between two background passes that measure every server's disk (default: ${DEFAULT-VALUE})")
+    int measureEverySeconds;
+
     private java.util.Optional<String> token() {
         if (tokenFile != null) {
             try {
@@ -56,10 +60,14 @@ public final class StandaloneCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new CliFailure(CliFailure.USAGE, "--port " + port + " is not a TCP port");
         }
+        if (measureEverySeconds < 1 || measureEverySeconds > 86_400) {
+            throw new CliFailure(CliFailure.USAGE, "--measure-every " + measureEverySeconds + " must be between 1 and 86400 seconds");
+        }
         // a restored data dir carries its configuration: used when --config does not name another
         Path file = config != null ? config : java.nio.file.Files.isRegularFile(dataDir.resolve("pools.yaml")) ? dataDir.resolve("pools.yaml") : null;
         PoolConfig.Configuration configuration = file == null ? PoolConfig.Configuration.guideDefaults() : PoolConfig.load(file);
-        StandaloneServer server = new StandaloneServer(configuration, dataDir, Clock.systemUTC(), demo);
+        StandaloneServer server = new StandaloneServer(configuration, dataDir, Clock.systemUTC(), demo)
+                .surveyEvery(java.time.Duration.ofSeconds(measureEverySeconds));
         if (file != null) {
             server.configuredFrom(file);
         }

@@ -130,7 +130,7 @@ class MonitoringTest {
     private Set<String> scrapeAfterUse() {
         RequiredTool.QEMU_IMG.require();
         try (StandaloneServer server = new StandaloneServer(PoolConfig.Configuration.guideDefaults(), tmp.resolve("data"),
-                Clock.systemUTC(), true)) {
+                Clock.systemUTC(), true).surveyEvery(Duration.ofSeconds(1))) {
             server.seedDemoIfEmpty();
             server.ensureDemoTemplate();
             Http http = new Http("http://127.0.0.1:" + server.start("127.0.0.1", 0));

@@ -71,6 +71,7 @@ class StandaloneEndToEndTest {
             assertThat(table.code()).isZero();
             assertThat(table.out()).contains("vm_pool").contains("4500 GB").contains("900 GB").contains("20.00%");
 
+            server.measureNow(); // disks are measured in the background; this test does not wait for a pass
             Run health = poolctl("health", "--server", url, "-o", "json");
             // the demo declares far more than a test machine's disk holds: a warning, exit 10
             assertThat(health.code()).isEqualTo(HealthCommand.WARNING);

@@ -38,6 +38,7 @@ public final class StatusJson {
         m.put("usage_percentage", Json.number(p.usagePercent()));
         m.put("measured_used_gb", Json.gb(p.measured()));
         m.put("measured_usage_percentage", Json.number(p.measuredPercent()));
+        m.put("measured_at", p.measuredAt().map(Object::toString).orElse(null));
         m.put("allocated_gb", Json.gb(p.ownAllocated()));
         m.put("volumes", p.volumes());
         m.put("stranded_volumes", p.strandedVolumes());
@@ -53,6 +54,7 @@ public final class StatusJson {
         m.put("used_capacity_gb", Json.gb(r.used()));
         m.put("available_capacity_gb", Json.gb(r.available()));
         m.put("usage_percentage", Json.number(r.usagePercent()));
+        m.put("measured_at", r.measuredAt().map(Object::toString).orElse(null));
         return m;
     }
 
@@ -68,11 +70,11 @@ public final class StatusJson {
         out.put("warnings", status.warnings());
         out.put("errors", status.errors());
         out.put("notes", status.notes());
-        out.put("servers", status.servers().stream()
-                .filter(s -> s.diskCheck() == ServerFigures.DiskCheck.TOO_SMALL || s.diskCheck() == ServerFigures.DiskCheck.SHARED_TOO_SMALL)
-                .collect(java.util.stream.Collectors.toMap(ServerFigures::server, s -> "disk " + s.diskCheck().display(),
-                        (a, b) -> a, LinkedHashMap::new)));
-        out.put("checked_at", status.measuredAt().toString());
+        Map<String, Object> servers = new LinkedHashMap<>();
+        status.diskFindings().forEach(f -> servers.put(f.server(), "disk " + f.check().display()));
+        out.put("servers", servers);
+        out.put("checked_at", status.checkedAt().toString());
+        out.put("measured_at", status.measuredAt().map(Object::toString).orElse(null));
         return out;
     }
 
@@ -131,14 +133,16 @@ public final class StatusJson {
         return Map.of("servers", views.stream().map(StatusJson::server).toList());
     }
 
-    /** A server with its disk figures from the status snapshot, where it has them. */
-    public static Map<String, Object> server(ServerView v, FleetStatus status) {
+    /** A server with its disk figures, where it has them. */
+    public static Map<String, Object> server(ServerView v, java.util.Optional<ServerFigures> figures) {
         Map<String, Object> m = server(v);
-        status.server(v.server().name()).ifPresent(f -> m.put("disk", disk(f)));
+        figures.ifPresent(f -> m.put("disk", disk(f)));
         return m;
     }
 
-    public static Map<String, Object> servers(List<ServerView> views, FleetStatus status) {
-        return Map.of("servers", views.stream().map(v -> server(v, status)).toList());
+    public static Map<String, Object> servers(List<ServerView> views, List<ServerFigures> figures) {
+        Map<String, ServerFigures> byName = new java.util.HashMap<>();
+        figures.forEach(f -> byName.put(f.server(), f));
+        return Map.of("servers", views.stream().map(v -> server(v, java.util.Optional.ofNullable(byName.get(v.server().name())))).toList());
     }
 }

@@ -94,7 +94,7 @@ class AgentPlacementTest {
                 await().atMost(WAIT).until(() -> daemons.running().equals(Map.of(
                         "k8s-1", Set.of("k8s-pool-storage-manager"), "k8s-2", Set.of("k8s-pool-storage-manager"),
                         "vm-1", Set.of("vm-pool-storage-manager"))));
-                PoolVolumeStore store = new PoolVolumeStore(cluster.client, volumesInformer);
+                PoolVolumeStore store = new PoolVolumeStore(cluster.client, volumesInformer, new dsp.core.ledger.CapacityLedger(PoolCatalog.guideDefaults()));
                 for (String node : List.of("k8s-1", "k8s-2")) {
                     store.addAllocation(new Allocation("pvc-on-" + node, "pvc-on-" + node, "k8s", node, 1L << 30, PoolVolumeStore.CLAIM_KIND,
                             Instant.now(), VolumeFormat.DIRECTORY, Optional.empty(), Optional.empty(), VolumePhase.PENDING));

@@ -53,7 +53,7 @@ class NodeAgentTest {
         cluster = new TestCluster();
         volumes = cluster.client.resources(PoolVolume.class).inform();
         nodes = cluster.client.nodes().inform();
-        store = new PoolVolumeStore(cluster.client, volumes);
+        store = new PoolVolumeStore(cluster.client, volumes, new dsp.core.ledger.CapacityLedger(dsp.core.model.PoolCatalog.guideDefaults()));
     }
 
     @AfterEach

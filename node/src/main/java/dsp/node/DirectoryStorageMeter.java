@@ -9,77 +9,69 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Measures server directories on this machine: bytes per pool directory, bytes elsewhere under
- * the server root (the system reserve's use), and the file system under it. Results are cached
- * for a short time so status requests do not walk the disks each time.
+ * Measures server directories on this machine: bytes per pool directory and per volume in it,
+ * bytes elsewhere under the server root (the system reserve's use), and the file system under it.
+ * Walks the disks every time it is asked, with one {@code du} per batch of servers: it is for the
+ * background survey (see {@link dsp.core.usecase.DiskSurvey}), never for a request.
  */
 public final class DirectoryStorageMeter implements StorageMeter {
-
-    private record Cached(ServerDiskUsage usage, Instant at) {
-    }
 
     private final ServerRoots roots;
     private final PoolCatalog catalog;
     private final Clock clock;
-    private final Duration maxAge;
-    private final Map<String, Cached> cache = new ConcurrentHashMap<>();
 
-    public DirectoryStorageMeter(ServerRoots roots, PoolCatalog catalog, Clock clock, Duration maxAge) {
+    public DirectoryStorageMeter(ServerRoots roots, PoolCatalog catalog, Clock clock) {
         this.roots = roots;
         this.catalog = catalog;
         this.clock = clock;
-        this.maxAge = maxAge;
     }
 
     @Override
     public List<ServerDiskUsage> measure(List<Server> servers) {
-        List<ServerDiskUsage> result = new ArrayList<>();
-        Instant now = clock.instant();
-        for (Server s : servers) {
-            Cached c = cache.get(s.name());
-            if (c == null || c.at().plus(maxAge).isBefore(now)) {
-                c = new Cached(measureNow(s.name()), now);
-                cache.put(s.name(), c);
-            }
-            result.add(c.usage());
+        List<Path> paths = new ArrayList<>(servers.size());
+        servers.forEach(s -> paths.add(roots.rootOf(s.name())));
+        // depth 2: the pool directories and each volume in them
+        Map<Path, Map<String, Long>> sizes = DiskUsage.byPathOf(paths, 2);
+        List<ServerDiskUsage> result = new ArrayList<>(servers.size());
+        for (int i = 0; i < servers.size(); i++) {
+            result.add(usage(servers.get(i).name(), paths.get(i), sizes.getOrDefault(paths.get(i), Map.of())));
         }
         return result;
     }
 
-    /** Forget cached figures, e.g. right after data was written. */
-    public void invalidate(String server) {
-        cache.remove(server);
-    }
-
     ServerDiskUsage measureNow(String server) {
         Path root = roots.rootOf(server);
-        Map<String, Long> byChild = DiskUsage.byPath(root, 2);
+        return usage(server, root, DiskUsage.byPath(root, 2));
+    }
+
+    private ServerDiskUsage usage(String server, Path root, Map<String, Long> byPath) {
         Map<String, Long> poolBytes = new HashMap<>();
-        Map<String, Long> volumeBytes = new HashMap<>();
+        Map<String, String> poolOfDirectory = new HashMap<>();
         long pooled = 0;
         for (PoolDefinition p : catalog.pools()) {
-            long bytes = byChild.getOrDefault(p.directory(), 0L);
+            long bytes = byPath.getOrDefault(p.directory(), 0L);
             poolBytes.put(p.name(), bytes);
+            poolOfDirectory.put(p.directory(), p.name());
             pooled += bytes;
-            String prefix = p.directory() + "/";
-            byChild.forEach((path, size) -> {
-                if (path.startsWith(prefix) && path.indexOf('/', prefix.length()) < 0) {
-                    volumeName(path.substring(prefix.length()))
-                            .ifPresent(v -> volumeBytes.put(ServerDiskUsage.volumeKey(p.name(), v), size));
-                }
-            });
         }
-        long other = Math.max(0, byChild.getOrDefault("", 0L) - pooled);
+        Map<String, Long> volumeBytes = new HashMap<>();
+        byPath.forEach((path, size) -> {
+            int slash = path.indexOf('/');
+            if (slash > 0 && path.indexOf('/', slash + 1) < 0) {
+                String pool = poolOfDirectory.get(path.substring(0, slash));
+                if (pool != null) {
+                    volumeName(path.substring(slash + 1)).ifPresent(v -> volumeBytes.put(ServerDiskUsage.volumeKey(pool, v), size));
+                }
+            }
+        });
+        long other = Math.max(0, byPath.getOrDefault("", 0L) - pooled);
         String fsId = "unknown";
         long total = 0;
         long free = 0;

@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Bytes really allocated on disk, as {@code du} counts them: sparse files and thin images count
- * only the blocks they use. Uses {@code du -B1 -d1} (one process for a whole server root) and
- * falls back to summing apparent file sizes where {@code du} is unavailable.
+ * only the blocks they use. Uses {@code du -B1 -d1} (one process for a whole server root, or for
+ * a batch of roots) and falls back to summing apparent file sizes where {@code du} is unavailable.
  */
 public final class DiskUsage {
 
@@ -51,13 +51,50 @@ public final class DiskUsage {
         }
     }
 
+    /**
+     * {@link #byPath} for many roots with one {@code du} process: the way to measure a whole fleet
+     * of server directories without a process per server. A missing root measures as empty.
+     */
+    public static Map<Path, Map<String, Long>> byPathOf(List<Path> roots, int depth) {
+        Map<Path, Map<String, Long>> out = new HashMap<>();
+        List<Path> present = new ArrayList<>();
+        for (Path root : roots) {
+            if (Files.isDirectory(root)) {
+                present.add(root);
+            } else {
+                out.put(root, Map.of("", 0L));
+            }
+        }
+        if (present.isEmpty()) {
+            return out;
+        }
+        try {
+            out.putAll(viaDu(present, depth));
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("du unavailable for {} roots ({}); summing apparent sizes", present.size(), e.getMessage());
+            present.forEach(r -> out.put(r, viaWalk(r, depth)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            present.forEach(r -> out.put(r, viaWalk(r, depth)));
+        }
+        return out;
+    }
+
     private static Map<String, Long> viaDu(Path root, int depth) throws IOException, InterruptedException {
-        // -a: files count as entries too (a qcow2 disk is a file in its pool directory);
+        return viaDu(List.of(root), depth).get(root);
+    }
+
+    /** One {@code du} over every root; each root's own file system only ({@code -x}, as du applies it per argument). */
+    private static Map<Path, Map<String, Long>> viaDu(List<Path> roots, int depth) throws IOException, InterruptedException {
+        // -a: files count as entries too (a qcow2 disk is a file in its pool directory)
+        List<String> cmd = new ArrayList<>(depth > 1 ? List.of("du", "-a", "-B1", "-d" + depth, "-x", "--")
+                : List.of("du", "-B1", "-d" + depth, "-x", "--"));
+        roots.forEach(r -> cmd.add(r.toString()));
         // the output is drained while we wait, so the time limit holds even when du hangs
-        List<String> cmd = depth > 1 ? List.of("du", "-a", "-B1", "-d" + depth, "-x", root.toString())
-                : List.of("du", "-B1", "-d" + depth, "-x", root.toString());
         String out = ProcessRunner.run(cmd, TIMEOUT).out();
-        Map<String, Long> sizes = new HashMap<>();
+        Map<Path, Map<String, Long>> sizes = new HashMap<>();
+        Map<Path, Path> rootOf = new HashMap<>();
+        roots.forEach(r -> rootOf.put(r, r));
         for (String line : out.split("\n")) {
             int tab = line.indexOf('\t');
             if (tab < 0) {
@@ -65,10 +102,21 @@ public final class DiskUsage {
             }
             long bytes = Long.parseLong(line.substring(0, tab).trim());
             Path path = Path.of(line.substring(tab + 1));
-            sizes.put(path.equals(root) ? "" : root.relativize(path).toString().replace(java.io.File.separatorChar, '/'), bytes);
+            // the root this line is under: the path itself or one of its first `depth` ancestors
+            Path root = null;
+            Path p = path;
+            for (int up = 0; up <= depth && p != null && root == null; up++, p = p.getParent()) {
+                root = rootOf.get(p);
+            }
+            if (root != null) {
+                sizes.computeIfAbsent(root, k -> new HashMap<>())
+                        .put(path.equals(root) ? "" : root.relativize(path).toString().replace(java.io.File.separatorChar, '/'), bytes);
+            }
         }
-        if (!sizes.containsKey("")) {
-            throw new IOException("du printed no total for " + root);
+        for (Path root : roots) {
+            if (!sizes.getOrDefault(root, Map.of()).containsKey("")) {
+                throw new IOException("du printed no total for " + root);
+            }
         }
         return sizes;
     }

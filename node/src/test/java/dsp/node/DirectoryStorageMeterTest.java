@@ -9,8 +9,6 @@ import dsp.core.model.Server;
 import dsp.core.port.StorageMeter.ServerDiskUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -33,7 +31,7 @@ class DirectoryStorageMeterTest {
         Files.createDirectories(root.resolve("var-log"));
         Files.write(root.resolve("var-log").resolve("syslog"), new byte[2 * 1024 * 1024]);
 
-        DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, Clock.systemUTC(), Duration.ZERO);
+        DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, java.time.Clock.systemUTC());
         ServerDiskUsage u = meter.measure(List.of(server("k8s-1"))).get(0);
 
         assertThat(u.poolBytes().get("k8s")).isBetween(3L * 1024 * 1024, 4L * 1024 * 1024);
@@ -50,34 +48,45 @@ class DirectoryStorageMeterTest {
         try (var raf = new java.io.RandomAccessFile(root.resolve("vm-storage-pool/sparse.img").toFile(), "rw")) {
             raf.setLength(10L * 1024 * 1024 * 1024);
         }
-        DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, Clock.systemUTC(), Duration.ZERO);
+        DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, java.time.Clock.systemUTC());
         assertThat(meter.measureNow("vm-1").poolBytes().get("vm")).isLessThan(1024L * 1024);
     }
 
     @Test
     void aMissingServerDirectoryMeasuresAsEmpty() {
-        DirectoryStorageMeter meter = new DirectoryStorageMeter(new ServerRoots(dir), catalog, Clock.systemUTC(), Duration.ZERO);
+        DirectoryStorageMeter meter = new DirectoryStorageMeter(new ServerRoots(dir), catalog, java.time.Clock.systemUTC());
         ServerDiskUsage u = meter.measureNow("ghost");
         assertThat(u.pooledBytes()).isZero();
         assertThat(u.otherBytes()).isZero();
     }
 
     @Test
-    void cachesWithinTheMaximumAge() throws Exception {
+    void oneBatchMeasuresEachServerOnItsOwn() throws Exception {
         ServerRoots roots = new ServerRoots(dir);
-        Path root = roots.prepare("k8s-1", catalog.pools());
-        Instant[] now = {Instant.parse("2026-11-25T00:00:00Z")};
-        Clock clock = new Clock() {
-            public java.time.ZoneId getZone() { return java.time.ZoneOffset.UTC; }
-            public Clock withZone(java.time.ZoneId z) { return this; }
-            public Instant instant() { return now[0]; }
-        };
-        DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, clock, Duration.ofSeconds(10));
-        assertThat(meter.measure(List.of(server("k8s-1"))).get(0).poolBytes().get("k8s")).isLessThan(1024L * 1024);
-        Files.write(root.resolve("k8s-storage-pool/new.bin"), new byte[2 * 1024 * 1024]);
-        assertThat(meter.measure(List.of(server("k8s-1"))).get(0).poolBytes().get("k8s")).isLessThan(1024L * 1024);
-        now[0] = now[0].plusSeconds(11);
-        assertThat(meter.measure(List.of(server("k8s-1"))).get(0).poolBytes().get("k8s")).isGreaterThan(2L * 1024 * 1024 - 1);
+        for (int i = 1; i <= 5; i++) {
+            Path root = roots.prepare("k8s-" + i, catalog.pools());
+            Files.write(root.resolve("k8s-storage-pool").resolve("data.bin"), new byte[i * 1024 * 1024]);
+            Files.write(root.resolve("vm-storage-pool").resolve("disk.img"), new byte[(6 - i) * 1024 * 1024]);
+            Files.createDirectories(root.resolve("vm-storage-pool/vol-a"));
+            Files.write(root.resolve("vm-storage-pool/vol-a/data"), new byte[i * 512 * 1024]);
+        }
+        DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, java.time.Clock.systemUTC());
+        List<Server> servers = List.of(server("k8s-1"), server("k8s-2"), server("ghost"), server("k8s-3"), server("k8s-4"), server("k8s-5"));
+
+        List<ServerDiskUsage> batch = meter.measure(servers);
+
+        assertThat(batch).extracting(ServerDiskUsage::server).containsExactly("k8s-1", "k8s-2", "ghost", "k8s-3", "k8s-4", "k8s-5");
+        for (ServerDiskUsage u : batch) {
+            if (!u.server().equals("ghost")) {
+                // the same figures as measuring the server alone
+                assertThat(u.poolBytes()).as(u.server()).isEqualTo(meter.measureNow(u.server()).poolBytes());
+                assertThat(u.volumeBytes()).as(u.server()).isEqualTo(meter.measureNow(u.server()).volumeBytes())
+                        .containsOnlyKeys("vm/vol-a");
+                int i = Integer.parseInt(u.server().substring(4));
+                assertThat(u.poolBytes().get("k8s")).isBetween(i * 1024L * 1024, (i + 1) * 1024L * 1024);
+            }
+        }
+        assertThat(batch.get(2).pooledBytes()).isZero();
     }
 
     @Test

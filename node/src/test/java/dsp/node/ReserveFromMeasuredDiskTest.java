@@ -13,7 +13,6 @@ import dsp.core.model.Thresholds;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +36,7 @@ class ReserveFromMeasuredDiskTest {
                 new PoolDefinition("vm", "vm", 1500 * UNIT, "vm-pool-storage", "/vm-storage-pool", ReclaimPolicy.RETAIN, 1.0)),
                 300 * UNIT, Thresholds.GUIDE, PlacementPolicy.LEAST_ALLOCATED);
         ServerRoots roots = new ServerRoots(dir);
-        Fleet fleet = new Fleet(catalog, new DirectoryStorageMeter(roots, catalog, Clock.systemUTC(), Duration.ZERO));
+        Fleet fleet = new Fleet(catalog, new DirectoryStorageMeter(roots, catalog, Clock.systemUTC()));
         List<String> k8s = List.of("k8s-1", "k8s-2", "k8s-3");
         List<String> vm = List.of("vm-1", "vm-2");
         byte[] block = new byte[(int) UNIT];
@@ -54,6 +53,7 @@ class ReserveFromMeasuredDiskTest {
             fleet.label(s, k8s.contains(s) ? "k8s" : "vm");
         }
 
+        fleet.measure(); // one pass of the background survey
         ReserveFigures reserve = fleet.queries.status().reserve();
         assertThat(reserve.servers()).isEqualTo(5);
         assertThat(reserve.capacity()).isEqualTo(1500 * UNIT);

@@ -30,7 +30,15 @@ import dsp.node.ServerRoots;
 import dsp.store.sqlite.SqliteAllocationStore;
 import dsp.store.sqlite.SqliteDatabase;
 import dsp.store.sqlite.SqliteServerInventory;
+import dsp.core.ledger.CapacityLedger;
+import dsp.core.ledger.WriteThroughAllocations;
+import dsp.core.ledger.WriteThroughServers;
+import dsp.core.port.AllocationStore;
+import dsp.core.usecase.DiskSurvey;
 import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -55,6 +63,8 @@ public final class StandaloneServer implements AutoCloseable {
     /** The demo's template: a blank image standing in for a cloud image, built with qemu-img at first start. */
     static final String DEMO_TEMPLATE = "ubuntu22";
     static final long DEMO_TEMPLATE_BYTES = 10_000_000_000L;
+    /** Servers measured by one {@code du}. */
+    private static final int SURVEY_BATCH = 200;
 
     /** How often capacity is sampled for the history and threshold crossings are looked for. */
     static final Duration SAMPLE_EVERY = Duration.ofSeconds(10);
@@ -71,6 +81,9 @@ public final class StandaloneServer implements AutoCloseable {
     private final CapacitySampler sampler;
     private final StandaloneBackup backups;
     private Optional<String> configYaml = Optional.empty();
+    private final DiskSurvey survey;
+    private Duration surveyInterval = Duration.ofSeconds(30);
+    private ScheduledExecutorService surveying;
 
     public StandaloneServer(PoolCatalog catalog, Path dataDir, Clock clock) {
         this(new PoolConfig.Configuration(catalog, "vm", ServerType.HETZNER), dataDir, clock);
@@ -89,14 +102,18 @@ public final class StandaloneServer implements AutoCloseable {
         this.catalog = catalog;
         this.db = SqliteDatabase.open(dataDir.resolve("pools.db"));
         ServerRoots roots = new ServerRoots(dataDir.resolve("servers"));
-        this.inventory = new DirectoryBackedInventory(new SqliteServerInventory(db), roots, catalog);
-        SqliteAllocationStore allocations = new SqliteAllocationStore(db);
-        DirectoryStorageMeter meter = new DirectoryStorageMeter(roots, catalog, clock, Duration.ofSeconds(5));
+        SqliteServerInventory serverRecords = new SqliteServerInventory(db);
+        SqliteAllocationStore allocationRecords = new SqliteAllocationStore(db);
+        // the ledger lives in memory: SQLite is read once here, then every write goes through to it
+        CapacityLedger ledger = new CapacityLedger(catalog, serverRecords.listServers(), allocationRecords.listAllocations());
+        this.inventory = new WriteThroughServers(ledger, new DirectoryBackedInventory(serverRecords, roots, catalog));
+        AllocationStore allocations = new WriteThroughAllocations(ledger, allocationRecords);
+        this.survey = new DiskSurvey(ledger, new DirectoryStorageMeter(roots, catalog, clock), clock, SURVEY_BATCH);
         FleetLock lock = new FleetLock();
-        PoolQueries queries = new PoolQueries(catalog, inventory, allocations, meter, clock, demo);
+        PoolQueries queries = new PoolQueries(ledger, clock, demo);
         this.sampler = new CapacitySampler(queries, history);
-        this.servers = new ServerAdministration(catalog, inventory, allocations, lock, clock);
-        this.admission = new CapacityAdmission(catalog, inventory, allocations, lock, clock, () -> UUID.randomUUID().toString());
+        this.servers = new ServerAdministration(ledger, inventory, lock, clock);
+        this.admission = new CapacityAdmission(ledger, allocations, lock, clock, () -> UUID.randomUUID().toString());
         QemuImg qemu = QemuImg.onPath();
         // images are imported only from <data-dir>/imports: nothing else on the machine is readable through the API
         this.templates = new FileTemplateLibrary(dataDir.resolve("templates"), qemu, roots, catalog, Optional.of(dataDir.resolve("imports")));
@@ -202,8 +219,18 @@ public final class StandaloneServer implements AutoCloseable {
         api.allowHosts(names);
     }
 
+    /** How long the disk survey rests between passes (a pass measures every server once). */
+    public StandaloneServer surveyEvery(Duration interval) {
+        if (interval.isNegative() || interval.isZero()) {
+            throw new IllegalArgumentException("the survey interval must be positive");
+        }
+        this.surveyInterval = interval;
+        return this;
+    }
+
     public int start(String host, int port) {
         reconcile();
+        startSurvey();
         api.start(host, port);
         sampler.start(SAMPLE_EVERY);
         LOG.info("standalone server listening on http://{}:{} (data in {})", host, api.port(), db.file().getParent());
@@ -222,9 +249,42 @@ public final class StandaloneServer implements AutoCloseable {
         }
     }
 
+    /** One measuring pass over every server now, on the caller's thread (the background survey does the same). */
+    public DiskSurvey.Pass measureNow() {
+        return survey.pass();
+    }
+
+    /** Disks are measured in the background, one pass at a time, never on a request. */
+    private synchronized void startSurvey() {
+        if (surveying != null) {
+            return;
+        }
+        surveying = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "disk-survey");
+            t.setDaemon(true);
+            t.setPriority(Thread.MIN_PRIORITY);
+            return t;
+        });
+        surveying.scheduleWithFixedDelay(() -> {
+            try {
+                long started = System.nanoTime();
+                DiskSurvey.Pass pass = survey.pass();
+                LOG.debug("disk survey: {} of {} server(s) measured in {} ms{}", pass.measured(), pass.servers(),
+                        (System.nanoTime() - started) / 1_000_000, pass.failedBatches() > 0 ? ", " + pass.failedBatches() + " batch(es) failed" : "");
+            } catch (RuntimeException e) {
+                LOG.warn("disk survey failed: {}", e.getMessage());
+            }
+        }, 0, surveyInterval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     @Override
     public void close() {
         sampler.close();
+        synchronized (this) {
+            if (surveying != null) {
+                surveying.shutdownNow();
+            }
+        }
         api.stop();
         db.close();
     }

@@ -1,6 +1,8 @@
 package dsp.core.health;
 
 import dsp.core.model.PoolDefinition;
+import java.time.Instant;
+import java.util.Optional;
 
 /**
  * One pool's numbers. {@code used} is allocated bytes on the pool's servers (what the guide's
@@ -11,6 +13,7 @@ import dsp.core.model.PoolDefinition;
  * @param strandedBytes    this pool's allocations on servers that are no longer in it
  * @param usagePercent     used / capacity
  * @param measuredPercent  measured / capacity
+ * @param measuredAt       the oldest disk measurement behind {@code measured}; empty before any
  */
 public record PoolFigures(
         PoolDefinition pool,
@@ -25,5 +28,6 @@ public record PoolFigures(
         int volumes,
         long strandedBytes,
         int strandedVolumes,
-        Health health) {
+        Health health,
+        Optional<Instant> measuredAt) {
 }

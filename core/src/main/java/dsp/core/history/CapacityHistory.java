@@ -53,7 +53,7 @@ public final class CapacityHistory {
      */
     public synchronized List<String> record(FleetStatus status) {
         List<String> transitions = new ArrayList<>();
-        Instant at = status.measuredAt();
+        Instant at = status.checkedAt();
         for (PoolFigures p : status.pools()) {
             Sample now = new Sample(at, p.pool().name(), p.servers(), p.capacity(), p.used(), p.measured(), p.health());
             Sample last = lastKept.get(now.pool());

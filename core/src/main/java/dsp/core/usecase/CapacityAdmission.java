@@ -11,8 +11,8 @@ import dsp.core.model.Server;
 import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
 import dsp.core.port.AllocationStore;
-import dsp.core.port.ServerInventory;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -54,22 +54,29 @@ public final class CapacityAdmission {
     }
 
     private final PoolCatalog catalog;
-    private final ServerInventory inventory;
+    private final CapacityLedger ledger;
     private final AllocationStore store;
     private final FleetLock lock;
     private final Clock clock;
     private final Supplier<String> ids;
 
-    public CapacityAdmission(PoolCatalog catalog, ServerInventory inventory, AllocationStore store,
-                             FleetLock lock, Clock clock, Supplier<String> ids) {
-        this.catalog = catalog;
-        this.inventory = inventory;
+    /**
+     * @param store where admitted allocations are recorded; it must feed the ledger every change
+     *              of its record (see {@link CapacityLedger})
+     */
+    public CapacityAdmission(CapacityLedger ledger, AllocationStore store, FleetLock lock, Clock clock, Supplier<String> ids) {
+        this.catalog = ledger.catalog();
+        this.ledger = ledger;
         this.store = store;
         this.lock = lock;
         this.clock = clock;
         this.ids = ids;
     }
 
+    /**
+     * Decides and reserves in memory (no I/O under the lock), then records the allocation;
+     * when recording fails the reservation is taken back.
+     */
     public Allocation admit(Request request) {
         Names.require("volume", request.name());
         PoolDefinition pool = catalog.require(request.pool());
@@ -79,28 +86,34 @@ public final class CapacityAdmission {
         if (request.sizeBytes() > Quantity.MAX_BYTES) {
             throw DomainException.invalid("size is larger than 1 EB; refusing an absurd size");
         }
-        return lock.locked(() -> {
-            CapacityLedger ledger = ledger();
-            if (ledger.allocations().stream().anyMatch(a -> a.pool().equals(pool.name()) && a.name().equals(request.name()))) {
+        Allocation admitted = lock.locked(() -> ledger.atomically(() -> {
+            if (ledger.allocationNamed(pool.name(), request.name()).isPresent()) {
                 throw DomainException.conflict("pool " + pool.name() + " already has a volume named '" + request.name() + "'");
             }
             Server target = request.server()
-                    .map(name -> pinned(ledger, pool, name, request.sizeBytes()))
+                    .map(name -> pinned(pool, name, request.sizeBytes()))
                     .orElseGet(() -> ledger.place(pool, request.sizeBytes(), catalog.placement(),
                                     s -> request.candidates().map(c -> c.contains(s.name())).orElse(true))
-                            .orElseThrow(() -> noRoom(ledger, pool, request)));
+                            .orElseThrow(() -> noRoom(pool, request)));
             Allocation a = new Allocation(request.id().orElseGet(ids), request.name(), pool.name(), target.name(),
                     request.sizeBytes(), request.kind(), clock.instant(), request.format(), request.template(),
                     request.owner(), request.phase());
-            store.addAllocation(a);
+            ledger.reserve(a);
             return a;
-        });
+        }));
+        try {
+            store.addAllocation(admitted);
+        } catch (RuntimeException e) {
+            ledger.cancel(admitted.id());
+            throw e;
+        }
+        return admitted;
     }
 
     /** Forgets an allocation; the caller has dealt with its data according to the reclaim policy. */
     public void release(String id) {
         lock.locked(() -> {
-            store.findAllocation(id).orElseThrow(() -> DomainException.notFound("allocation '" + id + "' does not exist"));
+            existing(id);
             store.removeAllocation(id);
             return null;
         });
@@ -109,9 +122,7 @@ public final class CapacityAdmission {
     /** Records a new phase or owner of an allocation (capacity is unchanged). */
     public Allocation update(Allocation changed) {
         return lock.locked(() -> {
-            Allocation current = store.findAllocation(changed.id())
-                    .orElseThrow(() -> DomainException.notFound("allocation '" + changed.id() + "' does not exist"));
-            Allocation next = current.withPhase(changed.phase()).withOwner(changed.owner());
+            Allocation next = existing(changed.id()).withPhase(changed.phase()).withOwner(changed.owner());
             store.updateAllocation(next);
             return next;
         });
@@ -120,7 +131,7 @@ public final class CapacityAdmission {
     /** Puts an allocation back to an earlier size, e.g. when growing its data failed. */
     public void restoreSize(String id, long size) {
         lock.locked(() -> {
-            store.findAllocation(id).ifPresent(a -> store.updateAllocation(a.withSize(size)));
+            ledger.allocation(id).ifPresent(a -> store.updateAllocation(a.withSize(size)));
             return null;
         });
     }
@@ -131,8 +142,7 @@ public final class CapacityAdmission {
             throw DomainException.invalid("new size must be between 1 byte and 1 EB");
         }
         return lock.locked(() -> {
-            Allocation a = store.findAllocation(id)
-                    .orElseThrow(() -> DomainException.notFound("allocation '" + id + "' does not exist"));
+            Allocation a = existing(id);
             if (newSize < a.sizeBytes()) {
                 throw DomainException.conflict("'" + a.name() + "' is " + Quantity.humanize(a.sizeBytes())
                         + "; shrinking to " + Quantity.humanize(newSize) + " is not supported (grow only)");
@@ -140,7 +150,6 @@ public final class CapacityAdmission {
             if (newSize == a.sizeBytes()) {
                 return a;
             }
-            CapacityLedger ledger = ledger();
             long extra = newSize - a.sizeBytes();
             Server s = ledger.server(a.server()).orElseThrow(() -> DomainException.conflict(
                     "server '" + a.server() + "' holding '" + a.name() + "' no longer exists"));
@@ -148,10 +157,11 @@ public final class CapacityAdmission {
                 throw DomainException.conflict("'" + a.name() + "' is stranded on server '" + s.name()
                         + "', which left pool " + a.pool() + "; it cannot grow there");
             }
-            if (ledger.budgetOf(s) < extra) {
+            long budget = ledger.budgetOf(s);
+            if (budget < extra) {
                 throw DomainException.insufficientCapacity("server '" + s.name() + "' of pool " + a.pool() + " has "
-                        + Quantity.humanize(Math.max(0, ledger.budgetOf(s))) + " free; growing '" + a.name() + "' by "
-                        + Quantity.humanize(extra) + " needs " + Quantity.humanize(extra - Math.max(0, ledger.budgetOf(s))) + " more");
+                        + Quantity.humanize(Math.max(0, budget)) + " free; growing '" + a.name() + "' by "
+                        + Quantity.humanize(extra) + " needs " + Quantity.humanize(extra - Math.max(0, budget)) + " more");
             }
             Allocation grown = a.withSize(newSize);
             store.updateAllocation(grown);
@@ -159,23 +169,29 @@ public final class CapacityAdmission {
         });
     }
 
-    private Server pinned(CapacityLedger ledger, PoolDefinition pool, String name, long size) {
+    private Allocation existing(String id) {
+        return ledger.allocation(id).orElseThrow(() -> DomainException.notFound("allocation '" + id + "' does not exist"));
+    }
+
+    private Server pinned(PoolDefinition pool, String name, long size) {
         Server s = ledger.server(name).orElseThrow(() -> DomainException.notFound("server '" + name + "' does not exist"));
         if (ledger.poolOf(s).map(p -> !p.name().equals(pool.name())).orElse(true)) {
             throw DomainException.conflict("server '" + name + "' is not in pool " + pool.name());
         }
-        if (ledger.budgetOf(s) < size) {
+        long budget = ledger.budgetOf(s);
+        if (budget < size) {
             throw DomainException.insufficientCapacity("server '" + name + "' of pool " + pool.name() + " has "
-                    + Quantity.humanize(Math.max(0, ledger.budgetOf(s))) + " free; " + Quantity.humanize(size) + " requested");
+                    + Quantity.humanize(Math.max(0, budget)) + " free; " + Quantity.humanize(size) + " requested");
         }
         return s;
     }
 
-    private DomainException noRoom(CapacityLedger ledger, PoolDefinition pool, Request request) {
+    private DomainException noRoom(PoolDefinition pool, Request request) {
         long size = request.sizeBytes();
         if (request.candidates().isPresent()) {
-            java.util.Set<String> members = ledger.serversIn(pool).stream().map(Server::name).collect(java.util.stream.Collectors.toSet());
-            java.util.List<String> usable = request.candidates().get().stream().filter(members::contains).sorted().toList();
+            List<String> usable = request.candidates().get().stream()
+                    .filter(name -> ledger.server(name).flatMap(ledger::poolOf).map(p -> p.name().equals(pool.name())).orElse(false))
+                    .sorted().toList();
             if (usable.isEmpty()) {
                 return DomainException.insufficientCapacity("no server of pool " + pool.name() + " has "
                         + request.template().map(t -> "template " + t).orElse("what this volume needs") + "; servers with it: "
@@ -186,10 +202,6 @@ public final class CapacityAdmission {
         return DomainException.insufficientCapacity("pool " + pool.name() + " has no server with room for "
                 + Quantity.humanize(size) + ": the most any server can take is " + Quantity.humanize(best)
                 + " (short by " + Quantity.humanize(size - best) + "); pool has "
-                + Quantity.humanize(ledger.available(pool)) + " available over " + ledger.serversIn(pool).size() + " server(s)");
-    }
-
-    private CapacityLedger ledger() {
-        return new CapacityLedger(catalog, inventory.listServers(), store.listAllocations());
+                + Quantity.humanize(ledger.available(pool)) + " available over " + ledger.serverCount(pool) + " server(s)");
     }
 }

@@ -7,7 +7,6 @@ import dsp.core.model.Names;
 import dsp.core.model.PoolCatalog;
 import dsp.core.model.PoolDefinition;
 import dsp.core.model.Server;
-import dsp.core.port.AllocationStore;
 import dsp.core.port.ServerInventory;
 import java.time.Clock;
 import java.util.List;
@@ -20,16 +19,16 @@ import java.util.Optional;
 public final class ServerAdministration {
 
     private final PoolCatalog catalog;
+    private final CapacityLedger ledger;
     private final ServerInventory inventory;
-    private final AllocationStore allocations;
     private final FleetLock lock;
     private final Clock clock;
 
-    public ServerAdministration(PoolCatalog catalog, ServerInventory inventory, AllocationStore allocations,
-                                FleetLock lock, Clock clock) {
-        this.catalog = catalog;
+    /** @param inventory where servers are recorded; it must feed the ledger every change of its record */
+    public ServerAdministration(CapacityLedger ledger, ServerInventory inventory, FleetLock lock, Clock clock) {
+        this.catalog = ledger.catalog();
+        this.ledger = ledger;
         this.inventory = inventory;
-        this.allocations = allocations;
         this.lock = lock;
         this.clock = clock;
     }
@@ -46,24 +45,23 @@ public final class ServerAdministration {
                         + catalog.pools().stream().map(PoolDefinition::name).toList()))
                 .label());
         return lock.locked(() -> {
-            Server current = inventory.findServer(serverName)
+            Server current = ledger.server(serverName)
                     .orElseGet(() -> new Server(serverName, Optional.empty(), Optional.empty(), clock.instant()));
             Server next = current.withPool(label);
             if (share.isPresent()) {
                 next = next.withShareOverride(share);
             }
             inventory.saveServer(next);
-            return PoolQueries.view(ledger(), next);
+            return PoolQueries.view(ledger, next);
         });
     }
 
     /** Removes a server that holds nothing; one that still holds allocations is a conflict. */
     public void remove(String serverName) {
         lock.locked(() -> {
-            inventory.findServer(serverName)
+            ledger.server(serverName)
                     .orElseThrow(() -> DomainException.notFound("server '" + serverName + "' does not exist"));
-            List<Allocation> held = allocations.listAllocations().stream()
-                    .filter(a -> a.server().equals(serverName)).toList();
+            List<Allocation> held = ledger.allocationsOn(serverName);
             if (!held.isEmpty()) {
                 throw DomainException.conflict("server '" + serverName + "' still holds " + held.size()
                         + " allocation(s), e.g. '" + held.get(0).name() + "'; delete them first or move the server "
@@ -72,9 +70,5 @@ public final class ServerAdministration {
             inventory.deleteServer(serverName);
             return null;
         });
-    }
-
-    private CapacityLedger ledger() {
-        return new CapacityLedger(catalog, inventory.listServers(), allocations.listAllocations());
     }
 }

@@ -20,8 +20,7 @@ class CapacityHistoryTest {
     private final CapacityHistory history = new CapacityHistory(Duration.ofDays(3), Duration.ofMinutes(1));
 
     private FleetStatus at(Instant when) {
-        FleetStatus s = fleet.queries.status();
-        return new FleetStatus(s.pools(), s.reserve(), s.overall(), s.warnings(), s.errors(), when, s.servers(), s.notes());
+        return fleet.queries.status().checkedAt(when);
     }
 
     @Test

@@ -127,12 +127,16 @@ class AdmissionAndHealthTest {
                 new ServerDiskUsage("a", Map.of("k8s", measured[0]), 0, "fs", 0, 0)));
         f.label("a", "k8s");
         f.admission.admit(req("v", "k8s", 1140)); // 76 %
+        f.measure();
         FleetStatus warn = f.queries.status();
         assertThat(warn.pool("k8s").orElseThrow().health()).isEqualTo(Health.WARNING);
         assertThat(warn.overall()).isEqualTo(Health.WARNING);
         assertThat(warn.warnings()).anySatisfy(w -> assertThat(w).startsWith("k8s_pool"));
 
         measured[0] = 1400 * GB; // 93.33 % really written
+        assertThat(f.queries.status().pool("k8s").orElseThrow().health()).as("measuring is not done on a request")
+                .isEqualTo(Health.WARNING);
+        f.measure();
         FleetStatus crit = f.queries.status();
         assertThat(crit.pool("k8s").orElseThrow().health()).isEqualTo(Health.CRITICAL);
         assertThat(crit.errors()).anySatisfy(w -> assertThat(w).contains("k8s_pool").contains("measured usage 93.33%"));
@@ -153,6 +157,7 @@ class AdmissionAndHealthTest {
                 .map(s -> new ServerDiskUsage(s.name(), Map.of(), 0, "laptop-disk", 250 * GB, 100 * GB)).toList());
         f.label("a", "k8s");
         f.label("b", "vm");
+        f.measure();
         FleetStatus s = f.queries.status();
         assertThat(s.overall()).isEqualTo(Health.WARNING);
         assertThat(s.warnings()).anySatisfy(w -> assertThat(w).contains("declare 3.6 TB").contains("250 GB"));

@@ -36,6 +36,7 @@ class NamedSurvivorsTest {
         for (String s : List.of("vm-1", "vm-2")) {
             fleet.label(s, "vm");
         }
+        fleet.measure(); // one pass of the background survey
         ReserveFigures reserve = fleet.queries.status().reserve();
         assertThat(reserve.servers()).isEqualTo(5);
         assertThat(Quantity.toGb(reserve.capacity())).isEqualTo(1500.0);

@@ -10,7 +10,7 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import java.util.List;
 import java.util.Optional;
 
@@ -19,28 +19,34 @@ public final class NodeReportedMeter implements StorageMeter {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final SharedIndexInformer<Node> nodes;
-    private final Supplier<Map<String, Map<String, Long>>> volumeBytesByNode;
+    private final Function<String, Map<String, Long>> volumeBytesOn;
 
     public NodeReportedMeter(SharedIndexInformer<Node> nodes) {
-        this(nodes, Map::of);
+        this(nodes, node -> Map.of());
     }
 
-    /** @param volumeBytesByNode what the agents reported per volume (PoolVolume status), by node then {@code <pool>/<volume>} */
-    public NodeReportedMeter(SharedIndexInformer<Node> nodes, Supplier<Map<String, Map<String, Long>>> volumeBytesByNode) {
+    /** @param volumeBytesOn what the agents reported per volume (PoolVolume status) on one node, by {@code <pool>/<volume>} */
+    public NodeReportedMeter(SharedIndexInformer<Node> nodes, Function<String, Map<String, Long>> volumeBytesOn) {
         this.nodes = nodes;
-        this.volumeBytesByNode = volumeBytesByNode;
+        this.volumeBytesOn = volumeBytesOn;
     }
 
     @Override
     public List<ServerDiskUsage> measure(List<Server> servers) {
         List<ServerDiskUsage> out = new ArrayList<>();
-        Map<String, Map<String, Long>> volumes = volumeBytesByNode.get();
         for (Server s : servers) {
-            report(s.name()).ifPresent(r -> out.add(new ServerDiskUsage(s.name(), r.poolBytes() == null ? Map.of() : r.poolBytes(),
-                    r.otherBytes(), "node:" + s.name(), r.filesystemBytes(), r.filesystemFreeBytes(),
-                    volumes.getOrDefault(s.name(), Map.of()), reportedAt(r))));
+            usage(nodes.getStore().getByKey(s.name())).ifPresent(out::add);
         }
         return out;
+    }
+
+    /** What a Node's agent last reported about its disk, with its volumes' reported bytes. */
+    public Optional<ServerDiskUsage> usage(Node n) {
+        return report(n).map(r -> {
+            String name = n.getMetadata().getName();
+            return new ServerDiskUsage(name, r.poolBytes() == null ? Map.of() : r.poolBytes(), r.otherBytes(), "node:" + name,
+                    r.filesystemBytes(), r.filesystemFreeBytes(), volumeBytesOn.apply(name), reportedAt(r));
+        });
     }
 
     private static Optional<Instant> reportedAt(NodeDiskReport r) {
@@ -52,7 +58,11 @@ public final class NodeReportedMeter implements StorageMeter {
     }
 
     public Optional<NodeDiskReport> report(String node) {
-        Node n = nodes.getStore().getByKey(node);
+        return report(nodes.getStore().getByKey(node));
+    }
+
+    /** The report a Node carries, if it carries a readable one. */
+    public Optional<NodeDiskReport> report(Node n) {
         if (n == null || n.getMetadata().getAnnotations() == null) {
             return Optional.empty();
         }

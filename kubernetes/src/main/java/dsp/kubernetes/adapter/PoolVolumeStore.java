@@ -1,6 +1,7 @@
 package dsp.kubernetes.adapter;
 
 import dsp.core.DomainException;
+import dsp.core.ledger.CapacityLedger;
 import dsp.core.model.Allocation;
 import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
@@ -38,6 +39,9 @@ import java.util.function.Consumer;
  * only (counted at once by every admission), and the caller then writes it with {@link #create}
  * or {@link #resize} outside the lock, which turn the promise into the object, or withdraw it when
  * the write fails.
+ *
+ * <p>The in-memory ledger mirrors this store: every change of an allocation's effective state (its
+ * promise, else its object) is handed to it, so admission and status never copy or scan the view.
  */
 public final class PoolVolumeStore implements AllocationStore {
 
@@ -51,6 +55,7 @@ public final class PoolVolumeStore implements AllocationStore {
     }
 
     private final KubernetesClient client;
+    private final CapacityLedger ledger;
     private final Map<String, Entry> view = new ConcurrentHashMap<>();
     /** Admitted in memory, not yet written (or being written): counted by admission all the same. */
     private final Map<String, Allocation> promises = new ConcurrentHashMap<>();
@@ -61,8 +66,9 @@ public final class PoolVolumeStore implements AllocationStore {
     /** The allocations as one list, rebuilt on the first read after a change (admission reads it on every admit). */
     private volatile List<Allocation> snapshot;
 
-    public PoolVolumeStore(KubernetesClient client, SharedIndexInformer<PoolVolume> informer) {
+    public PoolVolumeStore(KubernetesClient client, SharedIndexInformer<PoolVolume> informer, CapacityLedger ledger) {
         this.client = client;
+        this.ledger = ledger;
         informer.getStore().list().forEach(this::remember);
         informer.addEventHandler(new ResourceEventHandler<>() {
             @Override
@@ -102,6 +108,7 @@ public final class PoolVolumeStore implements AllocationStore {
             view.put(name, entry);
             index(name, entry);
             snapshot = null;
+            publish(name);
         }
         listeners.forEach(l -> l.accept(v));
     }
@@ -114,8 +121,23 @@ public final class PoolVolumeStore implements AllocationStore {
                 unindex(name, have);
             }
             snapshot = null;
+            publish(name);
         }
         listeners.forEach(l -> l.accept(v));
+    }
+
+    /** Tells the ledger what now counts for this id: its promise, else its object's allocation, else nothing. Under the store's lock. */
+    private void publish(String id) {
+        Allocation effective = promises.get(id);
+        if (effective == null) {
+            Entry e = view.get(id);
+            effective = e == null ? null : e.allocation().orElse(null);
+        }
+        if (effective == null) {
+            ledger.removeAllocation(id);
+        } else {
+            ledger.putAllocation(effective);
+        }
     }
 
     private void index(String name, Entry e) {
@@ -303,6 +325,7 @@ public final class PoolVolumeStore implements AllocationStore {
         synchronized (this) {
             promises.put(a.id(), a);
             snapshot = null;
+            publish(a.id());
         }
     }
 
@@ -311,6 +334,7 @@ public final class PoolVolumeStore implements AllocationStore {
         synchronized (this) {
             if (promises.remove(id) != null) {
                 snapshot = null;
+                publish(id);
             }
         }
     }

@@ -3,6 +3,7 @@ package dsp.kubernetes.controller;
 import dsp.api.ApiServices;
 import dsp.api.PoolApi;
 import dsp.config.PoolConfig;
+import dsp.core.ledger.CapacityLedger;
 import dsp.core.model.PoolCatalog;
 import dsp.core.usecase.CapacityAdmission;
 import dsp.core.usecase.FleetLock;
@@ -12,6 +13,7 @@ import dsp.core.usecase.TemplateService;
 import dsp.core.usecase.VmService;
 import dsp.core.usecase.VolumeService;
 import dsp.kubernetes.adapter.NodeLabelInventory;
+import dsp.kubernetes.adapter.NodeLedgerFeed;
 import dsp.kubernetes.adapter.NodeReportedMeter;
 import dsp.kubernetes.adapter.PoolVolumeRequests;
 import dsp.kubernetes.adapter.PoolVolumeStore;
@@ -89,6 +91,7 @@ public final class ControllerRuntime implements AutoCloseable {
     private boolean admissionWired;
     private final SharedIndexInformer<Node> nodes;
     private final SharedIndexInformer<PoolVolume> poolVolumes;
+    private final CapacityLedger ledger;
     private final PoolVolumeStore store;
     private final PoolQueries queries;
     private final CapacityAdmission admission;
@@ -121,12 +124,15 @@ public final class ControllerRuntime implements AutoCloseable {
         closing.add(poolVolumes::close);
         informers.add(nodes);
         informers.add(poolVolumes);
-        this.store = new PoolVolumeStore(client, poolVolumes);
+        // the ledger lives in memory, fed by the informers: PoolVolumes through the store, Nodes and their reports here
+        this.ledger = new CapacityLedger(catalog);
+        this.store = new PoolVolumeStore(client, poolVolumes, ledger);
         NodeLabelInventory inventory = new NodeLabelInventory(client, nodes);
-        NodeReportedMeter meter = new NodeReportedMeter(nodes, () -> measuredByNode(store));
+        NodeReportedMeter meter = new NodeReportedMeter(nodes, node -> measuredOn(store, node));
+        new NodeLedgerFeed(nodes, meter, ledger, clock);
         FleetLock lock = new FleetLock();
-        this.queries = new PoolQueries(catalog, inventory, store, meter, clock);
-        this.admission = new CapacityAdmission(catalog, inventory, store, lock, clock, () -> UUID.randomUUID().toString());
+        this.queries = new PoolQueries(ledger, clock);
+        this.admission = new CapacityAdmission(ledger, store, lock, clock, () -> UUID.randomUUID().toString());
         this.events = new Events(client, "dynamic-storage-pools", clock);
         this.config = config;
         this.inventory = inventory;
@@ -243,7 +249,7 @@ public final class ControllerRuntime implements AutoCloseable {
         closing.add(classes::close);
         informers.addAll(List.of(claims, pvs, classes));
         // the provisioner admits in memory under the fleet lock and writes its PoolVolumes afterwards
-        CapacityAdmission promising = new CapacityAdmission(catalog, inventory, store.promising(), lock, clock, () -> UUID.randomUUID().toString());
+        CapacityAdmission promising = new CapacityAdmission(ledger, store.promising(), lock, clock, () -> UUID.randomUUID().toString());
         provisionerParts = () -> {
             Provisioner p = new Provisioner(client, catalog, promising, store, claims, pvs, classes, nodes, events, clock).recordTo(metrics);
             closing.add(p);
@@ -320,7 +326,7 @@ public final class ControllerRuntime implements AutoCloseable {
         VmService vmService = new VmService(catalog, config.vmPool(), config.serverTypes(), admission, store, vms,
                 requests, templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
         dsp.core.history.CapacityHistory history = ApiServices.defaultHistory();
-        api = new PoolApi(new ApiServices(queries, new ServerAdministration(catalog, inventory, store, lock, clock), vmService,
+        api = new PoolApi(new ApiServices(queries, new ServerAdministration(ledger, inventory, lock, clock), vmService,
                 new VolumeService(catalog, admission, store, requests), new TemplateService(templates, store, lock),
                 new dsp.core.usecase.CleanupService(inventory, store, new dsp.kubernetes.adapter.NodeCleanupRequests(client, nodes, clock), clock),
                 ready, history), metrics);
@@ -405,12 +411,12 @@ public final class ControllerRuntime implements AutoCloseable {
     }
 
     /** What the agents reported per volume in PoolVolume status, by node then {@code <pool>/<volume>}. */
-    private static java.util.Map<String, java.util.Map<String, Long>> measuredByNode(PoolVolumeStore store) {
-        java.util.Map<String, java.util.Map<String, Long>> out = new java.util.HashMap<>();
-        for (PoolVolume v : store.objects()) {
-            if (v.getSpec() != null && v.getSpec().node != null && v.getStatus() != null && v.getStatus().measuredBytes != null) {
-                out.computeIfAbsent(v.getSpec().node, n -> new java.util.HashMap<>())
-                        .put(dsp.core.port.StorageMeter.ServerDiskUsage.volumeKey(v.getSpec().pool, v.getSpec().name), v.getStatus().measuredBytes);
+    /** What the agents reported per volume on one node (PoolVolume status), by {@code <pool>/<volume>}. */
+    private static java.util.Map<String, Long> measuredOn(PoolVolumeStore store, String node) {
+        java.util.Map<String, Long> out = new java.util.HashMap<>();
+        for (PoolVolume v : store.onNode(node)) {
+            if (v.getSpec() != null && v.getStatus() != null && v.getStatus().measuredBytes != null) {
+                out.put(dsp.core.port.StorageMeter.ServerDiskUsage.volumeKey(v.getSpec().pool, v.getSpec().name), v.getStatus().measuredBytes);
             }
         }
         return out;

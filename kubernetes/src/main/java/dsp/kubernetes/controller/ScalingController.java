@@ -117,9 +117,10 @@ public final class ScalingController implements AutoCloseable {
     /** The guide's prerequisite (1.8 TB per server by default): a warning Event on a Node whose disk cannot hold it. */
     private void observeDisks(FleetStatus status) {
         java.util.Set<String> now = new java.util.HashSet<>();
-        for (dsp.core.health.ServerFigures f : status.servers()) {
-            if (f.diskCheck() == dsp.core.health.ServerFigures.DiskCheck.TOO_SMALL
-                    || f.diskCheck() == dsp.core.health.ServerFigures.DiskCheck.SHARED_TOO_SMALL) {
+        for (FleetStatus.DiskFinding finding : status.diskFindings()) {
+            Optional<dsp.core.health.ServerFigures> figures = queries.serverFigures(finding.server());
+            if (figures.isPresent()) {
+                dsp.core.health.ServerFigures f = figures.get();
                 now.add(f.server());
                 if (!tooSmall.contains(f.server())) {
                     Node ref = new NodeBuilder().withMetadata(new ObjectMetaBuilder().withName(f.server()).build()).build();
