@@ -116,7 +116,7 @@ class CrashRecoveryTest {
                 .start();
     }
 
-    private static void awaitReady(Http http, Process p) {
+    static void awaitReady(Http http, Process p) {
         Awaitility.await("server ready").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
             if (!p.isAlive()) {
                 throw new IllegalStateException("server process exited early");
@@ -139,7 +139,7 @@ class CrashRecoveryTest {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
