@@ -22,6 +22,7 @@ final class ChangeAccess {
     private static final Map<String, BiFunction<Context, ApiServices, Access>> RULES = Map.ofEntries(
             Map.entry("PUT /api/v1/servers/{name}", (ctx, s) -> Access.of("update", "servers").named(ctx.pathParam("name"))),
             Map.entry("DELETE /api/v1/servers/{name}", (ctx, s) -> Access.of("delete", "servers").named(ctx.pathParam("name"))),
+            Map.entry("POST /api/v1/servers/{name}/drain", (ctx, s) -> Access.of("update", "servers").named(ctx.pathParam("name"))),
             Map.entry("POST /api/v1/vms", (ctx, s) -> withName(Access.of("create", "vms").in(bodyText(ctx, "namespace").orElse("default")),
                     bodyText(ctx, "name"))),
             Map.entry("DELETE /api/v1/vms/{vm_id}", (ctx, s) -> vm(Access.of("delete", "vms"), ctx, s)),

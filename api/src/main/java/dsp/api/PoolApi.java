@@ -102,6 +102,11 @@ public final class PoolApi {
     }
 
     /** Backups through the API (standalone mode); without, the backup endpoints say how to back up instead. */
+    /** Serves server drains ({@code POST /api/v1/servers/{name}/drain}); must be called before {@link #start}. */
+    public PoolApi serveDrains(dsp.core.usecase.ServerDrain drain) {
+        return add(new DrainRoutes(drain, services.operations()));
+    }
+
     public void serveBackups(Backups backups) {
         this.backups = Optional.of(backups);
     }

@@ -88,6 +88,8 @@ final class ApiHarness implements AutoCloseable {
         api = new PoolApi(new ApiServices(queries, servers, vmService, new VolumeService(catalog, admission, store, volumes),
                 new TemplateService(volumes, store, lock),
                 new CleanupService(inventory, store, (server, refs, dry) -> java.util.List.of(), clock), () -> true));
+        api.serveDrains(new dsp.core.usecase.ServerDrain(catalog, inventory, store, vms, admission, volumes, java.util.Optional.empty(),
+                volumes, new dsp.core.usecase.OperationOrder(), () -> "m" + ids.incrementAndGet()));
         configure.accept(api);
         api.start("127.0.0.1", 0);
     }

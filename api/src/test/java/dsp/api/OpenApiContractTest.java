@@ -123,6 +123,10 @@ class OpenApiContractTest {
         check("get", "/readyz", h.get("/readyz"));
         check("get", "/metrics", h.get("/metrics"));
         check("get", "/", h.get("/"));
+        check("post", "/api/v1/servers/{name}/drain", h.post("/api/v1/servers/vm-1/drain?dry_run=true", ""));
+        check("post", "/api/v1/servers/{name}/drain", h.post("/api/v1/servers/vm-1/drain", ""));
+        check("post", "/api/v1/servers/{name}/drain", h.post("/api/v1/servers/ghost/drain", ""));
+        check("post", "/api/v1/servers/{name}/drain", h.post("/api/v1/servers/a..b/drain", ""));
         check("post", "/api/v1/cleanup", h.post("/api/v1/cleanup?dry_run=true", ""));
         check("post", "/api/v1/cleanup", h.post("/api/v1/cleanup?dry_run=maybe", ""));
         // the critical pool shows in health with the pool named

@@ -13,7 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** The server inventory: the standalone counterpart of {@code kubectl label node X pool=...}. */
 @Command(name = "servers", mixinStandardHelpOptions = true, description = "List servers and put them in pools.",
-        subcommands = {ServersCommand.List.class, ServersCommand.SetPool.class, ServersCommand.Remove.class})
+        subcommands = {ServersCommand.List.class, ServersCommand.SetPool.class, ServersCommand.Remove.class, ServersCommand.Drain.class})
 public final class ServersCommand implements Runnable {
 
     @Spec
@@ -90,6 +90,52 @@ public final class ServersCommand implements Runnable {
             Names.requireServer(name);
             options.client().delete("/api/v1/servers/" + name);
             say("server " + name + " removed");
+            return 0;
+        }
+    }
+
+    static final java.util.List<Output.Column> DRAIN_COLUMNS = java.util.List.of(Output.col("VOLUME", "name"), Output.col("POOL", "pool"),
+            Output.col("FORMAT", "format"), new Output.Column("SIZE", n -> n.path("size_gb").asText() + " GB"),
+            new Output.Column("VM", n -> n.path("vm").isNull() ? "-" : n.path("vm").asText()), Output.col("ACTION", "action"),
+            new Output.Column("TARGET", n -> n.path("target").isNull() ? "-" : n.path("target").asText()),
+            new Output.Column("REASON", n -> n.path("reason").isNull() ? "" : n.path("reason").asText()));
+
+    @Command(name = "drain", mixinStandardHelpOptions = true,
+            description = "Before a server leaves or changes pool: show what it holds and move the disks of stopped VMs to other "
+                    + "servers of their pool (copied, checked with qemu-img compare, switched, then the original deleted); "
+                    + "what cannot move is listed with the reason. Exits non-zero when something stays.")
+    static final class Drain extends ApiCommand {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+        @Option(names = "--dry-run", description = "show what would move and what would stay; change nothing")
+        boolean dryRun;
+
+        @Override
+        public Integer call() {
+            Names.requireServer(name);
+            var client = options.client();
+            String path = "/api/v1/servers/" + name + "/drain";
+            JsonNode r = dryRun ? client.post(path + "?dry_run=true", ApiClient.json().createObjectNode())
+                    : Progress.follow(client, client.postAsync(path, ApiClient.json().createObjectNode()), spec.commandLine().getErr(), false);
+            if (options.json()) {
+                Output.json(spec, r);
+            } else {
+                Output.table(spec, r.path("volumes"), DRAIN_COLUMNS);
+                say(dryRun ? "server " + name + ": " + r.path("moved").asLong() + " volume(s) would move, " + r.path("not_moved").asLong()
+                        + " would stay" : "server " + name + ": " + r.path("moved").asLong() + " volume(s) moved, "
+                        + r.path("not_moved").asLong() + " not moved");
+            }
+            if (!dryRun && !r.path("drained").asBoolean()) {
+                JsonNode first = null;
+                for (JsonNode v : r.path("volumes")) {
+                    if (!"moved".equals(v.path("action").asText()) && first == null) {
+                        first = v;
+                    }
+                }
+                throw new dsp.cli.client.CliFailure(dsp.cli.client.CliFailure.REFUSED, "server " + name + " still holds "
+                        + r.path("not_moved").asLong() + " volume(s)" + (first == null ? "" : ", e.g. " + first.path("name").asText()
+                        + ": " + first.path("reason").asText()));
+            }
             return 0;
         }
     }

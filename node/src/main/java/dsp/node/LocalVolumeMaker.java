@@ -217,7 +217,7 @@ public final class LocalVolumeMaker implements VolumeMaker {
     }
 
     /** The server's own read-only copy of a template, made once (copy then rename). */
-    private Path templateOn(Path poolRoot, Template t) {
+    Path templateOn(Path poolRoot, Template t) {
         Path dir = poolRoot.resolve(TEMPLATES);
         Path copy = dir.resolve(t.name() + "." + t.format().display());
         if (Files.exists(copy)) {

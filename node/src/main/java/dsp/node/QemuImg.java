@@ -101,6 +101,15 @@ public final class QemuImg {
         run(args, target);
     }
 
+    /**
+     * Points a qcow2 overlay at another backing file holding the same guest data ({@code rebase -u}:
+     * only the header changes), e.g. the target server's own copy of the template after a move.
+     */
+    public void rebaseOnto(Path image, Path backing, String backingFormat) {
+        run(List.of("rebase", "-q", "-u", "-f", "qcow2", "-b", backing.toAbsolutePath().toString(), "-F", backingFormat,
+                image.toString()), image);
+    }
+
     /** Whether two images show the guest the same content ({@code qemu-img compare}). */
     public boolean sameContent(Path a, String formatA, Path b, String formatB) {
         try {

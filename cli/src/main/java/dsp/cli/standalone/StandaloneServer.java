@@ -5,12 +5,15 @@ import dsp.api.CapacitySampler;
 import dsp.core.history.CapacityHistory;
 import dsp.api.PoolApi;
 import dsp.config.PoolConfig;
+import dsp.core.usecase.OperationOrder;
+import dsp.core.usecase.ServerDrain;
 import dsp.core.usecase.StartupReconciler;
 import dsp.core.usecase.TemplateService;
 import dsp.core.usecase.VmService;
 import dsp.core.usecase.VolumeService;
 import dsp.core.vm.ServerType;
 import dsp.node.FileTemplateLibrary;
+import dsp.node.LocalVolumeCopier;
 import dsp.node.LocalVolumeMaker;
 import dsp.node.PoolCleaner;
 import dsp.core.usecase.CleanupService;
@@ -124,13 +127,17 @@ public final class StandaloneServer implements AutoCloseable {
         }
         LocalVolumeMaker maker = new LocalVolumeMaker(roots, catalog, templates, qemu);
         SqliteVmStore vmStore = new SqliteVmStore(db);
+        // one set of turns: a drain moving a disk, and the VM or volume calls on it, run one after the other
+        OperationOrder order = new OperationOrder();
         VmService vms = new VmService(catalog, config.vmPool(), config.serverTypes(), admission, allocations, vmStore, maker,
-                templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
+                templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12), order);
         this.reconciler = new StartupReconciler(allocations, vmStore, maker, admission);
-        this.api = new PoolApi(new ApiServices(queries, servers, vms, new VolumeService(catalog, admission, allocations, maker),
+        this.api = new PoolApi(new ApiServices(queries, servers, vms, new VolumeService(catalog, admission, allocations, maker, order),
                 new TemplateService(templates, allocations, lock),
                 new CleanupService(inventory, allocations, new PoolCleaner(roots, catalog, clock), clock), this::databaseAnswers,
                 history));
+        this.api.serveDrains(new ServerDrain(catalog, inventory, allocations, vmStore, admission, maker,
+                Optional.of(new LocalVolumeCopier(maker, qemu)), templates, order, () -> UUID.randomUUID().toString()));
         this.api.auditTo(new AuditLog(dataDir.resolve("audit.log")));
         this.backups = new StandaloneBackup(dataDir, db, dataDir.resolve("templates"), inventory, allocations, vmStore, maker, qemu,
                 templates, () -> configYaml, clock);

@@ -47,4 +47,9 @@ public record Allocation(String id, String name, String pool, String server, lon
     public Allocation withOwner(Optional<String> newOwner) {
         return new Allocation(id, name, pool, server, sizeBytes, kind, createdAt, format, template, newOwner, phase);
     }
+
+    /** The same allocation on another server (a move's switch). */
+    public Allocation withServer(String newServer) {
+        return new Allocation(id, name, pool, newServer, sizeBytes, kind, createdAt, format, template, owner, phase);
+    }
 }

@@ -3,6 +3,7 @@ package dsp.core.usecase;
 import dsp.core.DomainException;
 import dsp.core.ledger.CapacityLedger;
 import dsp.core.model.Allocation;
+import dsp.core.model.MoveRecords;
 import dsp.core.model.Names;
 import dsp.core.model.PoolCatalog;
 import dsp.core.model.PoolDefinition;
@@ -125,6 +126,67 @@ public final class CapacityAdmission {
             Allocation next = existing(changed.id()).withPhase(changed.phase()).withOwner(changed.owner());
             store.updateAllocation(next);
             return next;
+        });
+    }
+
+    /**
+     * Admits room for a copy of {@code volume} on another server of its pool (a move): the target
+     * is chosen by the pool's placement among the other servers {@code eligible} accepts, its
+     * budget is charged at once, and the copy is recorded Pending ({@link MoveRecords#copy}).
+     */
+    public Allocation admitCopy(Allocation volume, java.util.function.Predicate<Server> eligible, String copyId) {
+        return lock.locked(() -> {
+            CapacityLedger ledger = ledger();
+            PoolDefinition pool = catalog.require(volume.pool());
+            Server target = ledger.place(pool, volume.sizeBytes(), catalog.placement(),
+                            s -> !s.name().equals(volume.server()) && eligible.test(s))
+                    .orElseThrow(() -> DomainException.insufficientCapacity(noRoomForCopy(ledger, pool, volume, eligible)));
+            Allocation copy = MoveRecords.copy(volume, copyId, target.name(), clock.instant());
+            store.addAllocation(copy);
+            return copy;
+        });
+    }
+
+    /**
+     * Why no other server of the pool can take a copy of {@code volume}, in one sentence; the
+     * same answer for a drain's plan and its moves.
+     */
+    public static String noRoomForCopy(CapacityLedger ledger, PoolDefinition pool, Allocation volume,
+                                       java.util.function.Predicate<Server> eligible) {
+        java.util.List<Server> others = ledger.serversIn(pool).stream().filter(s -> !s.name().equals(volume.server())).toList();
+        if (others.isEmpty()) {
+            return "pool " + pool.name() + " has no other server";
+        }
+        java.util.List<Server> usable = others.stream().filter(eligible).toList();
+        if (usable.isEmpty()) {
+            return "no other server of pool " + pool.name() + " holds " + volume.template().map(t -> "template " + t)
+                    .orElse("what this volume needs");
+        }
+        long best = usable.stream().mapToLong(ledger::budgetOf).max().orElse(0);
+        return "no other server of pool " + pool.name() + " has room for " + Quantity.humanize(volume.sizeBytes())
+                + " (the most one can take is " + Quantity.humanize(Math.max(0, best)) + ")";
+    }
+
+    /**
+     * Records the original a move leaves on the volume's server ({@link MoveRecords#original}),
+     * to be deleted: counted where it is until then. Written once the copy is Ready: the move is decided.
+     */
+    public Allocation recordOriginal(Allocation volume, String originalId) {
+        return lock.locked(() -> {
+            Allocation original = MoveRecords.original(volume, originalId, clock.instant());
+            store.addAllocation(original);
+            return original;
+        });
+    }
+
+    /** Points a volume's record at the server its data was moved to (the switch of a move). */
+    public Allocation moveTo(String id, String server) {
+        return lock.locked(() -> {
+            Allocation current = store.findAllocation(id)
+                    .orElseThrow(() -> DomainException.notFound("allocation '" + id + "' does not exist"));
+            Allocation moved = current.withServer(server);
+            store.updateAllocation(moved);
+            return moved;
         });
     }
 

@@ -1,6 +1,7 @@
 package dsp.core.usecase;
 
 import dsp.core.model.Allocation;
+import dsp.core.model.MoveRecords;
 import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
 import dsp.core.port.AllocationStore;
@@ -55,6 +56,8 @@ public final class StartupReconciler {
 
     public Report reconcile() {
         int swept = maker.sweepTemporaries();
+        // moves first: their records say which copy is the volume's, before anything below looks at the volumes
+        MoveSettlement.Outcome moves = new MoveSettlement(allocations, admission, maker).settleAll();
         // a VM's disk is named after the VM, so a set keeps each name once
         Set<String> rolledBack = new LinkedHashSet<>();
         Set<String> completed = new LinkedHashSet<>();
@@ -63,7 +66,13 @@ public final class StartupReconciler {
         List<String> resized = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         Set<String> vmIds = vms.listVms().stream().map(VirtualMachine::id).collect(Collectors.toSet());
+        moves.undone().forEach(id -> rolledBack.add("move of " + id));
+        moves.finished().forEach(id -> completed.add("move of " + id));
+        problems.addAll(moves.problems());
         for (Allocation a : allocations.listAllocations()) {
+            if (MoveRecords.isMoveRecord(a)) {
+                continue; // a move that could not be settled: its records stay as they are for the next pass
+            }
             try {
                 boolean orphanDisk = a.owner().isPresent() && !vmIds.contains(a.owner().get());
                 if (a.phase() == VolumePhase.DELETING) {

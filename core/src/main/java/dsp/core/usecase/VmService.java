@@ -46,11 +46,19 @@ public final class VmService {
     private final Clock clock;
     private final Supplier<String> ids;
     private final VolumeData data;
-    private final OperationOrder order = new OperationOrder();
+    private final OperationOrder order;
 
     public VmService(PoolCatalog catalog, String vmPool, List<ServerType> serverTypes, CapacityAdmission admission,
                      AllocationStore allocations, VmStore vms, VolumeMaker maker, TemplateLibrary templates,
                      Clock clock, Supplier<String> ids) {
+        this(catalog, vmPool, serverTypes, admission, allocations, vms, maker, templates, clock, ids, new OperationOrder());
+    }
+
+    /** @param order turns shared with the other use cases that touch VMs' disks (e.g. a drain moving them) */
+    public VmService(PoolCatalog catalog, String vmPool, List<ServerType> serverTypes, CapacityAdmission admission,
+                     AllocationStore allocations, VmStore vms, VolumeMaker maker, TemplateLibrary templates,
+                     Clock clock, Supplier<String> ids, OperationOrder order) {
+        this.order = order;
         this.pool = catalog.require(vmPool);
         this.serverTypes = List.copyOf(serverTypes);
         this.admission = admission;

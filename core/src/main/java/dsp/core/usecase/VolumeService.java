@@ -25,9 +25,16 @@ public final class VolumeService {
     private final AllocationStore allocations;
     private final VolumeMaker maker;
     private final VolumeData data;
-    private final OperationOrder order = new OperationOrder();
+    private final OperationOrder order;
 
     public VolumeService(PoolCatalog catalog, CapacityAdmission admission, AllocationStore allocations, VolumeMaker maker) {
+        this(catalog, admission, allocations, maker, new OperationOrder());
+    }
+
+    /** @param order turns shared with the other use cases that touch volumes (e.g. a drain moving them) */
+    public VolumeService(PoolCatalog catalog, CapacityAdmission admission, AllocationStore allocations, VolumeMaker maker,
+                         OperationOrder order) {
+        this.order = order;
         this.catalog = catalog;
         this.admission = admission;
         this.allocations = allocations;

@@ -331,6 +331,9 @@ public final class ControllerRuntime implements AutoCloseable {
                 new dsp.core.usecase.CleanupService(inventory, store, new dsp.kubernetes.adapter.NodeCleanupRequests(client, nodes, clock), clock),
                 ready, history), metrics);
         api.livenessFrom(this::unhealthy);
+        // drain shows its plan only here: moving a disk between nodes would need the agents to stream it (not built)
+        api.serveDrains(new dsp.core.usecase.ServerDrain(catalog, inventory, store, vms, admission, requests, java.util.Optional.empty(),
+                templates, new dsp.core.usecase.OperationOrder(), () -> UUID.randomUUID().toString()));
         dsp.api.CapacitySampler sampler = new dsp.api.CapacitySampler(queries, history).start(java.time.Duration.ofSeconds(10));
         closing.add(sampler);
         api.guardWrites(writable, "this replica does not hold the " + ADMISSION_LEASE

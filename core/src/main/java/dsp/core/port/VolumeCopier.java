@@ -1,0 +1,41 @@
+package dsp.core.port;
+
+import dsp.core.model.Allocation;
+import dsp.core.vm.Template;
+import java.util.Optional;
+
+/**
+ * Copies a VM disk's data from its server to another one (a drain's move). Adapters: the node
+ * storage engine of standalone mode, where every server's disk is on this machine.
+ */
+public interface VolumeCopier {
+
+    /** Held while a volume's data is copied: no VM can open the image until it is closed. */
+    interface Hold extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** True when a running VM (any writer) holds the image's lock. */
+    boolean inUse(Allocation volume);
+
+    /**
+     * Keeps every VM from opening the volume's image until the hold is closed, atomically with
+     * checking that none has it open now; CONFLICT when one has.
+     */
+    Hold hold(Allocation volume);
+
+    /**
+     * Copies {@code source}'s data for {@code copy} (its server; same name, format and template)
+     * under a temporary name there, and verifies that it shows the guest the same bytes
+     * ({@code qemu-img compare}). On failure nothing of it is left. {@code template} is the image a
+     * qcow2 overlay is based on, which the target gets its own copy of.
+     */
+    void copy(Allocation source, Allocation copy, Optional<Template> template);
+
+    /** Puts a verified copy in its place, never replacing anything there (CONFLICT if the place is taken). */
+    void publish(Allocation copy);
+
+    /** Removes a verified copy that was not put in place. Gone already is fine. */
+    void discard(Allocation copy);
+}

@@ -1,0 +1,211 @@
+package dsp.node;
+
+import dsp.core.DomainException;
+import dsp.core.model.Allocation;
+import dsp.core.model.VolumeFormat;
+import dsp.core.port.VolumeCopier;
+import dsp.core.vm.Template;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves VM disks between the servers of this machine (standalone mode, every server a directory):
+ * the copy is built as {@code .tmp-<copy id>} in the target's pool directory (a sparse {@code cp};
+ * a qcow2 overlay is then pointed at the target's own copy of its template) and verified with
+ * {@code qemu-img compare}; once its record says so, it is linked into place without replacing anything. While it copies, the
+ * source image carries the byte-range lock QEMU itself takes, so no VM can start on it.
+ */
+public final class LocalVolumeCopier implements VolumeCopier {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalVolumeCopier.class);
+    /**
+     * QEMU's image locks are byte ranges: a process using permission P holds a shared lock on byte
+     * 100 + P. An exclusive lock on the bytes of "write", "write unchanged" and "resize" (101-103)
+     * conflicts with any process writing the image (a running VM, qemu-nbd), and keeps one from
+     * opening it for writing; readers that share everything ({@code qemu-img compare -U}) still can.
+     */
+    private static final long QEMU_WRITE_LOCK_BYTE = 101;
+    private static final long QEMU_WRITE_LOCK_BYTES = 3;
+    private static final Duration COPY_TIMEOUT = Duration.ofHours(6);
+
+    private final LocalVolumeMaker maker;
+    private final QemuImg qemu;
+    /** Runs between copying and verifying (tests use it to damage a copy and see the check refuse it). */
+    private Consumer<Path> afterCopy = copy -> { };
+
+    public LocalVolumeCopier(LocalVolumeMaker maker, QemuImg qemu) {
+        this.maker = maker;
+        this.qemu = qemu;
+    }
+
+    void afterCopy(Consumer<Path> hook) {
+        this.afterCopy = hook;
+    }
+
+    @Override
+    public boolean inUse(Allocation volume) {
+        Path image = maker.dataPath(volume);
+        return volume.format() != VolumeFormat.DIRECTORY && Files.exists(image) && qemu.inUse(image);
+    }
+
+    @Override
+    public Hold hold(Allocation volume) {
+        Path image = maker.dataPath(volume);
+        if (volume.format() == VolumeFormat.DIRECTORY) {
+            throw DomainException.invalid("a directory volume has no image to hold");
+        }
+        if (!Files.exists(image)) {
+            throw DomainException.storageFailed("the data of " + volume.name() + " is missing on " + volume.server());
+        }
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw DomainException.storageFailed("cannot open " + volume.name() + " on " + volume.server() + " to hold it: " + e.getMessage());
+        }
+        try {
+            FileLock lock = channel.tryLock(QEMU_WRITE_LOCK_BYTE, QEMU_WRITE_LOCK_BYTES, false);
+            if (lock == null) {
+                throw DomainException.conflict("disk " + volume.name() + " is in use by a running VM (its image lock is held); stop it first");
+            }
+            return () -> {
+                try {
+                    channel.close(); // releases the lock
+                } catch (IOException e) {
+                    LOG.warn("closing the hold on {}: {}", image, e.getMessage());
+                }
+            };
+        } catch (IOException | OverlappingFileLockException | DomainException e) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // the failure below is what matters
+            }
+            if (e instanceof DomainException d) {
+                throw d;
+            }
+            throw DomainException.conflict("disk " + volume.name() + " is being worked on already (" + e.getClass().getSimpleName()
+                    .replace("Exception", "").toLowerCase() + "); try again shortly");
+        }
+    }
+
+    @Override
+    public void copy(Allocation source, Allocation copy, Optional<Template> template) {
+        if (source.format() != copy.format() || !source.name().equals(copy.name()) || source.format() == VolumeFormat.DIRECTORY) {
+            throw new IllegalArgumentException("a copy has the source's name and image format");
+        }
+        Path from = maker.dataPath(source);
+        Path root = maker.poolRoot(copy);
+        Path entry = entry(copy);
+        Path temporary = temporary(copy);
+        Path image = copy.format() == VolumeFormat.RAW ? temporary.resolve("disk.img") : temporary;
+        String format = copy.format().display();
+        try {
+            Files.createDirectories(root);
+            if (Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
+                throw DomainException.conflict("server " + copy.server() + " already has '" + entry.getFileName() + "' in pool "
+                        + copy.pool() + ", which is not this volume's; it is left alone");
+            }
+            Files2.deleteTree(temporary);
+            if (copy.format() == VolumeFormat.RAW) {
+                Files.createDirectories(temporary);
+            }
+            cp(from, image);
+            if (copy.format() == VolumeFormat.QCOW2 && template.isPresent()) {
+                Path backing = maker.templateOn(root, template.get());
+                qemu.rebaseOnto(image, backing, template.get().format().display());
+            }
+            Files2.sync(image);
+            afterCopy.accept(image);
+            long want = qemu.info(from, format, true).path("virtual-size").asLong();
+            long got = qemu.info(image, format, true).path("virtual-size").asLong();
+            if (want != got || !qemu.sameContent(from, format, image, format)) {
+                throw DomainException.storageFailed("the copy of " + source.name() + " on " + copy.server()
+                        + " does not read the same as the original (qemu-img compare); the original is kept");
+            }
+            LOG.info("volume {} copied from {} to {} and verified", source.name(), source.server(), copy.server());
+        } catch (IOException e) {
+            Files2.deleteTree(temporary);
+            throw DomainException.storageFailed("cannot copy " + source.name() + " to " + copy.server() + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            Files2.deleteTree(temporary);
+            throw e;
+        }
+    }
+
+    @Override
+    public void publish(Allocation copy) {
+        Path entry = entry(copy);
+        try {
+            publish(temporary(copy), entry, copy.format());
+        } catch (IOException e) {
+            throw DomainException.storageFailed("cannot put the copy of " + copy.name() + " in place on " + copy.server() + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void discard(Allocation copy) {
+        Files2.deleteTree(temporary(copy));
+    }
+
+    private Path temporary(Allocation copy) {
+        return maker.poolRoot(copy).resolve(".tmp-" + copy.id());
+    }
+
+    private Path entry(Allocation copy) {
+        Path target = maker.dataPath(copy);
+        return copy.format() == VolumeFormat.RAW ? target.getParent() : target;
+    }
+
+    /** Into place without ever replacing what is there: a hard link for a file, a rename for a raw disk's directory. */
+    private static void publish(Path temporary, Path entry, VolumeFormat format) throws IOException {
+        if (!Files.exists(temporary, LinkOption.NOFOLLOW_LINKS)) {
+            if (Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
+                return; // put in place already (a retry)
+            }
+            throw DomainException.storageFailed("the verified copy " + temporary.getFileName() + " is gone");
+        }
+        if (format == VolumeFormat.QCOW2) {
+            try {
+                Files.createLink(entry, temporary);
+            } catch (FileAlreadyExistsException e) {
+                throw DomainException.conflict("'" + entry.getFileName() + "' appeared at the copy's place meanwhile; it is left alone");
+            }
+            Files.delete(temporary);
+        } else {
+            if (Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
+                throw DomainException.conflict("'" + entry.getFileName() + "' appeared at the copy's place meanwhile; it is left alone");
+            }
+            Files.move(temporary, entry, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files2.syncDirectory(entry.getParent());
+    }
+
+    /** A sparse copy that keeps the image's mode (cp: fast, and holes stay holes). */
+    private static void cp(Path from, Path to) throws IOException {
+        ProcessRunner.Result r;
+        try {
+            r = ProcessRunner.run(List.of("cp", "--sparse=always", "--preserve=mode", from.toString(), to.toString()), COPY_TIMEOUT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw DomainException.storageFailed("copy of " + from.getFileName() + " interrupted");
+        }
+        if (r.exitCode() != 0) {
+            throw DomainException.storageFailed("cp of " + from.getFileName() + " failed: " + r.err().strip());
+        }
+    }
+}
