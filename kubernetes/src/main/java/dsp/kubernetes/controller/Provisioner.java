@@ -131,6 +131,15 @@ public final class Provisioner implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(this::sweepQuietly, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** How many keys wait in each lane, in the order they are served (client-go's workqueue depth: for metrics and tests). */
+    public Map<String, Integer> backlog() {
+        Map<String, Integer> depths = new java.util.LinkedHashMap<>();
+        depths.put("completions", completions.depth());
+        depths.put("volumes", pvQueue.depth());
+        depths.put("admissions", admissions.depth());
+        return depths;
+    }
+
     /** Looks at every claim, volume and PoolVolume again, e.g. after taking over the Lease. */
     public void resyncAll() {
         claims.getStore().list().forEach(this::claimChanged);
