@@ -342,7 +342,7 @@ class ProvisionerTest {
     @Test
     void aStalledVolumeWriteHoldsUpNoOtherClaimAndWhenItFailsItIsUndoneAndRetried() throws Exception {
         world = new ProvisioningWorld(disks);
-        Faults faults = new Faults(world.cluster.client);
+        Faults faults = new Faults(world.cluster.clientAs(TestCluster.Workload.PROVISIONER));
         try (Faults.Hold stalled = faults.hold("POST", ".*/poolvolumes")) {
             world.startController(faults.client, Clock.systemUTC(), Set.of(Role.PROVISIONER, Role.SCALING));
             ProvisioningWorld.NODES.forEach(world::startAgent);
@@ -371,7 +371,7 @@ class ProvisionerTest {
     @Test
     void aReadyVolumeGetsItsPvBeforeClaimsWaitingForAdmission() throws Exception {
         world = new ProvisioningWorld(disks);
-        Faults faults = new Faults(world.cluster.client);
+        Faults faults = new Faults(world.cluster.clientAs(TestCluster.Workload.PROVISIONER));
         world.startController(faults.client, Clock.systemUTC(), Set.of(Role.PROVISIONER));
         Map<String, Long> createdAt = new java.util.concurrent.ConcurrentHashMap<>(); // the API server's resourceVersion at creation
         try (var pvs = world.cluster.client.persistentVolumes().inform(added(createdAt));
@@ -392,9 +392,9 @@ class ProvisionerTest {
             for (int i = 0; i < 30; i++) {
                 waiting.add(world.claim("waiting-" + i, "k8s-pool-storage", "1Gi", "k8s-2"));
             }
-            await().until(() -> world.controller.provisionerBacklog().get("admissions") == 30);
+            await().until(() -> world.controller.runtime(TestCluster.Workload.PROVISIONER).provisionerBacklog().get("admissions") == 30);
             world.startAgent("k8s-1");
-            await().until(() -> world.controller.provisionerBacklog().get("completions") == 1); // the ready volume, queued last
+            await().until(() -> world.controller.runtime(TestCluster.Workload.PROVISIONER).provisionerBacklog().get("completions") == 1); // the ready volume, queued last
             holds.forEach(Faults.Hold::release);
             await().until(() -> createdAt.containsKey(readyName + "/PersistentVolume")
                     && waiting.stream().allMatch(c -> createdAt.containsKey("pvc-" + c.getMetadata().getUid())));
