@@ -17,16 +17,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
- * A client of the test cluster whose requests can fail the two ways a real one's do: failed
- * before the API server applied them ({@link #refuse}: the connection is refused) or applied
- * with the answer lost on the way back ({@link #loseAnswer}: reset after the write). Each
- * rule applies to the next {@code times} requests whose method and path match.
+ * A client of the test cluster whose requests can fail the ways a real one's do: failed
+ * before the API server applied them ({@link #refuse}: the connection is refused), applied
+ * with the answer lost on the way back ({@link #loseAnswer}: reset after the write), or stalled
+ * ({@link #hold}: no answer until the test lets go, then reset, nothing applied). Each rule
+ * applies to the next {@code times} requests whose method and path match.
  */
 final class Faults {
 
-    private record Rule(String method, Pattern path, boolean applied, AtomicInteger left) {
+    /** {@code port}: where a request that is not applied is sent instead (nothing listens, or a {@link Hold}). */
+    private record Rule(String method, Pattern path, boolean applied, AtomicInteger left, int port) {
         boolean take(HttpRequest r) {
-            if (!r.method().equals(method) || !path.matcher(r.uri().getPath()).matches()) {
+            if (!r.method().matches(method) || !path.matcher(r.uri().getPath()).matches()) {
                 return false;
             }
             return left.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
@@ -39,16 +41,18 @@ final class Faults {
     final KubernetesClient client;
 
     Faults(KubernetesClient of) {
-        // no client-side retries: a refused request fails at once, as it does after the client's retries ran out
-        this.client = new KubernetesClientBuilder().withConfig(new ConfigBuilder(of.getConfiguration()).withRequestRetryBackoffLimit(0).build())
+        // no client-side retries: a refused request fails at once, as it does after the client's retries ran out;
+        // a held request waits for the test, not for the client's timeout
+        this.client = new KubernetesClientBuilder().withConfig(new ConfigBuilder(of.getConfiguration()).withRequestRetryBackoffLimit(0)
+                        .withRequestTimeout(120_000).build())
                 .withHttpClientBuilderConsumer(b -> b.addOrReplaceInterceptor("faults", new Interceptor() {
                     @Override
                     public void before(BasicBuilder builder, HttpRequest request, RequestTags tags) {
                         for (Rule r : rules) {
                             if (!r.applied() && r.take(request)) {
-                                // an address where nothing listens: the connection is refused, nothing is written
+                                // an address where the API server is not: nothing is written
                                 URI u = request.uri();
-                                builder.uri(URI.create(u.getScheme() + "://127.0.0.1:" + CLOSED_PORT + u.getRawPath()
+                                builder.uri(URI.create(u.getScheme() + "://127.0.0.1:" + r.port() + u.getRawPath()
                                         + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery())));
                                 return;
                             }
@@ -77,16 +81,85 @@ final class Faults {
         }
     }
 
-    /** The next {@code times} matching requests are refused: nothing happens on the server. */
+    /** The next {@code times} matching requests (method and path are regular expressions) are refused: nothing happens on the server. */
     Faults refuse(String method, String pathRegex, int times) {
-        rules.add(new Rule(method, Pattern.compile(pathRegex), false, new AtomicInteger(times)));
+        rules.add(new Rule(method, Pattern.compile(pathRegex), false, new AtomicInteger(times), CLOSED_PORT));
         return this;
     }
 
     /** The next {@code times} matching requests are applied by the server but their answers never arrive. */
     Faults loseAnswer(String method, String pathRegex, int times) {
-        rules.add(new Rule(method, Pattern.compile(pathRegex), true, new AtomicInteger(times)));
+        rules.add(new Rule(method, Pattern.compile(pathRegex), true, new AtomicInteger(times), CLOSED_PORT));
         return this;
+    }
+
+    /**
+     * The next matching request stalls: it reaches a server that reads it and never answers, so
+     * its caller waits, until {@link Hold#release()} resets the connection (the request fails,
+     * nothing was applied). Closed with the test's resources.
+     */
+    Hold hold(String method, String pathRegex) {
+        Hold hold = new Hold();
+        rules.add(new Rule(method, Pattern.compile(pathRegex), false, new AtomicInteger(1), hold.port()));
+        return hold;
+    }
+
+    /** A server that accepts connections and never answers on them until released. */
+    static final class Hold implements AutoCloseable {
+        private final ServerSocket server;
+        private final List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        private Hold() {
+            try {
+                server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            Thread accept = new Thread(() -> {
+                try {
+                    while (!server.isClosed()) {
+                        held.add(server.accept());
+                    }
+                } catch (IOException closed) {
+                    // released
+                }
+            }, "faults-hold");
+            accept.setDaemon(true);
+            accept.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        /** Whether a request is being held (its caller is waiting for an answer). */
+        boolean holding() {
+            return !held.isEmpty() && !server.isClosed();
+        }
+
+        /** Lets go: the held request fails (its connection is reset) without having been applied. */
+        void release() {
+            close();
+        }
+
+        @Override
+        public void close() {
+            try {
+                server.close();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            for (java.net.Socket s : held) {
+                try {
+                    if (!s.isClosed()) {
+                        s.setSoLinger(true, 0); // a reset, as a broken connection ends
+                        s.close();
+                    }
+                } catch (IOException closedByTheClient) {
+                    // the caller gave up already
+                }
+            }
+        }
     }
 
     /** How many of the rule's failures are still to come (0: all happened). */

@@ -195,7 +195,8 @@ class ProvisionerTest {
     /**
      * The claim's status is written last, after ledger, PoolVolume and PV, and a failure at that
      * step (a 403 for want of {@code persistentvolumeclaims/status}, an outage) is retried until
-     * it is written: the claim never stays at its old size while the PV shows the new one.
+     * it is written: the claim never stays at its old size while the PV shows the new one. A PV
+     * write that stalls and fails leaves the claim at its old size until the retry grew the PV.
      */
     @Test
     void anExpansionThatFailsHalfwayIsRetriedUntilTheClaimShowsItLast() throws Exception {
@@ -213,6 +214,22 @@ class ProvisionerTest {
         assertThat(world.allocatedOn("k8s-1")).isEqualTo(21_474_836_480L);
         assertThat(world.poolVolume("pvc-" + c.getMetadata().getUid()).orElseThrow().getSpec().sizeBytes).isEqualTo(21_474_836_480L);
         await().until(() -> world.hasEvent("grow-me", "VolumeResizeSuccessful", "20Gi"));
+
+        // the PV's write stalls: ledger and PoolVolume have grown, the claim does not show the size before its PV does
+        String pvName = "pvc-" + c.getMetadata().getUid();
+        try (Faults.Hold pvWrite = faults.hold("PUT|PATCH", "/api/v1/persistentvolumes/" + pvName)) {
+            resize("grow-me", "30Gi");
+            await().until(pvWrite::holding);
+            await().until(() -> world.poolVolume(pvName).orElseThrow().getSpec().sizeBytes == 32_212_254_720L);
+            assertThat(world.allocatedOn("k8s-1")).isEqualTo(32_212_254_720L);
+            await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> pvWrite.holding()
+                    && new Quantity("20Gi").equals(world.claimNow("grow-me").getStatus().getCapacity().get("storage"))
+                    && new Quantity("20Gi").equals(world.pvFor(c).getSpec().getCapacity().get("storage")));
+            pvWrite.release(); // that write fails; the retry grows the PV, then the claim
+        }
+        await().until(() -> new Quantity("30Gi").equals(world.claimNow("grow-me").getStatus().getCapacity().get("storage")));
+        assertThat(world.pvFor(c).getSpec().getCapacity().get("storage")).isEqualTo(new Quantity("30Gi"));
+        assertThat(world.allocatedOn("k8s-1")).as("grown once, however often it was retried").isEqualTo(32_212_254_720L);
     }
 
     private void resize(String claim, String size) {
@@ -314,6 +331,129 @@ class ProvisionerTest {
         assertThat(world.poolVolumes().get(0).getMetadata().getName()).isEqualTo("pvc-" + c.getMetadata().getUid());
         assertThat(world.annotations("once")).containsEntry(Names.SELECTED_NODE_ANN, "k8s-1");
         assertThat(world.allocatedOn("k8s-1")).isEqualTo(10_737_418_240L);
+    }
+
+    /**
+     * Admission holds no lock across an API call: a claim is admitted in memory (counted at once),
+     * then its PoolVolume is written. While that write stalls, other claims are admitted and
+     * provisioned; when it fails, the admission is undone and retried, and the claim gets its
+     * volume once.
+     */
+    @Test
+    void aStalledVolumeWriteHoldsUpNoOtherClaimAndWhenItFailsItIsUndoneAndRetried() throws Exception {
+        world = new ProvisioningWorld(disks);
+        Faults faults = new Faults(world.cluster.clientAs(TestCluster.Workload.PROVISIONER));
+        try (Faults.Hold stalled = faults.hold("POST", ".*/poolvolumes")) {
+            world.startController(faults.client, Clock.systemUTC(), Set.of(Role.PROVISIONER, Role.SCALING));
+            ProvisioningWorld.NODES.forEach(world::startAgent);
+            PersistentVolumeClaim slow = world.claim("slow", "k8s-pool-storage", "10Gi", "k8s-1");
+            await().until(stalled::holding);
+            assertThat(world.allocatedOn("k8s-1")).as("admitted in memory before the write").isEqualTo(10_737_418_240L);
+            PersistentVolumeClaim quick = world.claim("quick", "k8s-pool-storage", "20Gi", "k8s-1");
+            await().until(() -> world.bound("quick"));
+            assertThat(stalled.holding()).isTrue();
+            assertThat(world.pvFor(slow)).isNull();
+            stalled.release(); // the write fails: nothing was written, the admission is undone, then retried
+            await().until(() -> world.bound("slow"));
+            await().during(QUIET).atMost(QUIET.multipliedBy(3)).until(() -> world.poolVolumes().size() == 2
+                    && world.allocatedOn("k8s-1") == 32_212_254_720L);
+            assertThat(world.poolVolumes()).extracting(v -> v.getMetadata().getName())
+                    .containsExactlyInAnyOrder("pvc-" + slow.getMetadata().getUid(), "pvc-" + quick.getMetadata().getUid());
+        }
+    }
+
+    /**
+     * A claim whose volume is ready becomes a PV before claims not yet admitted are looked at: with
+     * every worker waiting on the API server and 30 claims queued for admission, the ready volume is
+     * the first key a free worker takes (completions are served first), so its PV is written while
+     * the other workers admit the first few claims, not after all 30.
+     */
+    @Test
+    void aReadyVolumeGetsItsPvBeforeClaimsWaitingForAdmission() throws Exception {
+        world = new ProvisioningWorld(disks);
+        Faults faults = new Faults(world.cluster.clientAs(TestCluster.Workload.PROVISIONER));
+        world.startController(faults.client, Clock.systemUTC(), Set.of(Role.PROVISIONER));
+        Map<String, Long> createdAt = new java.util.concurrent.ConcurrentHashMap<>(); // the API server's resourceVersion at creation
+        try (var pvs = world.cluster.client.persistentVolumes().inform(added(createdAt));
+             var volumes = world.cluster.client.resources(PoolVolume.class).inform(added(createdAt))) {
+            world.startAgent("vm-1");
+            world.claim("warm-up", "vm-pool-storage", "1Gi", "vm-1"); // the first PV written in this JVM costs more than the others
+            await().until(() -> world.bound("warm-up"));
+            PersistentVolumeClaim ready = world.claim("ready", "k8s-pool-storage", "1Gi", "k8s-1");
+            String readyName = "pvc-" + ready.getMetadata().getUid();
+            await().until(() -> world.poolVolume(readyName).isPresent()); // no agent on k8s-1 yet: it stays Pending
+            List<Faults.Hold> holds = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                holds.add(faults.hold("POST", ".*/poolvolumes"));
+                world.claim("held-" + i, "k8s-pool-storage", "1Gi", "k8s-2");
+            }
+            await().until(() -> holds.stream().allMatch(Faults.Hold::holding)); // every worker waits on the API server
+            List<PersistentVolumeClaim> waiting = new ArrayList<>();
+            for (int i = 0; i < 30; i++) {
+                waiting.add(world.claim("waiting-" + i, "k8s-pool-storage", "1Gi", "k8s-2"));
+            }
+            await().until(() -> world.controller.runtime(TestCluster.Workload.PROVISIONER).provisionerBacklog().get("admissions") == 30);
+            world.startAgent("k8s-1");
+            await().until(() -> world.controller.runtime(TestCluster.Workload.PROVISIONER).provisionerBacklog().get("completions") == 1); // the ready volume, queued last
+            holds.forEach(Faults.Hold::release);
+            await().until(() -> createdAt.containsKey(readyName + "/PersistentVolume")
+                    && waiting.stream().allMatch(c -> createdAt.containsKey("pvc-" + c.getMetadata().getUid())));
+            long readyPv = createdAt.get(readyName + "/PersistentVolume");
+            long admittedFirst = waiting.stream().filter(c -> createdAt.get("pvc-" + c.getMetadata().getUid()) < readyPv).count();
+            // served in arrival order it would come after at least 28 of them
+            assertThat(admittedFirst).as("waiting claims admitted before the ready volume's PV").isLessThan(15);
+            holds.forEach(Faults.Hold::close);
+        }
+    }
+
+    /** Records the resourceVersion each object was created at, PVs as {@code <name>/PersistentVolume}, PoolVolumes by name. */
+    private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> io.fabric8.kubernetes.client.informers.ResourceEventHandler<T> added(
+            Map<String, Long> createdAt) {
+        return new io.fabric8.kubernetes.client.informers.ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T o) {
+                String key = o instanceof PersistentVolume ? o.getMetadata().getName() + "/PersistentVolume" : o.getMetadata().getName();
+                createdAt.putIfAbsent(key, Long.parseLong(o.getMetadata().getResourceVersion()));
+            }
+
+            @Override
+            public void onUpdate(T a, T b) {
+            }
+
+            @Override
+            public void onDelete(T o, boolean unknown) {
+            }
+        };
+    }
+
+    /**
+     * Volumes whose claim went away while no provisioner ran (its PoolVolume written, the claim
+     * deleted before any PV) are collected when a provisioner starts, without any event about
+     * them; a volume whose claim is still there gets its PV.
+     */
+    @Test
+    void volumesWhoseClaimWentAwayWhileNoProvisionerRanAreCollectedAtStart() throws Exception {
+        world = new ProvisioningWorld(disks);
+        PersistentVolumeClaim kept = world.claim("kept", "k8s-pool-storage", "1Gi", "k8s-1");
+        world.cluster.client.resources(PoolVolume.class).resource(claimVolume(kept.getMetadata().getUid(), "kept", 1_073_741_824L)).create();
+        String orphan = "pvc-" + java.util.UUID.randomUUID();
+        world.cluster.client.resources(PoolVolume.class).resource(claimVolume(orphan.substring(4), "gone", 10_737_418_240L)).create();
+        world.startController(Clock.systemUTC(), Set.of(Role.PROVISIONER, Role.SCALING));
+        // no agent runs yet: nothing about the orphan changes but what the provisioner does to it
+        await().until(() -> world.poolVolume(orphan).map(v -> v.getMetadata().getDeletionTimestamp() != null).orElse(true));
+        world.startAgent("k8s-1");
+        await().until(() -> world.poolVolume(orphan).isEmpty());
+        await().until(() -> world.bound("kept"));
+        await().until(() -> world.allocatedOn("k8s-1") == 1_073_741_824L);
+        assertThat(world.dir("k8s-1", "k8s", orphan)).doesNotExist();
+    }
+
+    /** The PoolVolume the provisioner writes for a claim (as an earlier run of it would have). */
+    private static PoolVolume claimVolume(String claimUid, String claimName, long bytes) {
+        String name = "pvc-" + claimUid;
+        return PoolVolumeStore.toObject(new dsp.core.model.Allocation(name, name, "k8s", "k8s-1", bytes, PoolVolumeStore.CLAIM_KIND,
+                Instant.now(), dsp.core.model.VolumeFormat.DIRECTORY, java.util.Optional.empty(),
+                java.util.Optional.of(new PoolVolumeStore.ClaimOwner("default", claimName).owner()), dsp.core.model.VolumePhase.PENDING));
     }
 
     /**

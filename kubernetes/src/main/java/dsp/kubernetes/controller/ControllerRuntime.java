@@ -389,6 +389,12 @@ public final class ControllerRuntime implements AutoCloseable {
         return scalingLease != null && scalingLease.isLeader();
     }
 
+    /** What waits in each of the provisioner's lanes; empty while this process does not provision. */
+    public java.util.Map<String, Integer> provisionerBacklog() {
+        Provisioner p = provisioner;
+        return p == null ? java.util.Map.of() : p.backlog();
+    }
+
     public PoolQueries queries() {
         return queries;
     }

@@ -131,6 +131,15 @@ public final class Provisioner implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(this::sweepQuietly, SWEEP_EVERY.toMillis(), SWEEP_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** How many keys wait in each lane, in the order they are served (client-go's workqueue depth: for metrics and tests). */
+    public Map<String, Integer> backlog() {
+        Map<String, Integer> depths = new java.util.LinkedHashMap<>();
+        depths.put("completions", completions.depth());
+        depths.put("volumes", pvQueue.depth());
+        depths.put("admissions", admissions.depth());
+        return depths;
+    }
+
     /** Looks at every claim, volume and PoolVolume again, e.g. after taking over the Lease. */
     public void resyncAll() {
         claims.getStore().list().forEach(this::claimChanged);
@@ -640,8 +649,9 @@ public final class Provisioner implements AutoCloseable {
     }
 
     /**
-     * Re-queues every claim volume (a missed event is caught here) and deals with VM disks whose
-     * VM is gone: after a grace period, deleted or kept as released as the pool's reclaim policy says.
+     * Re-queues every claim volume that may need work (a missed event is caught here) and deals with
+     * VM disks whose VM is gone: after a grace period, deleted or kept as released as the pool's
+     * reclaim policy says.
      */
     void sweep() {
         Set<String> vmIds = null;
@@ -652,8 +662,12 @@ public final class Provisioner implements AutoCloseable {
                 continue;
             }
             if (PoolVolumeStore.CLAIM_KIND.equals(s.kind)) {
-                completions.add(v.getMetadata().getName());
-                if (s.name != null) {
+                // only what may need work is queued, so a sweep of a settled fleet puts nothing before new claims
+                PersistentVolume pv = s.name == null ? null : pvs.getStore().getByKey(s.name);
+                if (pv == null) {
+                    completions.add(v.getMetadata().getName()); // its PV is due, or its claim is gone
+                }
+                if (pv == null ? Boolean.TRUE.equals(s.released) && s.owner != null : unsettled(pv)) {
                     pvQueue.add(s.name);
                 }
             } else if (VM_DISK_KIND.equals(s.kind) && s.owner != null && !Boolean.TRUE.equals(s.released)
@@ -667,6 +681,12 @@ public final class Provisioner implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** A PV of ours that {@link #reconcileVolume} may have work on: not bound, being deleted, or without the finalizer. */
+    private static boolean unsettled(PersistentVolume pv) {
+        return !"Bound".equals(pv.getStatus() == null ? null : pv.getStatus().getPhase()) || pv.getMetadata().getDeletionTimestamp() != null
+                || pv.getMetadata().getFinalizers() == null || !pv.getMetadata().getFinalizers().contains(PV_FINALIZER);
     }
 
     private void vmGone(PoolVolume disk) {
