@@ -47,7 +47,8 @@ class PvcBurstOutageTest {
             }
             world.cluster.pause(Duration.ofSeconds(5)); // requests hang 5 s, then their connections are reset
             await().atMost(Duration.ofSeconds(15)).until(() -> !provisioner.isAdmissionLeader());
-            Thread.sleep(30_000); // the outage itself: nothing to wait for, the API server is down
+            // the outage itself, 30 s in which no process may believe it leads (it cannot reach its Lease)
+            await().during(Duration.ofSeconds(30)).atMost(Duration.ofSeconds(31)).until(() -> !provisioner.isAdmissionLeader());
             world.cluster.resume();
 
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
