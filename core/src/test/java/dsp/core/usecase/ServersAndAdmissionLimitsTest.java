@@ -51,7 +51,12 @@ class ServersAndAdmissionLimitsTest {
         fleet.servers.assign("big", Optional.of("k8s"), Optional.of(Quantity.MAX_BYTES));
         assertThat(admit("exabyte", "k8s", Quantity.MAX_BYTES, null).server()).isEqualTo("big");
         fleet.label("k8s-1", "k8s");
-        assertThat(admit("byte", "k8s", 1, null).server()).isEqualTo("k8s-1");
+        Allocation b = admit("byte", "k8s", 1, null);
+        assertThat(b.server()).isEqualTo("k8s-1");
+        fleet.admission.release(fleet.store.listAllocations().stream().filter(a -> a.name().equals("exabyte")).findFirst().orElseThrow().id());
+        fleet.servers.assign("k8s-1", Optional.empty(), Optional.empty());
+        Allocation small = admit("grows", "k8s", 1, "big");
+        assertThat(fleet.admission.grow(small.id(), Quantity.MAX_BYTES).sizeBytes()).as("growing to 1 EB exactly").isEqualTo(Quantity.MAX_BYTES);
     }
 
     @Test

@@ -73,6 +73,10 @@ class TemplateAndCleanupUseCaseTest {
         refused(() -> templates.importFromUrl("arch", "ftp://x.example/a", SHA), Code.INVALID, "must be an http or https URL");
         refused(() -> templates.importFromUrl("Arch", "https://x.example/a", SHA), Code.INVALID, "template name 'Arch' is invalid");
         assertThat(templates.importFromUrl("arch", "http://x.example/arch.raw", SHA).name()).as("another name is free").isEqualTo("arch");
+        String long80 = "https://x.example/" + "a".repeat(62);
+        refused(() -> templates.importFromUrl("long", long80 + " b", SHA), Code.INVALID, "url '" + long80 + "...' must be");
+        String exactly80 = "ftp://x.example/" + "a".repeat(64);
+        refused(() -> templates.importFromUrl("long", exactly80, SHA), Code.INVALID, "url '" + exactly80 + "' must be");
         assertThat(library.calls).containsExactly("import-url fedora https://images.example/fedora.qcow2",
                 "import-url arch http://x.example/arch.raw");
     }

@@ -112,6 +112,21 @@ class VolumeUseCaseTest {
     }
 
     @Test
+    void whenNeitherTheDataNorTheRecordCanBeUndoneTheErrorSaysEverything() {
+        FailingStore store = new FailingStore();
+        InMemoryServerInventory inventory = new InMemoryServerInventory();
+        inventory.saveServer(new Server("k8s-1", Optional.of("k8s"), Optional.empty(), Instant.EPOCH));
+        CapacityAdmission admission = new CapacityAdmission(fleet.catalog, inventory, store, new FleetLock(), fleet.clock, () -> "a1");
+        VolumeService service = new VolumeService(fleet.catalog, admission, store, data);
+        store.failUpdates = true;
+        data.failNext("delete");
+        assertThatThrownBy(() -> service.create("data", "k8s", GB, Optional.empty())).hasMessage("database down")
+                .satisfies(e -> assertThat(e.getSuppressed()).extracting(Throwable::getMessage)
+                        .containsExactly("delete data: No space left on device", "database down"));
+        assertThat(store.listAllocations()).singleElement().satisfies(a -> assertThat(a.phase()).isEqualTo(VolumePhase.PENDING));
+    }
+
+    @Test
     void listingIsSortedByPoolThenNameAndFiltersByPool() {
         volumes.create("zeta", "k8s", GB, Optional.empty());
         volumes.create("beta", "vm", GB, Optional.empty());
