@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 JAR := cli/target/poolctl.jar
 SOURCES := $(shell find . -path ./data -prune -o -path '*/target' -prune -o \( -path '*/src/*' -o -name pom.xml \) -type f -print 2>/dev/null)
 
-.PHONY: build run test bench clean deps mutation test-deps
+.PHONY: build run test bench clean deps mutation crds test-deps
 
 ## deps: install what this machine lacks when we are root; fail loudly when that does not work.
 ## Not root: Java and Maven are required; a missing test tool is reported (its tests skip, saying so),
@@ -69,6 +69,11 @@ mutation: deps
 	  $(foreach m,$(filter-out $(subst $(comma), ,$(MODULES)),$(MUTATED)),-Dmutation.skip.$(m)=true) \
 	  $(if $(CLASSES),-Dpit.targetClasses='$(CLASSES)') $(if $(TESTS),-DtargetTests='$(TESTS)')
 	@bin/mutation-summary
+
+## crds: write deploy/crds from the CRD classes (kubernetes/.../crd); CrdYamlTest in make test fails until this is run after a change
+crds:
+	$(MVN) -pl kubernetes -am test -Dtest=CrdYamlTest -Dsurefire.failIfNoSpecifiedTests=false -Dcrds.write=true
+	@git status --short deploy/crds
 
 ## bench: benchmarks (figures are recorded with the machine named in bench/README.md)
 bench: build

@@ -70,9 +70,8 @@ final class Progress {
     static String bar(String kind, JsonNode p) {
         boolean known = p.path("percent").isNumber();
         double percent = known ? p.path("percent").asDouble() : 0;
-        int filled = (int) Math.round(Math.min(100, percent) / 100 * BAR);
         String amount = p.path("total").asLong() > 0 ? " " + human(p.path("done").asLong()) + "/" + human(p.path("total").asLong()) : "";
-        return String.format(Locale.ROOT, "%s [%s%s] %s%s %s", kind, "#".repeat(filled), ".".repeat(BAR - filled),
+        return String.format(Locale.ROOT, "%s %s %s%s %s", kind, Output.bar(percent, BAR),
                 known ? String.format(Locale.ROOT, "%3.0f%%", percent) : " ...", amount, p.path("step").asText());
     }
 

@@ -23,7 +23,7 @@ public record PoolDefinition(
         if (shareBytes <= 0 || shareBytes > Quantity.MAX_BYTES) {
             throw DomainException.invalid("pool '" + name + "' share must be between 1 byte and 1 EB");
         }
-        if (path == null || !path.matches("^/[A-Za-z0-9._-]+$")) {
+        if (path == null || !path.matches("^/[A-Za-z0-9._-]+$") || path.equals("/.") || path.equals("/..")) {
             throw DomainException.invalid("pool '" + name + "' path '" + path
                     + "' must be one absolute directory name such as /k8s-storage-pool");
         }

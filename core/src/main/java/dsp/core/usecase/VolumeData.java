@@ -49,7 +49,8 @@ final class VolumeData {
         try {
             maker.delete(made);
         } catch (RuntimeException e) {
-            cause.addSuppressed(e); // the record stays Pending: start-up rolls it back
+            cause.addSuppressed(e);
+            pendingQuietly(made, cause); // start-up rolls a Pending record back, whatever step failed after the data was made
             return;
         }
         releaseQuietly(made, cause);
@@ -60,6 +61,14 @@ final class VolumeData {
         Allocation marked = a.phase() == VolumePhase.DELETING ? a : admission.update(a.withPhase(VolumePhase.DELETING));
         maker.delete(marked);
         admission.release(marked.id());
+    }
+
+    private void pendingQuietly(Allocation a, RuntimeException cause) {
+        try {
+            admission.update(a.withPhase(VolumePhase.PENDING));
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+        }
     }
 
     private void releaseQuietly(Allocation a, RuntimeException cause) {

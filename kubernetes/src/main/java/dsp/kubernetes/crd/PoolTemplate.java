@@ -1,6 +1,13 @@
 package dsp.kubernetes.crd;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn.Type;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
@@ -20,11 +27,17 @@ import java.util.Map;
 @Kind("PoolTemplate")
 @Plural("pooltemplates")
 @ShortNames("ptpl")
+@AdditionalPrinterColumn(name = "URL", type = Type.STRING, jsonPath = ".spec.url")
+@AdditionalPrinterColumn(name = "Age", type = Type.DATE, jsonPath = ".metadata.creationTimestamp")
 public class PoolTemplate extends CustomResource<PoolTemplate.Spec, PoolTemplate.Status> {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Spec {
+        @Required
+        @Pattern("^https?://")
         public String url;
+        @Required
+        @Pattern("^[0-9a-f]{64}$")
         public String sha256;
         public String createdAt;
     }
@@ -32,12 +45,14 @@ public class PoolTemplate extends CustomResource<PoolTemplate.Spec, PoolTemplate
     /** Each node's agent writes only its own key of {@code nodes} (a merge patch), so agents never conflict. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Status {
+        @JsonPropertyDescription("per vm node, written by that node's agent")
         public Map<String, NodeState> nodes;
     }
 
     /** One node's copy: Downloading, Ready or Failed (with why). */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class NodeState {
+        @SchemaFrom(type = PhaseValue.class)
         public String phase;
         public Long bytes;
         public String message;
@@ -52,5 +67,12 @@ public class PoolTemplate extends CustomResource<PoolTemplate.Spec, PoolTemplate
             this.message = message;
             this.updatedAt = updatedAt;
         }
+    }
+
+    /** The values {@code status.nodes.<node>.phase} may take (the CRD's schema). */
+    enum PhaseValue {
+        @JsonProperty("Downloading") DOWNLOADING,
+        @JsonProperty("Ready") READY,
+        @JsonProperty("Failed") FAILED
     }
 }

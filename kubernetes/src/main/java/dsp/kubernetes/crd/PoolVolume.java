@@ -1,6 +1,12 @@
 package dsp.kubernetes.crd;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn.Type;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Required;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
 import io.fabric8.kubernetes.model.annotation.Kind;
@@ -18,15 +24,27 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Kind("PoolVolume")
 @Plural("poolvolumes")
 @ShortNames("pv2")
+@AdditionalPrinterColumn(name = "Pool", type = Type.STRING, jsonPath = ".spec.pool")
+@AdditionalPrinterColumn(name = "Node", type = Type.STRING, jsonPath = ".spec.node")
+@AdditionalPrinterColumn(name = "Size", type = Type.INTEGER, jsonPath = ".spec.sizeBytes")
+@AdditionalPrinterColumn(name = "Format", type = Type.STRING, jsonPath = ".spec.format")
+@AdditionalPrinterColumn(name = "Phase", type = Type.STRING, jsonPath = ".status.phase")
+@AdditionalPrinterColumn(name = "Released", type = Type.BOOLEAN, jsonPath = ".spec.released")
 public class PoolVolume extends CustomResource<PoolVolume.Spec, PoolVolume.Status> {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Spec {
         /** The volume's name on the node (its directory or image name), unique within the pool. */
+        @Required
         public String name;
+        @Required
         public String pool;
+        @Required
         public String node;
+        @Required
+        @Min(1)
         public Long sizeBytes;
+        @SchemaFrom(type = FormatValue.class)
         public String format;
         public String template;
         public String owner;
@@ -42,10 +60,25 @@ public class PoolVolume extends CustomResource<PoolVolume.Spec, PoolVolume.Statu
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Status {
         /** Pending, Ready or Failed. */
+        @SchemaFrom(type = PhaseValue.class)
         public String phase;
         public String path;
         public Long measuredBytes;
         public Long presentedBytes;
         public String message;
+    }
+
+    /** The values {@code spec.format} may take (the CRD's schema). */
+    enum FormatValue {
+        @JsonProperty("directory") DIRECTORY,
+        @JsonProperty("qcow2") QCOW2,
+        @JsonProperty("raw") RAW
+    }
+
+    /** The values {@code status.phase} may take (the CRD's schema). */
+    enum PhaseValue {
+        @JsonProperty("Pending") PENDING,
+        @JsonProperty("Ready") READY,
+        @JsonProperty("Failed") FAILED
     }
 }
