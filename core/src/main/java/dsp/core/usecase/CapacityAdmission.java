@@ -135,16 +135,22 @@ public final class CapacityAdmission {
      * budget is charged at once, and the copy is recorded Pending ({@link MoveRecords#copy}).
      */
     public Allocation admitCopy(Allocation volume, java.util.function.Predicate<Server> eligible, String copyId) {
-        return lock.locked(() -> {
-            CapacityLedger ledger = ledger();
+        Allocation copy = lock.locked(() -> ledger.atomically(() -> {
             PoolDefinition pool = catalog.require(volume.pool());
             Server target = ledger.place(pool, volume.sizeBytes(), catalog.placement(),
                             s -> !s.name().equals(volume.server()) && eligible.test(s))
                     .orElseThrow(() -> DomainException.insufficientCapacity(noRoomForCopy(ledger, pool, volume, eligible)));
-            Allocation copy = MoveRecords.copy(volume, copyId, target.name(), clock.instant());
+            Allocation c = MoveRecords.copy(volume, copyId, target.name(), clock.instant());
+            ledger.reserve(c);
+            return c;
+        }));
+        try {
             store.addAllocation(copy);
-            return copy;
-        });
+        } catch (RuntimeException e) {
+            ledger.cancel(copy.id());
+            throw e;
+        }
+        return copy;
     }
 
     /**
@@ -182,9 +188,7 @@ public final class CapacityAdmission {
     /** Points a volume's record at the server its data was moved to (the switch of a move). */
     public Allocation moveTo(String id, String server) {
         return lock.locked(() -> {
-            Allocation current = store.findAllocation(id)
-                    .orElseThrow(() -> DomainException.notFound("allocation '" + id + "' does not exist"));
-            Allocation moved = current.withServer(server);
+            Allocation moved = existing(id).withServer(server);
             store.updateAllocation(moved);
             return moved;
         });

@@ -132,7 +132,7 @@ class StatusLimitsTest {
         disks.usage.add(disk("k8s-1", 99 * GB, "fs-1", 4000 * GB)); // a second report of the same server is ignored
         assertThat(check("k8s-1")).isEqualTo(ServerFigures.DiskCheck.UNKNOWN);
         assertThat(pool("k8s").measured()).isEqualTo(5 * GB);
-        ServerFigures figures = fleet.queries.status().servers().get(0);
+        ServerFigures figures = fleet.queries.serverFigures().get(0);
         assertThat(figures.disk()).hasValueSatisfying(d -> {
             assertThat(d.measured()).isEqualTo(5 * GB);
             assertThat(d.filesystemBytes()).isZero();
@@ -147,6 +147,6 @@ class StatusLimitsTest {
     }
 
     private ServerFigures.DiskCheck check(String server) {
-        return fleet.queries.status().servers().stream().filter(s -> s.server().equals(server)).findFirst().orElseThrow().diskCheck();
+        return fleet.queries.serverFigures().stream().filter(s -> s.server().equals(server)).findFirst().orElseThrow().diskCheck();
     }
 }

@@ -7,7 +7,8 @@ import dsp.core.DomainException;
 import dsp.core.DomainException.Code;
 import dsp.core.Fleet;
 import dsp.core.memory.InMemoryAllocationStore;
-import dsp.core.memory.InMemoryServerInventory;
+import dsp.core.ledger.CapacityLedger;
+import dsp.core.ledger.WriteThroughAllocations;
 import dsp.core.model.Allocation;
 import dsp.core.model.PlacementPolicy;
 import dsp.core.model.PoolCatalog;
@@ -87,10 +88,7 @@ class VolumeUseCaseTest {
     @Test
     void aVolumeThatCannotBeMarkedReadyLosesItsDataAgain() {
         FailingStore store = new FailingStore();
-        InMemoryServerInventory inventory = new InMemoryServerInventory();
-        inventory.saveServer(new Server("k8s-1", Optional.of("k8s"), Optional.empty(), Instant.EPOCH));
-        CapacityAdmission admission = new CapacityAdmission(fleet.catalog, inventory, store, new FleetLock(), fleet.clock, () -> "a1");
-        VolumeService service = new VolumeService(fleet.catalog, admission, store, data);
+        VolumeService service = serviceOver(store);
         store.failUpdates = true;
         refused(() -> service.create("data", "k8s", GB, Optional.empty()), Code.STORAGE_FAILED, "database down");
         assertThat(data.calls).containsExactly("make data", "delete data");
@@ -100,10 +98,7 @@ class VolumeUseCaseTest {
     @Test
     void aRecordThatCannotBeReleasedIsLeftPendingAndTheErrorSaysBoth() {
         FailingStore store = new FailingStore();
-        InMemoryServerInventory inventory = new InMemoryServerInventory();
-        inventory.saveServer(new Server("k8s-1", Optional.of("k8s"), Optional.empty(), Instant.EPOCH));
-        CapacityAdmission admission = new CapacityAdmission(fleet.catalog, inventory, store, new FleetLock(), fleet.clock, () -> "a1");
-        VolumeService service = new VolumeService(fleet.catalog, admission, store, data);
+        VolumeService service = serviceOver(store);
         data.failNext("make");
         store.failRemoves = true;
         assertThatThrownBy(() -> service.create("data", "k8s", GB, Optional.empty())).hasMessageContaining("No space left")
@@ -114,10 +109,7 @@ class VolumeUseCaseTest {
     @Test
     void whenNeitherTheDataNorTheRecordCanBeUndoneTheErrorSaysEverything() {
         FailingStore store = new FailingStore();
-        InMemoryServerInventory inventory = new InMemoryServerInventory();
-        inventory.saveServer(new Server("k8s-1", Optional.of("k8s"), Optional.empty(), Instant.EPOCH));
-        CapacityAdmission admission = new CapacityAdmission(fleet.catalog, inventory, store, new FleetLock(), fleet.clock, () -> "a1");
-        VolumeService service = new VolumeService(fleet.catalog, admission, store, data);
+        VolumeService service = serviceOver(store);
         store.failUpdates = true;
         data.failNext("delete");
         assertThatThrownBy(() -> service.create("data", "k8s", GB, Optional.empty())).hasMessage("database down")
@@ -140,8 +132,7 @@ class VolumeUseCaseTest {
     @Test
     void anIdIsLookedUpOnlyWhenItCouldBeOne() {
         String longest = "v".repeat(100);
-        CapacityAdmission admission = new CapacityAdmission(fleet.catalog, fleet.inventory, fleet.store, new FleetLock(), fleet.clock,
-                () -> longest);
+        CapacityAdmission admission = new CapacityAdmission(fleet.ledger, fleet.store, new FleetLock(), fleet.clock, () -> longest);
         Allocation a = admission.admit(new CapacityAdmission.Request("long", "k8s", GB, "volume", Optional.empty()));
         assertThat(volumes.get(longest)).isEqualTo(a);
         refused(() -> volumes.get(longest + "v"), Code.NOT_FOUND, "does not exist");
@@ -211,6 +202,15 @@ class VolumeUseCaseTest {
         fleet.admission.update(a.withPhase(VolumePhase.DELETING));
         assertThat(volumes.delete(a.id(), false)).isEmpty();
         assertThat(fleet.store.listAllocations()).isEmpty();
+    }
+
+    /** A volume service on one k8s server whose durable record is {@code store}. */
+    private VolumeService serviceOver(FailingStore store) {
+        CapacityLedger ledger = new CapacityLedger(fleet.catalog);
+        ledger.putServer(new Server("k8s-1", Optional.of("k8s"), Optional.empty(), Instant.EPOCH));
+        WriteThroughAllocations allocations = new WriteThroughAllocations(ledger, store);
+        CapacityAdmission admission = new CapacityAdmission(ledger, allocations, new FleetLock(), fleet.clock, () -> "a1");
+        return new VolumeService(fleet.catalog, admission, allocations, data);
     }
 
     /** Allocations in memory whose updates can fail, as a full disk under the database would. */
