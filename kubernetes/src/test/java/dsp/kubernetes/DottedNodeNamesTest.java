@@ -78,7 +78,7 @@ class DottedNodeNamesTest {
                 });
 
                 // each node's agent makes the volume placed on it
-                PoolVolumeStore store = new PoolVolumeStore(cluster.client, volumes);
+                PoolVolumeStore store = new PoolVolumeStore(cluster.client, volumes, new dsp.core.ledger.CapacityLedger(dsp.core.model.PoolCatalog.guideDefaults()));
                 List<NodeAgent> agents = new ArrayList<>();
                 try {
                     for (String node : List.of(EC2, LONG)) {

@@ -40,7 +40,7 @@ class KubernetesDrainPlanTest {
             try (RunningRoles roles = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST);
                  SharedIndexInformer<PoolVolume> informer = cluster.client.resources(PoolVolume.class).inform()) {
                 await(roles::isAdmissionLeader);
-                PoolVolumeStore store = new PoolVolumeStore(cluster.client, informer);
+                PoolVolumeStore store = new PoolVolumeStore(cluster.client, informer, new dsp.core.ledger.CapacityLedger(dsp.core.model.PoolCatalog.guideDefaults()));
                 store.addAllocation(new Allocation("disk-1", "disk-1", "vm", NODE, 20_000_000_000L, "volume", Instant.now(),
                         VolumeFormat.QCOW2, Optional.empty(), Optional.empty(), VolumePhase.READY));
                 store.addAllocation(new Allocation("pvc-1", "pvc-1", "k8s", NODE, 1_000_000_000L, PoolVolumeStore.CLAIM_KIND, Instant.now(),

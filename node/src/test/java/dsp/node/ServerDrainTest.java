@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import dsp.core.DomainException;
 import dsp.core.ledger.CapacityLedger;
+import dsp.core.ledger.WriteThroughAllocations;
+import dsp.core.ledger.WriteThroughServers;
 import dsp.core.memory.InMemoryAllocationStore;
 import dsp.core.memory.InMemoryServerInventory;
 import dsp.core.memory.InMemoryVmStore;
@@ -70,8 +72,12 @@ class ServerDrainTest {
     private final PoolCatalog catalog = PoolCatalog.guideDefaults();
     private final QemuImg qemu = QemuImg.onPath();
     private final AtomicInteger ids = new AtomicInteger();
-    private InMemoryServerInventory inventory;
+    private InMemoryServerInventory serverRecords;
+    private WriteThroughServers inventory;
     private FaultyStore store;
+    private WriteThroughAllocations allocations;
+    private FileTemplateLibrary library;
+    private OperationOrder order;
     private InMemoryVmStore vmStore;
     private CapacityAdmission admission;
     private LocalVolumeMaker maker;
@@ -86,22 +92,30 @@ class ServerDrainTest {
     void setUp() {
         RequiredTool.QEMU_IMG.require();
         ServerRoots roots = new ServerRoots(dir.resolve("servers"));
-        inventory = new InMemoryServerInventory();
+        serverRecords = new InMemoryServerInventory();
         store = new FaultyStore(new InMemoryAllocationStore());
         vmStore = new InMemoryVmStore();
-        admission = new CapacityAdmission(catalog, inventory, store, new FleetLock(), Clock.systemUTC(), () -> "id" + ids.incrementAndGet());
-        FileTemplateLibrary library = new FileTemplateLibrary(dir.resolve("templates"), qemu, roots, catalog, Optional.empty());
+        library = new FileTemplateLibrary(dir.resolve("templates"), qemu, roots, catalog, Optional.empty());
         maker = new LocalVolumeMaker(roots, catalog, library, qemu);
         faultyMaker = new FaultyMaker(maker);
         copier = new LocalVolumeCopier(maker, qemu);
-        OperationOrder order = new OperationOrder();
-        vms = new VmService(catalog, "vm", ServerType.HETZNER, admission, store, vmStore, maker, library, Clock.systemUTC(),
-                () -> "" + ids.incrementAndGet(), order);
-        volumes = new VolumeService(catalog, admission, store, maker, order);
-        drain = new ServerDrain(catalog, inventory, store, vmStore, admission, faultyMaker, Optional.of(copier), library, order,
-                () -> "" + ids.incrementAndGet());
+        start();
         ubuntu = library.createBlank("ubuntu22", 10 * GB);
         server("vm-1", "vm");
+    }
+
+    /** Wires the services over the durable records, as a (re)start does: the ledger is loaded from them. */
+    private void start() {
+        CapacityLedger ledger = new CapacityLedger(catalog, serverRecords.listServers(), store.listAllocations());
+        inventory = new WriteThroughServers(ledger, serverRecords);
+        allocations = new WriteThroughAllocations(ledger, store);
+        admission = new CapacityAdmission(ledger, allocations, new FleetLock(), Clock.systemUTC(), () -> "id" + ids.incrementAndGet());
+        order = new OperationOrder();
+        vms = new VmService(catalog, "vm", ServerType.HETZNER, admission, allocations, vmStore, maker, library, Clock.systemUTC(),
+                () -> "" + ids.incrementAndGet(), order);
+        volumes = new VolumeService(catalog, admission, allocations, maker, order);
+        drain = new ServerDrain(catalog, inventory, allocations, vmStore, admission, faultyMaker, Optional.of(copier), library, order,
+                () -> "" + ids.incrementAndGet());
     }
 
     // ------------------------------------------------------------------ the "done when"
@@ -275,13 +289,14 @@ class ServerDrainTest {
 
         store.heal();
         faultyMaker.heal();
-        StartupReconciler.Report restart = new StartupReconciler(store, vmStore, maker, admission).reconcile();
+        start(); // the next start loads the ledger from what was recorded
+        StartupReconciler.Report restart = new StartupReconciler(allocations, vmStore, maker, admission).reconcile();
         assertThat(restart.problems()).isEmpty();
         String expected = step.afterDecision() ? "vm-2" : "vm-1";
         assertSettled(vm, expected);
         assertGuestDataReads(Path.of(vms.get(vm.vm().id()).diskPath()), "qcow2");
         assertThat(qemu.sameContent(snapshot, "qcow2", Path.of(vms.get(vm.vm().id()).diskPath()), "qcow2")).isTrue();
-        assertThat(new StartupReconciler(store, vmStore, maker, admission).reconcile().changedAnything()).as("idempotent").isFalse();
+        assertThat(new StartupReconciler(allocations, vmStore, maker, admission).reconcile().changedAnything()).as("idempotent").isFalse();
     }
 
     @Test

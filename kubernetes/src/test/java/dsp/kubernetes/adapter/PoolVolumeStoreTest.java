@@ -42,7 +42,7 @@ class PoolVolumeStoreTest {
         Allocation a = claimVolume("6d0f3c52-1f7e-4a53-9a49-0f7b1c2f0c11", 10_737_418_240L);
         cluster.client.resources(PoolVolume.class).resource(PoolVolumeStore.toObject(a)).create(); // the first attempt, applied
         SharedIndexInformer<PoolVolume> notWatching = cluster.clientAs(TestCluster.Workload.PROVISIONER).resources(PoolVolume.class).runnableInformer(0);
-        PoolVolumeStore store = new PoolVolumeStore(cluster.clientAs(TestCluster.Workload.PROVISIONER), notWatching);
+        PoolVolumeStore store = new PoolVolumeStore(cluster.clientAs(TestCluster.Workload.PROVISIONER), notWatching, new dsp.core.ledger.CapacityLedger(dsp.core.model.PoolCatalog.guideDefaults()));
         store.promising().addAllocation(a);
         assertThat(store.isPromised(a.id())).isTrue();
 
