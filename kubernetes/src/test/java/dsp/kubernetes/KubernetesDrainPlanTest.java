@@ -45,8 +45,17 @@ class KubernetesDrainPlanTest {
                         VolumeFormat.QCOW2, Optional.empty(), Optional.empty(), VolumePhase.READY));
                 store.addAllocation(new Allocation("pvc-1", "pvc-1", "k8s", NODE, 1_000_000_000L, PoolVolumeStore.CLAIM_KIND, Instant.now(),
                         VolumeFormat.DIRECTORY, Optional.empty(), Optional.empty(), VolumePhase.READY));
+                for (String made : new String[] {"disk-1", "pvc-1"}) { // what each node's agent reports once it made the data
+                    cluster.client.resources(PoolVolume.class).withName(made).editStatus(v -> {
+                        v.setStatus(new PoolVolume.Status());
+                        v.getStatus().phase = "Ready";
+                        return v;
+                    });
+                }
                 String url = "http://127.0.0.1:" + roles.apiPort() + "/api/v1/servers/" + NODE + "/drain";
 
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+                        .until(() -> post(url + "?dry_run=true", 200).findValuesAsText("phase").equals(java.util.List.of("Ready", "Ready")));
                 JsonNode plan = post(url + "?dry_run=true", 200);
                 assertThat(plan.get("server").asText()).isEqualTo(NODE);
                 assertThat(plan.get("drained").asBoolean()).isFalse();
