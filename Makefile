@@ -43,7 +43,6 @@ build: deps $(JAR)
 
 $(JAR): $(SOURCES)
 	$(MVN) -DskipTests package
-	@touch $(JAR)
 
 ## run: the standalone server on port 8080 with an embedded database and demo servers
 run: build

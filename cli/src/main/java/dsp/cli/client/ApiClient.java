@@ -3,29 +3,45 @@ package dsp.cli.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.time.Duration;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Optional;
+import java.util.function.Supplier;
 
-/** Talks to a poolctl server's HTTP API; API errors become {@link CliFailure}s with the server's message. */
+/**
+ * Talks to a poolctl server's HTTP API; API errors become {@link CliFailure}s with the server's message.
+ * One request per {@link HttpURLConnection}: a command makes one or two requests, and an {@code http://}
+ * URL then never loads TLS (java.net.http's client builds the default SSLContext as it is made, a third
+ * of a client command's start-up).
+ */
 public final class ApiClient {
 
+    static {
+        // HttpURLConnection would send a POST again on a reused connection the server closed: never repeat a change
+        System.setProperty("sun.net.http.retryPost", "false");
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int CONNECT_TIMEOUT_MS = 5_000;
+    private static final int READ_TIMEOUT_MS = 60_000;
     private final URI base;
-    private final java.util.function.Supplier<java.util.Optional<String>> token;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final Supplier<Optional<String>> token;
 
     /** Sends {@code $POOLCTL_TOKEN} as the bearer token, if set. */
     public ApiClient(String server) {
-        this(server, () -> java.util.Optional.ofNullable(System.getenv("POOLCTL_TOKEN")).filter(t -> !t.isBlank()));
+        this(server, () -> Optional.ofNullable(System.getenv("POOLCTL_TOKEN")).filter(t -> !t.isBlank()));
     }
 
     /** @param token read before each request (a projected ServiceAccount token file rotates) */
-    public ApiClient(String server, java.util.function.Supplier<java.util.Optional<String>> token) {
+    public ApiClient(String server, Supplier<Optional<String>> token) {
         this.token = token;
         try {
             URI u = URI.create(server.endsWith("/") ? server.substring(0, server.length() - 1) : server);
@@ -39,56 +55,54 @@ public final class ApiClient {
     }
 
     public JsonNode get(String path) {
-        return send(HttpRequest.newBuilder(base.resolve(path)).GET());
+        return send("GET", path, null, false);
     }
 
     public JsonNode put(String path, JsonNode body) {
-        return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(body.toString())));
+        return send("PUT", path, body, false);
     }
 
     public JsonNode post(String path, JsonNode body) {
-        return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+        return send("POST", path, body, false);
     }
 
     /** A long request run as an operation on the server (Prefer: respond-async): the answer is the operation to follow. */
     public JsonNode postAsync(String path, JsonNode body) {
-        return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
-                .header("Prefer", "respond-async").POST(HttpRequest.BodyPublishers.ofString(body.toString())));
+        return send("POST", path, body, true);
     }
 
     public JsonNode delete(String path) {
-        return send(HttpRequest.newBuilder(base.resolve(path)).DELETE());
+        return send("DELETE", path, null, false);
     }
 
     /** Saves a (large) answer to {@code target}, by way of a temporary file next to it. */
-    public void download(String path, java.nio.file.Path target) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).GET();
-        token.get().ifPresent(t -> request.header("Authorization", "Bearer " + t.strip()));
-        java.nio.file.Path temporary = target.toAbsolutePath().resolveSibling(".tmp-" + target.getFileName());
+    public void download(String path, Path target) {
+        Path temporary = target.toAbsolutePath().resolveSibling(".tmp-" + target.getFileName());
         try {
-            HttpResponse<java.nio.file.Path> r = http.send(request.build(), HttpResponse.BodyHandlers.ofFile(temporary));
-            if (r.statusCode() >= 400) {
-                String message = "HTTP " + r.statusCode();
-                try {
-                    message = JSON.readTree(temporary.toFile()).path("error").path("message").asText(message);
+            HttpURLConnection c = open("GET", path, false);
+            int status = c.getResponseCode();
+            if (status >= 400) {
+                String message = "HTTP " + status;
+                try (InputStream in = c.getErrorStream()) {
+                    if (in != null) {
+                        message = JSON.readTree(in).path("error").path("message").asText(message);
+                    }
                 } catch (IOException notJson) {
                     // keep the status
                 }
-                throw new CliFailure(CliFailure.REFUSED, message + " (HTTP " + r.statusCode() + ")");
+                throw new CliFailure(CliFailure.REFUSED, message + " (HTTP " + status + ")");
             }
-            java.nio.file.Files.move(temporary, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            try (InputStream in = c.getInputStream()) {
+                Files.copy(in, temporary, StandardCopyOption.REPLACE_EXISTING);
+            }
+            Files.move(temporary, target, StandardCopyOption.REPLACE_EXISTING);
         } catch (ConnectException e) {
             throw new CliFailure(CliFailure.UNREACHABLE, "cannot reach " + base + ": connection refused");
         } catch (IOException e) {
             throw new CliFailure(CliFailure.UNREACHABLE, "cannot download " + path + " to " + target + ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CliFailure(CliFailure.UNREACHABLE, "interrupted");
         } finally {
             try {
-                java.nio.file.Files.deleteIfExists(temporary);
+                Files.deleteIfExists(temporary);
             } catch (IOException ignored) {
                 // nothing left to tidy that matters
             }
@@ -99,34 +113,58 @@ public final class ApiClient {
         return JSON;
     }
 
-    private JsonNode send(HttpRequest.Builder request) {
-        token.get().ifPresent(t -> request.header("Authorization", "Bearer " + t.strip()));
-        HttpResponse<String> r;
+    private HttpURLConnection open(String method, String path, boolean async) throws IOException {
+        HttpURLConnection c = (HttpURLConnection) base.resolve(path).toURL().openConnection();
+        c.setRequestMethod(method);
+        c.setInstanceFollowRedirects(false);
+        c.setConnectTimeout(CONNECT_TIMEOUT_MS);
+        c.setReadTimeout(READ_TIMEOUT_MS);
+        c.setUseCaches(false);
+        token.get().ifPresent(t -> c.setRequestProperty("Authorization", "Bearer " + t.strip()));
+        if (async) {
+            c.setRequestProperty("Prefer", "respond-async");
+        }
+        return c;
+    }
+
+    private JsonNode send(String method, String path, JsonNode body, boolean async) {
+        int status;
+        String answer;
         try {
-            r = http.send(request.timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpURLConnection c = open(method, path, async);
+            if (body != null) {
+                byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+                c.setRequestProperty("Content-Type", "application/json");
+                c.setDoOutput(true);
+                c.setFixedLengthStreamingMode(bytes.length);
+                try (OutputStream out = c.getOutputStream()) {
+                    out.write(bytes);
+                }
+            }
+            status = c.getResponseCode();
+            try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
+                answer = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            }
         } catch (ConnectException e) {
             throw new CliFailure(CliFailure.UNREACHABLE, "cannot reach " + base + ": connection refused (is `make run` or `poolctl standalone` running?)");
-        } catch (HttpTimeoutException e) {
+        } catch (SocketTimeoutException e) {
             throw new CliFailure(CliFailure.UNREACHABLE, "cannot reach " + base + ": timed out");
         } catch (IOException e) {
             throw new CliFailure(CliFailure.UNREACHABLE, "cannot reach " + base + ": " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CliFailure(CliFailure.UNREACHABLE, "interrupted");
         }
-        JsonNode body = null;
-        if (r.body() != null && !r.body().isBlank()) {
+        JsonNode parsed = null;
+        if (!answer.isBlank()) {
             try {
-                body = JSON.readTree(r.body());
+                parsed = JSON.readTree(answer);
             } catch (IOException e) {
-                body = null;
+                parsed = null;
             }
         }
-        if (r.statusCode() >= 400) {
-            String message = body != null && body.has("error")
-                    ? body.get("error").path("message").asText() : "HTTP " + r.statusCode();
-            throw new CliFailure(CliFailure.REFUSED, message + " (HTTP " + r.statusCode() + ")");
+        if (status >= 400) {
+            String message = parsed != null && parsed.has("error")
+                    ? parsed.get("error").path("message").asText() : "HTTP " + status;
+            throw new CliFailure(CliFailure.REFUSED, message + " (HTTP " + status + ")");
         }
-        return body == null ? JSON.createObjectNode() : body;
+        return parsed == null ? JSON.createObjectNode() : parsed;
     }
 }
