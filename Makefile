@@ -6,7 +6,7 @@ DATA_DIR ?= ./data
 JAR := cli/target/poolctl.jar
 SOURCES := $(shell find . -path ./data -prune -o -path '*/target' -prune -o \( -path '*/src/*' -o -name pom.xml \) -type f -print 2>/dev/null)
 
-.PHONY: build run test bench clean deps mutation crds test-deps
+.PHONY: build run test bench bench-smoke clean deps mutation crds test-deps
 
 ## deps: install what this machine lacks when we are root; fail loudly when that does not work.
 ## Not root: Java and Maven are required; a missing test tool is reported (its tests skip, saying so),
@@ -37,6 +37,7 @@ endef
 test-deps:
 	@command -v promtool >/dev/null || { $(call tool,prometheus,promtool); }
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { $(call tool,chromium chromium-driver,chromedriver); }
+	@command -v wrk >/dev/null || { $(call tool,wrk,wrk); }
 
 ## build: compile everything and leave the launcher at bin/poolctl
 build: deps $(JAR)
@@ -49,11 +50,19 @@ run: build
 	bin/poolctl standalone --demo --port $(PORT) --data-dir $(DATA_DIR)
 
 ## test: build and run every test; prints the adversarial suites' figures ([suite] lines: requests generated,
-## kill rounds, invariant checks) and lists at the end any test skipped for a missing tool
+## kill rounds, invariant checks) and lists at the end any test skipped for a missing tool. Then a smoke run of
+## the benchmark scripts at tiny sizes (no figures kept, no timing checked) so that they cannot rot
 test: deps test-deps
 	@rm -f */target/skipped-tools.txt
 	@mvn -B verify; status=$$?; grep -h '^\[suite\]' */target/surefire-reports/*-output.txt 2>/dev/null; \
+	  if [ $$status = 0 ]; then $(MAKE) --no-print-directory bench-smoke || status=1; fi; \
 	  cat */target/skipped-tools.txt 2>/dev/null | sort -u >&2; exit $$status
+
+## bench-smoke: every bench/*.sh at tiny sizes (SMOKE=1): they still run, nothing is recorded
+bench-smoke:
+	@log=$$(mktemp); for b in bench/*.sh; do echo "smoke: $$b"; SMOKE=1 bash "$$b" >"$$log" 2>&1 \
+	  || { tail -20 "$$log" >&2; rm -f "$$log"; echo "make: the smoke run of $$b failed" >&2; exit 1; }; \
+	  grep -h '^skipped:' "$$log" >&2 || true; done; rm -f "$$log"
 
 ## mutation: PIT mutation testing of core, node, store-sqlite, api, kubernetes (slow; not part of make test).
 ## MODULES=core limits it (the modules it needs are built, not mutated); THREADS=1 on a busy machine;
@@ -74,8 +83,9 @@ crds:
 	$(MVN) -pl kubernetes -am test -Dtest=CrdYamlTest -Dsurefire.failIfNoSpecifiedTests=false -Dcrds.write=true
 	@git status --short deploy/crds
 
-## bench: benchmarks (figures are recorded with the machine named in bench/README.md)
+## bench: benchmarks; each writes its figures, with the machine named, into BENCHMARKS.md (bench/README.md says what each measures)
 bench: build
+	@command -v wrk >/dev/null || { $(call apt,wrk,wrk); }
 	@for b in bench/*.sh; do bash "$$b" || exit 1; done
 	mvn -B -q -pl kubernetes -am test -Dbench.excluded= -Dgroups=bench -Dtest='*Benchmark' -Dsurefire.failIfNoSpecifiedTests=false
 	@grep -h '\[bench\]' kubernetes/target/surefire-reports/*Benchmark-output.txt
