@@ -70,6 +70,35 @@ class SqliteStoreTest {
     }
 
     @Test
+    void vmsAreListedByNamespaceThenNameAndServersAreFoundByName() {
+        Instant t = Instant.parse("2026-11-25T10:15:30Z");
+        try (SqliteDatabase db = SqliteDatabase.open(dir.resolve("pools.db"))) {
+            SqliteVmStore vms = new SqliteVmStore(db);
+            var web = new dsp.core.vm.VirtualMachine("vm-1", "web", "team-b", "ubuntu22", Optional.empty(), 2, 4, "d1",
+                    dsp.core.vm.VmStatus.STOPPED, t);
+            var db1 = new dsp.core.vm.VirtualMachine("vm-2", "db", "team-b", "ubuntu22", Optional.of("cx21"), 2, 4, "d2",
+                    dsp.core.vm.VmStatus.STOPPED, t);
+            var api = new dsp.core.vm.VirtualMachine("vm-3", "api", "team-a", "ubuntu22", Optional.empty(), 1, 2, "d3",
+                    dsp.core.vm.VmStatus.CREATING, t);
+            vms.addVm(web);
+            vms.addVm(db1);
+            vms.addVm(api);
+            assertThat(vms.listVms()).containsExactly(api, db1, web);
+            assertThat(vms.findVm("vm-2")).contains(db1);
+            assertThat(vms.findVm("vm-9")).isEmpty();
+
+            SqliteServerInventory servers = new SqliteServerInventory(db);
+            Server k8s = new Server("k8s-1", Optional.of("k8s"), Optional.empty(), t);
+            Server vm = new Server("vm-1", Optional.of("vm"), Optional.of(4_000_000_000_000L), t);
+            servers.saveServer(k8s);
+            servers.saveServer(vm);
+            assertThat(servers.findServer("vm-1")).contains(vm);
+            assertThat(servers.findServer("k8s-1")).contains(k8s);
+            assertThat(servers.findServer("k8s-2")).isEmpty();
+        }
+    }
+
+    @Test
     void usesWalAndRecordsMigrations() {
         try (SqliteDatabase db = SqliteDatabase.open(dir.resolve("pools.db"))) {
             String mode = db.transaction(c -> {
