@@ -102,8 +102,19 @@ final class OpsRoutes implements ApiRoutes {
 
     /** 202 Accepted with the operation and where to read it. */
     static void accepted(Context ctx, Operations.Operation op) {
-        ctx.status(202).header("Location", "/api/v1/operations/" + op.id()).json(operationJson(op));
+        ctx.status(202).header("Location", OPERATION_PATH + op.id()).json(operationJson(op));
     }
+
+    private static final String OPERATION_PATH = "/api/v1/operations/";
+
+    /** Whether the answer was a 202 for an operation (which is counted in the metrics when it ends, not now). */
+    static boolean startedAnOperation(Context ctx) {
+        String location = ctx.res().getHeader("Location");
+        return ctx.statusCode() == 202 && location != null && location.startsWith(OPERATION_PATH);
+    }
+
+    /** How long a request waits for the checks of work it runs as an operation before it answers 202 anyway. */
+    static final Duration CHECKS = Duration.ofSeconds(60);
 
     static Map<String, Object> operationJson(Operations.Operation op) {
         Map<String, Object> m = new LinkedHashMap<>();

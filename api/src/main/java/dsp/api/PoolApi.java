@@ -56,6 +56,7 @@ public final class PoolApi {
     public PoolApi(ApiServices services, PoolMetrics metrics) {
         this.services = services;
         this.metrics = metrics.observe(services);
+        services.operations().recordTo(metrics); // long operations are counted when they end
         add(new PoolRoutes(services));
         add(new VmRoutes(services));
         add(new VolumeRoutes(services, metrics));
@@ -167,7 +168,7 @@ public final class PoolApi {
                 context.setErrorHandler(new ErrorMapping.JettyErrors());
             });
             cfg.requestLogger.http((ctx, ms) -> metrics.recordRequest(ctx.method().name(), routeOf(ctx), ctx.statusCode(),
-                    Duration.ofNanos((long) (ms * 1_000_000))));
+                    Duration.ofNanos((long) (ms * 1_000_000)), OpsRoutes.startedAnOperation(ctx)));
         });
         app.before(guard::check);
         app.after(ctx -> {

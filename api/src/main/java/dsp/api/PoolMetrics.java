@@ -86,13 +86,16 @@ public final class PoolMetrics implements OperationRecorder {
         return registry.scrape();
     }
 
-    /** One HTTP request served; a change request also counts as its operation. */
-    public void recordRequest(String method, String route, int status, Duration took) {
+    /**
+     * One HTTP request served; a change request also counts as its operation, unless it started
+     * one in the background (202): that operation is counted, with its whole time, when it ends.
+     */
+    public void recordRequest(String method, String route, int status, Duration took, boolean startedAnOperation) {
         Timer.builder("dsp_http_requests").description("HTTP requests served")
                 .tags("method", method, "route", route, "status", String.valueOf(status))
                 .register(registry).record(took);
         String op = OPERATIONS.get(method + " " + route);
-        if (op != null) {
+        if (op != null && !startedAnOperation) {
             record(op, took, status < 400 ? Optional.empty() : Optional.of(errorKind(status)));
         }
     }

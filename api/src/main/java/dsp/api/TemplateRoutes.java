@@ -65,7 +65,7 @@ final class TemplateRoutes implements ApiRoutes {
             services.templates().get(name); // a template that does not exist is a 404 now, not a failed operation
             OpsRoutes.accepted(ctx, services.operations().start("template_optimize", name, progress -> {
                 progress.progress(0, 0, "compressing and verifying with qemu-img");
-                return TemplateBodies.Optimized.of(services.templates().optimize(name));
+                return TemplateBodies.Optimized.of(services.templates().optimize(name, progress));
             }));
             return;
         }

@@ -34,6 +34,12 @@ final class VmRoutes implements ApiRoutes {
         CreateVm request = new CreateVm(body.name(), Optional.ofNullable(body.namespace()), body.image(),
                 Optional.ofNullable(body.serverType()), Optional.ofNullable(body.cpu()), Optional.ofNullable(body.memory()),
                 Optional.ofNullable(body.storage()).map(Size::bytes), Optional.ofNullable(body.diskFormat()).map(VolumeFormat::parse));
+        if (OpsRoutes.wantsAsync(ctx)) {
+            // checked and admitted before the answer (a 4xx at once), then 202 while the disk is made
+            OpsRoutes.accepted(ctx, services.operations().startChecked("vm_create", request.namespace().orElse("default") + "/" + body.name(),
+                    OpsRoutes.CHECKS, (admitted, progress) -> VmBodies.Vm.of(services.vms().create(request, admitted, progress))));
+            return;
+        }
         ctx.status(201).json(VmBodies.Vm.of(services.vms().create(request)));
     }
 

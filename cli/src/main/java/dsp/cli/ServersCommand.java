@@ -116,7 +116,7 @@ public final class ServersCommand implements Runnable {
             var client = options.client();
             String path = "/api/v1/servers/" + name + "/drain";
             JsonNode r = dryRun ? client.post(path + "?dry_run=true", ApiClient.json().createObjectNode())
-                    : Progress.follow(client, client.postAsync(path, ApiClient.json().createObjectNode()), spec.commandLine().getErr(), false);
+                    : Progress.follow(client, client.postAsync(path, ApiClient.json().createObjectNode()), spec.commandLine().getErr(), Progress.terminal());
             if (options.json()) {
                 Output.json(spec, r);
             } else {

@@ -39,7 +39,8 @@ public final class VmsCommand implements Runnable {
         }
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a VM from a template (its disk is a qcow2 overlay).")
+    @Command(name = "create", mixinStandardHelpOptions = true, description = {"Create a VM from a template (its disk is a qcow2 overlay).",
+            "The first disk from a template on a server copies the template there first: progress shows on stderr."})
     static final class Create extends ApiCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
@@ -80,7 +81,9 @@ public final class VmsCommand implements Runnable {
             if (diskFormat != null) {
                 body.put("disk_format", diskFormat);
             }
-            show(spec, options, options.client().post("/api/v1/vms", body));
+            // runs as an operation: the first disk from a template on a server copies the template there (gigabytes)
+            var client = options.client();
+            show(spec, options, Progress.follow(client, client.postAsync("/api/v1/vms", body), spec.commandLine().getErr(), Progress.terminal()));
             return 0;
         }
     }

@@ -81,6 +81,33 @@ class TemplateImportProgressTest {
             cl.setOut(new PrintWriter(new StringWriter(), true));
             assertThat(cl.execute("templates", "import", "nope", "nope.qcow2", "--server", http.base())).isEqualTo(CliFailure.REFUSED);
             assertThat(err2.toString()).contains("the server's import directory (<data-dir>/imports)");
+
+            // the first VM from a template on a server copies the template there: poolctl follows that copy too
+            cl = Poolctl.commandLine();
+            StringWriter vmErr = new StringWriter();
+            cl.setErr(new PrintWriter(vmErr, true));
+            cl.setOut(new PrintWriter(new StringWriter(), true));
+            assertThat(cl.execute("vms", "create", "web", "--image", "small", "--server-type", "cx11", "--server", http.base()))
+                    .as(vmErr.toString()).isZero();
+            assertThat(vmErr.toString()).endsWith("vm create: done\n");
+            JsonNode create = http.get("/api/v1/operations").json().get("operations").get(0);
+            assertThat(create.get("kind").asText()).isEqualTo("vm_create");
+            assertThat(create.get("target").asText()).isEqualTo("default/web");
+            assertThat(create.at("/result/name").asText()).isEqualTo("web");
+            assertThat(create.at("/progress/total").asLong()).as("the bytes of the template's copy").isEqualTo(java.nio.file.Files.size(data.resolve("templates").resolve("small.raw")));
+            // a refused VM is refused at once, with no operation left behind
+            int before = http.get("/api/v1/operations").json().get("operations").size();
+            Http.Reply tooBig = http.postWithHeader("/api/v1/vms", "{\"name\": \"huge\", \"image\": \"small\", \"server_type\": \"cx11\", \"storage\": 9000}",
+                    "Prefer", "respond-async");
+            assertThat(tooBig.status()).as(tooBig.body()).isEqualTo(507);
+            assertThat(http.get("/api/v1/operations").json().get("operations")).hasSize(before);
+
+            // operations are counted when they end: the import that failed in the background is an error, not a 202 success
+            String metrics = http.get("/metrics").body();
+            assertThat(metrics).contains("dsp_operations_total{operation=\"template_import\",outcome=\"success\"} 2.0")
+                    .contains("dsp_operation_errors_total{kind=\"invalid\",operation=\"template_import\"} 1.0")
+                    .contains("dsp_operations_total{operation=\"vm_create\",outcome=\"success\"} 1.0")
+                    .contains("dsp_vm_create_duration_seconds_count 1");
         }
     }
 

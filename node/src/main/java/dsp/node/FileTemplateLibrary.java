@@ -113,14 +113,16 @@ public final class FileTemplateLibrary implements TemplateLibrary {
             long total = Files.size(source);
             progress.progress(0, total, "copying " + source.getFileName());
             Files2.copyCounting(source, staged, copied -> progress.progress(copied, total, "copying " + source.getFileName()));
-            progress.progress(total, total, "converting " + source.getFileName() + " with qemu-img");
+            progress.progress(total, total, "checking " + source.getFileName() + " with qemu-img");
             String format = ImageRules.requireSelfContained(qemu, staged, "source image " + source.getFileName());
             long virtualBytes = qemu.info(staged, format, true).path("virtual-size").asLong();
             target = dir.resolve(name + "." + format);
             temporary = dir.resolve(".tmp-template-" + name + "." + format);
             Files2.deleteTree(temporary);
             // a fresh image holding only the guest's data: nothing of the file's own metadata comes along
-            qemu.convert(staged, format, temporary, format, false);
+            String step = "converting " + source.getFileName() + " with qemu-img";
+            qemu.convert(staged, format, temporary, format, false,
+                    percent -> progress.progress(Math.round(virtualBytes * percent / 100), virtualBytes, step));
             JsonNode copy = qemu.info(temporary, format, false);
             if (!ImageRules.references(copy).isEmpty() || copy.path("virtual-size").asLong() != virtualBytes) {
                 throw DomainException.storageFailed("the converted copy of " + source.getFileName() + " is not what was imported");
@@ -272,6 +274,11 @@ public final class FileTemplateLibrary implements TemplateLibrary {
 
     @Override
     public Optimized optimizeTemplate(String name) {
+        return optimizeTemplate(name, dsp.core.operation.Operations.Progress.NONE);
+    }
+
+    @Override
+    public Optimized optimizeTemplate(String name, dsp.core.operation.Operations.Progress progress) {
         Template t = findTemplate(name).orElseThrow(() -> DomainException.notFound("template '" + name + "' does not exist"));
         if (t.format() != VolumeFormat.QCOW2) {
             throw DomainException.invalid("template " + name + " is raw; only qcow2 templates can be compressed");
@@ -281,8 +288,11 @@ public final class FileTemplateLibrary implements TemplateLibrary {
         Files2.deleteTree(temporary);
         try {
             long before = Files.size(file);
-            qemu.convert(file, "qcow2", temporary, "qcow2", true);
-            if (!qemu.sameContent(file, "qcow2", temporary, "qcow2")) {
+            long virtualBytes = t.virtualBytes();
+            qemu.convert(file, "qcow2", temporary, "qcow2", true, percent -> progress.progress(
+                    Math.round(virtualBytes * percent / 100), virtualBytes, "compressing with qemu-img convert -c"));
+            if (!qemu.sameContent(file, "qcow2", temporary, "qcow2", percent -> progress.progress(
+                    Math.round(virtualBytes * percent / 100), virtualBytes, "verifying with qemu-img compare"))) {
                 throw DomainException.storageFailed("compressed " + name + " does not compare equal to the original; kept the original");
             }
             long after = Files.size(temporary);

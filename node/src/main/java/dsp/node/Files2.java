@@ -51,10 +51,7 @@ final class Files2 {
 
     /** Copies {@code source} to {@code target} by way of {@code temporary}: durable, read-only, all or nothing. */
     static void publishReadOnlyCopy(Path source, Path temporary, Path target) throws IOException {
-        Files.copy(source, temporary, StandardCopyOption.REPLACE_EXISTING);
-        sync(temporary);
-        makeReadOnly(temporary);
-        publish(temporary, target);
+        publishReadOnlyCopy(source, temporary, target, copied -> { });
     }
 
     private static final long REPORT_EVERY = 64L * 1024 * 1024;
@@ -113,6 +110,31 @@ final class Files2 {
         return true;
     }
 
+    /**
+     * The same, telling {@code copied} how many bytes are across as the copy goes (every 64 MB and
+     * at the end). The copy is byte for byte, by the kernel (transferTo), as {@link Files#copy} is.
+     */
+    static void publishReadOnlyCopy(Path source, Path temporary, Path target, java.util.function.LongConsumer copied) throws IOException {
+        Files.deleteIfExists(temporary); // a read-only leftover of an interrupted copy
+        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(temporary, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
+                     StandardOpenOption.TRUNCATE_EXISTING)) {
+            long size = in.size();
+            long done = 0;
+            copied.accept(0);
+            while (done < size) {
+                long n = in.transferTo(done, Math.min(REPORT_EVERY, size - done), out);
+                if (n <= 0) {
+                    throw new IOException("copying " + source.getFileName() + " stopped at byte " + done + " of " + size);
+                }
+                done += n;
+                copied.accept(done);
+            }
+        }
+        sync(temporary);
+        makeReadOnly(temporary);
+        publish(temporary, target);
+    }
     /** Deletes a file or a whole tree; gone already is fine. */
     static void deleteTree(Path path) {
         if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

@@ -3,6 +3,7 @@ package dsp.node;
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.core.DomainException;
 import dsp.core.model.Allocation;
+import dsp.core.operation.Operations;
 import dsp.core.model.PoolCatalog;
 import dsp.core.model.VolumeLayout;
 import dsp.core.model.PoolDefinition;
@@ -55,6 +56,11 @@ public final class LocalVolumeMaker implements VolumeMaker {
 
     @Override
     public String make(Allocation a, Optional<Template> template) {
+        return make(a, template, Operations.Progress.NONE);
+    }
+
+    @Override
+    public String make(Allocation a, Optional<Template> template, Operations.Progress progress) {
         Path root = poolRoot(a);
         Path target = dataPath(a);
         if (VolumeLayout.isReserved(a.name())) {
@@ -83,7 +89,7 @@ public final class LocalVolumeMaker implements VolumeMaker {
                     Files2.publish(temporary, target);
                 }
                 case QCOW2 -> {
-                    Optional<Path> backing = template.map(t -> templateOn(root, t));
+                    Optional<Path> backing = template.map(t -> templateOn(root, t, progress));
                     qemu.create(temporary, "qcow2", a.sizeBytes(), backing, template.map(t -> t.format().display()).orElse("qcow2"));
                     Files2.sync(temporary);
                     Files2.publish(temporary, target);
@@ -92,7 +98,7 @@ public final class LocalVolumeMaker implements VolumeMaker {
                     mkdirs(temporary);
                     Path image = temporary.resolve("disk.img");
                     if (template.isPresent()) {
-                        rawFrom(template.get(), image);
+                        rawFrom(template.get(), image, progress);
                         qemu.resize(image, "raw", a.sizeBytes());
                     } else {
                         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
@@ -218,6 +224,11 @@ public final class LocalVolumeMaker implements VolumeMaker {
 
     /** The server's own read-only copy of a template, made once (copy then rename). */
     Path templateOn(Path poolRoot, Template t) {
+        return templateOn(poolRoot, t, Operations.Progress.NONE);
+    }
+
+    /** The same, the bytes of the first copy reported as they go. */
+    Path templateOn(Path poolRoot, Template t, Operations.Progress progress) {
         Path dir = poolRoot.resolve(TEMPLATES);
         Path copy = dir.resolve(t.name() + "." + t.format().display());
         if (Files.exists(copy)) {
@@ -230,7 +241,11 @@ public final class LocalVolumeMaker implements VolumeMaker {
                 return copy;
             }
             mkdirs(dir);
-            Files2.publishReadOnlyCopy(library.fileOf(t), dir.resolve(".tmp-" + t.name() + "." + t.format().display()), copy);
+            Path source = library.fileOf(t);
+            long total = Files.size(source);
+            String step = "copying template " + t.name() + " to " + poolRoot.getParent().getFileName() + " (first disk from it there)";
+            Files2.publishReadOnlyCopy(source, dir.resolve(".tmp-" + t.name() + "." + t.format().display()), copy,
+                    copied -> progress.progress(copied, total, step));
             LOG.info("template {} copied to {}", t.name(), copy);
             return copy;
         } catch (IOException e) {
@@ -241,7 +256,7 @@ public final class LocalVolumeMaker implements VolumeMaker {
     }
 
     /** A raw disk from a template: reflink (or sparse) copy of a raw template, sparse conversion of a qcow2 one. */
-    private void rawFrom(Template t, Path image) throws IOException {
+    private void rawFrom(Template t, Path image, Operations.Progress progress) throws IOException {
         Path source = library.fileOf(t);
         if (t.format() == VolumeFormat.RAW) {
             Process p = new ProcessBuilder("cp", "--reflink=auto", "--sparse=always", source.toString(), image.toString())
@@ -257,7 +272,9 @@ public final class LocalVolumeMaker implements VolumeMaker {
             }
             image.toFile().setWritable(true, true);
         } else {
-            qemu.convert(source, "qcow2", image, "raw", false);
+            String step = "converting template " + t.name() + " to a raw disk";
+            qemu.convert(source, "qcow2", image, "raw", false,
+                    percent -> progress.progress(Math.round(t.virtualBytes() * percent / 100), t.virtualBytes(), step));
         }
     }
 

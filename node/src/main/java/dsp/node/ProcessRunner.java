@@ -3,6 +3,8 @@ package dsp.node;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -10,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Runs an external tool (qemu-img, du) with a time limit that really holds: its output and errors
@@ -40,8 +43,16 @@ final class ProcessRunner {
     }
 
     static Result run(List<String> command, Duration timeout) throws IOException, InterruptedException {
+        return run(command, timeout, line -> { });
+    }
+
+    /**
+     * The same, handing {@code outputLine} each line of standard output as it is written (a line
+     * ends at a newline or a carriage return, as progress meters redraw with {@code \r}).
+     */
+    static Result run(List<String> command, Duration timeout, Consumer<String> outputLine) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        CompletableFuture<String> out = drain(p.getInputStream());
+        CompletableFuture<String> out = drain(p.getInputStream(), outputLine);
         CompletableFuture<String> err = drain(p.getErrorStream());
         try {
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -69,5 +80,41 @@ final class ProcessRunner {
                 return "";
             }
         }, DRAINERS);
+    }
+
+    private static CompletableFuture<String> drain(InputStream in, Consumer<String> outputLine) {
+        return CompletableFuture.supplyAsync(() -> {
+            StringBuilder all = new StringBuilder();
+            StringBuilder line = new StringBuilder();
+            try (Reader r = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+                char[] buffer = new char[4096];
+                for (int n; (n = r.read(buffer)) >= 0; ) {
+                    all.append(buffer, 0, n);
+                    for (int i = 0; i < n; i++) {
+                        char c = buffer[i];
+                        if (c == '\n' || c == '\r') {
+                            emit(line, outputLine);
+                        } else {
+                            line.append(c);
+                        }
+                    }
+                }
+                emit(line, outputLine);
+            } catch (IOException e) {
+                // the tool is gone: what it wrote so far is what there is
+            }
+            return all.toString();
+        }, DRAINERS);
+    }
+
+    private static void emit(StringBuilder line, Consumer<String> outputLine) {
+        if (!line.isEmpty()) {
+            try {
+                outputLine.accept(line.toString());
+            } catch (RuntimeException e) {
+                // a listener that fails must not stop the tool's output from being read
+            }
+            line.setLength(0);
+        }
     }
 }

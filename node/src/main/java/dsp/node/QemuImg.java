@@ -9,6 +9,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.DoubleConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,13 +95,18 @@ public final class QemuImg {
 
     /** Converts (sparse output); {@code compress} only for qcow2 output. */
     public void convert(Path source, String sourceFormat, Path target, String targetFormat, boolean compress) {
-        List<String> args = new ArrayList<>(List.of("convert", "-q", "-f", sourceFormat, "-O", targetFormat));
+        convert(source, sourceFormat, target, targetFormat, compress, NO_PROGRESS);
+    }
+
+    /** The same, telling {@code percent} how far qemu-img got as it goes ({@code -p}), 0 to 100. */
+    public void convert(Path source, String sourceFormat, Path target, String targetFormat, boolean compress, DoubleConsumer percent) {
+        List<String> args = new ArrayList<>(List.of("convert", percent == NO_PROGRESS ? "-q" : "-p", "-f", sourceFormat, "-O", targetFormat));
         if (compress) {
             args.add("-c");
         }
         args.add(source.toString());
         args.add(target.toString());
-        run(args, target);
+        run(args, target, percent);
     }
 
     /**
@@ -112,13 +120,25 @@ public final class QemuImg {
 
     /** Whether two images show the guest the same content ({@code qemu-img compare}). */
     public boolean sameContent(Path a, String formatA, Path b, String formatB) {
+        return sameContent(a, formatA, b, formatB, NO_PROGRESS);
+    }
+
+    /** The same, telling {@code percent} how far the comparison got ({@code -p}), 0 to 100. */
+    public boolean sameContent(Path a, String formatA, Path b, String formatB, DoubleConsumer percent) {
         try {
-            run(List.of("compare", "-q", "-U", "-f", formatA, "-F", formatB, a.toString(), b.toString()), b);
+            run(List.of("compare", percent == NO_PROGRESS ? "-q" : "-p", "-U", "-f", formatA, "-F", formatB, a.toString(), b.toString()),
+                    b, percent);
             return true;
         } catch (DomainException different) {
             return false;
         }
     }
+
+    /** No progress wanted: qemu-img runs quiet ({@code -q}). */
+    public static final DoubleConsumer NO_PROGRESS = p -> { };
+
+    /** What {@code qemu-img -p} redraws: {@code "    (12.34/100%)"}. */
+    private static final Pattern PERCENT = Pattern.compile("\\((\\d+(?:\\.\\d+)?)/100%\\)");
 
     /** True when a writer (a running VM) holds the image: {@code info} without -U cannot lock it. */
     public boolean inUse(Path image) {
@@ -131,12 +151,21 @@ public final class QemuImg {
     }
 
     String run(List<String> args, Path subject) {
+        return run(args, subject, NO_PROGRESS);
+    }
+
+    private String run(List<String> args, Path subject, DoubleConsumer percent) {
         List<String> cmd = new ArrayList<>();
         cmd.add(binary);
         cmd.addAll(args);
         ProcessRunner.Result r;
         try {
-            r = ProcessRunner.run(cmd, timeout);
+            r = ProcessRunner.run(cmd, timeout, line -> {
+                Matcher m = PERCENT.matcher(line);
+                if (m.find()) {
+                    percent.accept(Double.parseDouble(m.group(1)));
+                }
+            });
         } catch (ProcessRunner.TimedOut e) {
             throw DomainException.storageFailed("qemu-img " + args.get(0) + " on " + subject + " timed out after " + timeout);
         } catch (IOException e) {

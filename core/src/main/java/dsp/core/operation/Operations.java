@@ -1,7 +1,9 @@
 package dsp.core.operation;
 
 import dsp.core.DomainException;
+import dsp.core.port.OperationRecorder;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -9,7 +11,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -52,6 +58,9 @@ public final class Operations {
     private final Executor executor;
     private final Supplier<String> ids;
     private final Map<String, Operation> operations = new LinkedHashMap<>();
+    /** Checked work whose checks failed before anyone saw its operation: it is never listed. */
+    private final java.util.Set<String> abandoned = new java.util.HashSet<>();
+    private volatile OperationRecorder recorder = OperationRecorder.NONE;
 
     public Operations(Clock clock, Executor executor, Supplier<String> ids) {
         this.clock = clock;
@@ -59,28 +68,135 @@ public final class Operations {
         this.ids = ids;
     }
 
+    /** Finished operations are counted and timed there, under their kind (e.g. {@code vm_create}). */
+    public Operations recordTo(OperationRecorder recorder) {
+        this.recorder = recorder;
+        return this;
+    }
+
     /**
      * Starts {@code work} in the background and returns the operation at once. A DomainException
      * from the work becomes the operation's error; anything else a STORAGE_FAILED one.
      */
     public Operation start(String kind, String target, Function<Progress, Object> work) {
-        String id = ids.get();
-        Operation op = new Operation(id, kind, target, State.RUNNING, 0, 0, "starting", clock.instant(), Optional.empty(),
-                Optional.empty(), Optional.empty());
+        Operation op = running(kind, target);
         put(op);
         executor.execute(() -> {
             try {
-                Object result = work.apply((done, total, step) -> update(id, o -> new Operation(o.id(), o.kind(), o.target(), o.state(),
-                        done, total, step, o.startedAt(), o.finishedAt(), o.result(), o.error())));
-                update(id, o -> new Operation(o.id(), o.kind(), o.target(), State.SUCCEEDED, o.total() > 0 ? o.total() : o.done(),
-                        o.total(), "done", o.startedAt(), Optional.of(clock.instant()), Optional.ofNullable(result), Optional.empty()));
-            } catch (DomainException e) {
-                fail(id, e);
+                succeed(op.id(), work.apply(progressOf(op.id())));
             } catch (RuntimeException e) {
-                fail(id, DomainException.storageFailed(kind + " failed: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())));
+                fail(op.id(), asDomain(kind, e));
             }
         });
-        return get(id);
+        return get(op.id());
+    }
+
+    /** Work that calls {@code checked} once its checks pass (what remains is the long part) and reports its progress. */
+    public interface CheckedWork {
+        Object run(Runnable checked, Progress progress);
+    }
+
+    /**
+     * Starts {@code work} in the background and returns once its checks pass, with the operation
+     * for the long part. A check that fails is thrown here (the caller answers it at once, and no
+     * failed operation is left behind); work still checking after {@code wait} is returned as it stands.
+     */
+    public Operation startChecked(String kind, String target, Duration wait, CheckedWork work) {
+        Operation op = running(kind, target);
+        CompletableFuture<Void> checked = new CompletableFuture<>();
+        executor.execute(() -> {
+            Runnable pass = () -> {
+                listUnlessAbandoned(op);
+                checked.complete(null);
+            };
+            try {
+                Object result = work.run(pass, progressOf(op.id()));
+                pass.run(); // work with nothing to check
+                succeed(op.id(), result);
+            } catch (RuntimeException e) {
+                if (abandonUnlessListed(op.id())) {
+                    checked.completeExceptionally(e);
+                } else {
+                    fail(op.id(), asDomain(kind, e));
+                }
+            }
+        });
+        try {
+            checked.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw asDomain(kind, e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause()));
+        } catch (TimeoutException e) {
+            if (!listUnlessAbandoned(op)) {
+                return startCheckedFailure(kind, checked);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            if (!listUnlessAbandoned(op)) {
+                return startCheckedFailure(kind, checked);
+            }
+        }
+        return get(op.id());
+    }
+
+    /** The checks failed just as the wait ran out: the failure is there to throw. */
+    private static Operation startCheckedFailure(String kind, CompletableFuture<Void> checked) {
+        try {
+            checked.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            throw asDomain(kind, e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause()));
+        }
+        throw new IllegalStateException(kind + ": checks neither passed nor failed");
+    }
+
+    private synchronized boolean abandonUnlessListed(String id) {
+        if (operations.containsKey(id)) {
+            return false;
+        }
+        abandoned.add(id);
+        return true;
+    }
+
+    private synchronized boolean listUnlessAbandoned(Operation op) {
+        if (abandoned.remove(op.id())) {
+            return false;
+        }
+        if (!operations.containsKey(op.id())) {
+            put(op);
+        }
+        return true;
+    }
+
+    private Operation running(String kind, String target) {
+        return new Operation(ids.get(), kind, target, State.RUNNING, 0, 0, "starting", clock.instant(), Optional.empty(),
+                Optional.empty(), Optional.empty());
+    }
+
+    private Progress progressOf(String id) {
+        return (done, total, step) -> update(id, o -> new Operation(o.id(), o.kind(), o.target(), o.state(),
+                done, total, step, o.startedAt(), o.finishedAt(), o.result(), o.error()));
+    }
+
+    private void succeed(String id, Object result) {
+        update(id, o -> new Operation(o.id(), o.kind(), o.target(), State.SUCCEEDED, o.total() > 0 ? o.total() : o.done(),
+                o.total(), "done", o.startedAt(), Optional.of(clock.instant()), Optional.ofNullable(result), Optional.empty()));
+        finished(id);
+    }
+
+    private static DomainException asDomain(String kind, RuntimeException e) {
+        return e instanceof DomainException d ? d
+                : DomainException.storageFailed(kind + " failed: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+    }
+
+    /** Counts a finished operation once: its kind, how long it ran, and the kind of error if it failed. */
+    private void finished(String id) {
+        Operation o;
+        synchronized (this) {
+            o = operations.get(id);
+        }
+        if (o != null && o.finishedAt().isPresent()) {
+            recorder.record(o.kind(), Duration.between(o.startedAt(), o.finishedAt().get()),
+                    o.error().map(e -> e.code().name().toLowerCase(java.util.Locale.ROOT)));
+        }
     }
 
     public synchronized Operation get(String id) {
@@ -101,6 +217,7 @@ public final class Operations {
     private void fail(String id, DomainException e) {
         update(id, o -> new Operation(o.id(), o.kind(), o.target(), State.FAILED, o.done(), o.total(), o.step(), o.startedAt(),
                 Optional.of(clock.instant()), Optional.empty(), Optional.of(e)));
+        finished(id);
     }
 
     private synchronized void update(String id, java.util.function.UnaryOperator<Operation> change) {

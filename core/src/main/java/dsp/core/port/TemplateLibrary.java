@@ -56,4 +56,9 @@ public interface TemplateLibrary {
      * the original (and the servers' copies); disks made from it stay valid.
      */
     Optimized optimizeTemplate(String name);
+
+    /** The same, saying how far compression and verification got (a multi-GB template takes a minute). */
+    default Optimized optimizeTemplate(String name, dsp.core.operation.Operations.Progress progress) {
+        return optimizeTemplate(name);
+    }
 }

@@ -14,6 +14,14 @@ public interface VolumeMaker {
     /** Makes the data (from the template for VM disks); returns its path. Done already is fine. */
     String make(Allocation allocation, Optional<Template> template);
 
+    /**
+     * The same, saying how far it got: the first disk from a template on a server copies the
+     * template there first (a multi-GB copy), and that copy reports its bytes.
+     */
+    default String make(Allocation allocation, Optional<Template> template, dsp.core.operation.Operations.Progress progress) {
+        return make(allocation, template);
+    }
+
     /** Grows an image to the allocation's size; refuses (CONFLICT) while the image is in use. */
     void grow(Allocation allocation, long newSizeBytes);
 

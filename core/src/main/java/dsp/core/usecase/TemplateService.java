@@ -77,10 +77,14 @@ public final class TemplateService {
     }
 
     public TemplateLibrary.Optimized optimize(String name) {
+        return optimize(name, dsp.core.operation.Operations.Progress.NONE);
+    }
+
+    public TemplateLibrary.Optimized optimize(String name, dsp.core.operation.Operations.Progress progress) {
         get(name);
         return order.on("template:" + name, () -> {
             get(name); // as it is now that it is our turn
-            return library.optimizeTemplate(name);
+            return library.optimizeTemplate(name, progress);
         });
     }
 

@@ -81,6 +81,15 @@ public final class VmService {
     }
 
     public VmView create(CreateVm request) {
+        return create(request, () -> { }, dsp.core.operation.Operations.Progress.NONE);
+    }
+
+    /**
+     * Creates a VM, saying when it is checked and admitted ({@code admitted}: what remains is making
+     * its disk) and how far making the disk got ({@code progress}: the first disk from a template
+     * on a server copies the template there, gigabytes).
+     */
+    public VmView create(CreateVm request, Runnable admitted, dsp.core.operation.Operations.Progress progress) {
         String name = Names.require("VM", request.name());
         String namespace = Names.require("namespace", request.namespace().orElse("default"));
         if (request.image() == null || request.image().isBlank()) {
@@ -129,9 +138,10 @@ public final class VmService {
                 return recorded;
             });
             Allocation disk = allocations.findAllocation(vm.diskId()).orElseThrow();
+            admitted.run();
             String path;
             try {
-                path = data.make(disk, Optional.of(template));
+                path = data.make(disk, Optional.of(template), progress);
             } catch (RuntimeException e) {
                 vms.removeVm(id);
                 throw e;

@@ -29,6 +29,11 @@ final class VolumeData {
      * record owns, or making fails, the record is released and nothing on disk is touched.
      */
     String make(Allocation pending, Optional<Template> template) {
+        return make(pending, template, dsp.core.operation.Operations.Progress.NONE);
+    }
+
+    /** The same, with the maker's progress (the first copy of a template to a server). */
+    String make(Allocation pending, Optional<Template> template, dsp.core.operation.Operations.Progress progress) {
         String path;
         try {
             if (maker.exists(pending)) {
@@ -36,7 +41,7 @@ final class VolumeData {
                         + "' in pool " + pending.pool() + ", which no volume owns; it is left alone: choose another name,"
                         + " or run cleanup to move it to the pool's trash");
             }
-            path = maker.make(pending, template);
+            path = maker.make(pending, template, progress);
         } catch (RuntimeException e) {
             releaseQuietly(pending, e); // the maker removed its own half-made temporary
             throw e;

@@ -73,4 +73,74 @@ class OperationsTest {
         assertThat(operations.list()).hasSize(Operations.KEPT);
         assertThatThrownBy(() -> operations.get("op-1")).isInstanceOf(DomainException.class);
     }
+
+    private record Recorded(String operation, java.time.Duration took, java.util.Optional<String> error) {
+    }
+
+    /** On a real thread, as in the server: startChecked waits for the work's checks. */
+    private final java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor();
+    private final List<Recorded> recorded = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final Operations threaded = new Operations(Clock.systemUTC(), thread, () -> "op-" + ids.incrementAndGet())
+            .recordTo((operation, took, error) -> recorded.add(new Recorded(operation, took, error)));
+
+    @org.junit.jupiter.api.AfterEach
+    void stopThread() {
+        thread.shutdownNow();
+    }
+
+    @Test
+    void aCheckThatFailsIsThrownAtOnceAndLeavesNoOperationBehind() {
+        assertThatThrownBy(() -> threaded.startChecked("vm_create", "default/web", java.time.Duration.ofSeconds(30), (checked, p) -> {
+            throw DomainException.insufficientCapacity("no server in pool vm has room for 50 GB");
+        })).isInstanceOf(DomainException.class).hasMessageContaining("no server in pool vm has room");
+        assertThat(threaded.list()).isEmpty();
+        assertThat(recorded).as("the request's own answer counts it, not the operation").isEmpty();
+    }
+
+    @Test
+    void checkedWorkGoesOnAsAnOperationWithProgressAndIsCountedOnceWhenItEnds() throws Exception {
+        java.util.concurrent.CountDownLatch copying = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch finish = new java.util.concurrent.CountDownLatch(1);
+        Operations.Operation op = threaded.startChecked("vm_create", "default/web", java.time.Duration.ofSeconds(30), (checked, p) -> {
+            checked.run();
+            p.progress(1_000_000_000L, 3_000_000_000L, "copying template ubuntu22 to vm-server-1");
+            copying.countDown();
+            await(finish);
+            throw DomainException.storageFailed("the disk went away");
+        });
+        assertThat(op.kind()).isEqualTo("vm_create");
+        assertThat(threaded.list()).extracting(Operations.Operation::id).containsExactly(op.id());
+        assertThat(copying.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(threaded.get(op.id()).percent()).hasValueSatisfying(pc -> assertThat(pc).isCloseTo(33.3, org.assertj.core.data.Offset.offset(0.1)));
+        assertThat(recorded).as("nothing counted while it runs").isEmpty();
+        finish.countDown();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> threaded.get(op.id()).state() == Operations.State.FAILED);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> recorded.size() == 1);
+        assertThat(recorded).singleElement().satisfies(r -> {
+            assertThat(r.operation()).isEqualTo("vm_create");
+            assertThat(r.error()).hasValue("storage_failed");
+        });
+    }
+
+    @Test
+    void plainOperationsAreCountedWhenTheyEnd() {
+        Operations counted = new Operations(Clock.systemUTC(), queued::add, () -> "op-" + ids.incrementAndGet())
+                .recordTo((operation, took, error) -> recorded.add(new Recorded(operation, took, error)));
+        counted.start("template_import", "ubuntu24", p -> "imported");
+        assertThat(recorded).isEmpty();
+        queued.forEach(Runnable::run);
+        assertThat(recorded).singleElement().satisfies(r -> {
+            assertThat(r.operation()).isEqualTo("template_import");
+            assertThat(r.error()).isEmpty();
+        });
+    }
+
+    private static void await(java.util.concurrent.CountDownLatch latch) {
+        try {
+            latch.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }
