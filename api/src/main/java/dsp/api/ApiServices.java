@@ -21,14 +21,22 @@ public record ApiServices(PoolQueries queries, ServerAdministration servers, VmS
         return new CapacityHistory(Duration.ofDays(3), Duration.ofMinutes(1));
     }
 
-    /** Long operations run on two background threads, so a burst of imports queues rather than thrashes the disk. */
+    /**
+     * Long operations run on two background threads, so a burst of imports queues rather than thrashes the disk;
+     * a VM create asked for asynchronously runs at once on its own thread, as it would in its request.
+     */
     public static Operations defaultOperations() {
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "operation");
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2, daemon("operation"));
+        java.util.concurrent.ExecutorService checked = java.util.concurrent.Executors.newCachedThreadPool(daemon("operation-checked"));
+        return new Operations(java.time.Clock.systemUTC(), pool, checked, () -> "op-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
             t.setDaemon(true);
             return t;
-        });
-        return new Operations(java.time.Clock.systemUTC(), pool, () -> "op-" + java.util.UUID.randomUUID().toString().substring(0, 8));
+        };
     }
 
     public ApiServices(PoolQueries queries, ServerAdministration servers, VmService vms, VolumeService volumes,

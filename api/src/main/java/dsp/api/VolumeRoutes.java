@@ -47,10 +47,8 @@ final class VolumeRoutes implements ApiRoutes {
     private void cleanup(Context ctx) {
         boolean dryRun = Query.flag(ctx, "dry_run");
         if (OpsRoutes.wantsAsync(ctx)) {
-            OpsRoutes.accepted(ctx, services.operations().start("cleanup", dryRun ? "dry run" : "all servers", progress -> {
-                progress.progress(0, 0, "moving orphans of every pool directory to its trash");
-                return counted(services.cleanup().run(dryRun));
-            }));
+            OpsRoutes.accepted(ctx, services.operations().start("cleanup", dryRun ? "dry run" : "all servers",
+                    progress -> counted(services.cleanup().run(dryRun, progress))));
             return;
         }
         ctx.json(counted(services.cleanup().run(dryRun)));

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
  * node, prints what each moved, and fails when a node did not answer or could not clean.
  */
 @Command(name = "cleanup", mixinStandardHelpOptions = true,
-        description = "Move orphaned entries of every pool directory to the pool's trash (nothing is deleted; referenced data stays).")
+        description = {"Move orphaned entries of every pool directory to the pool's trash (nothing is deleted; referenced data stays).",
+                "Progress shows on stderr: a bar on a terminal, plain lines otherwise."})
 public final class CleanupCommand extends ApiCommand {
     @Option(names = "--dry-run", description = "show what would be moved, move nothing")
     boolean dryRun;
@@ -35,7 +36,9 @@ public final class CleanupCommand extends ApiCommand {
             throw new CliFailure(CliFailure.USAGE, "--wait must be 0 or more seconds");
         }
         var client = options.client();
-        JsonNode r = client.post("/api/v1/cleanup" + (dryRun ? "?dry_run=true" : ""), dsp.cli.client.ApiClient.json().createObjectNode());
+        // an operation: which server it is at shows on stderr while it runs (then, in Kubernetes mode, the nodes' answers)
+        JsonNode r = Progress.follow(client, client.postAsync("/api/v1/cleanup" + (dryRun ? "?dry_run=true" : ""),
+                dsp.cli.client.ApiClient.json().createObjectNode()), spec.commandLine().getErr(), Progress.terminal());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
         String run = URLEncoder.encode(r.path("run").asText(), StandardCharsets.UTF_8);
         while (!r.path("pending").isEmpty() && System.nanoTime() < deadline) {

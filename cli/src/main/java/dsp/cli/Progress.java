@@ -1,15 +1,17 @@
 package dsp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dsp.cli.client.ApiClient;
 import dsp.cli.client.CliFailure;
+import dsp.core.operation.Operations;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 
 /**
- * Follows a server operation to its end: a progress bar redrawn in place on a terminal, plain
- * lines (one per 10 % or per step) otherwise, so logs and pipes stay readable.
+ * Follows a server operation to its end, or shows work poolctl does itself: a progress bar redrawn
+ * in place on a terminal, plain lines (one per 10 % or per step) otherwise, so logs and pipes stay readable.
  */
 final class Progress {
 
@@ -28,24 +30,10 @@ final class Progress {
     static JsonNode follow(ApiClient client, JsonNode operation, PrintWriter out, boolean terminal) {
         String href = operation.path("href").asText("/api/v1/operations/" + operation.path("id").asText());
         String kind = operation.path("kind").asText("operation").replace('_', ' ');
-        String lastLine = "";
-        int lastDecile = -1;
+        Meter meter = new Meter(kind, out, terminal);
         JsonNode op = operation;
         while ("running".equals(op.path("state").asText())) {
-            JsonNode p = op.path("progress");
-            if (terminal) {
-                out.print("\r" + bar(kind, p));
-                out.flush();
-            } else {
-                int decile = p.path("percent").isNumber() ? (int) (p.path("percent").asDouble() / 10) : -1;
-                String line = kind + ": " + p.path("step").asText();
-                if (decile != lastDecile || !line.equals(lastLine)) {
-                    out.println(line + (p.path("percent").isNumber() ? String.format(Locale.ROOT, " %.0f%%", p.path("percent").asDouble()) : ""));
-                    out.flush();
-                    lastDecile = decile;
-                    lastLine = line;
-                }
-            }
+            meter.show(op.path("progress"));
             try {
                 Thread.sleep(POLL.toMillis());
             } catch (InterruptedException e) {
@@ -54,17 +42,89 @@ final class Progress {
             }
             op = client.get(href);
         }
-        if (terminal) {
-            out.print("\r" + bar(kind, op.path("progress")) + System.lineSeparator());
-            out.flush();
-        } else if ("succeeded".equals(op.path("state").asText())) {
-            out.println(kind + ": done");
-            out.flush();
-        }
+        meter.end("succeeded".equals(op.path("state").asText()), op.path("progress"));
         if ("failed".equals(op.path("state").asText())) {
             throw new CliFailure(CliFailure.REFUSED, op.path("error").path("message").asText(kind + " failed"));
         }
         return op.path("result");
+    }
+
+    /**
+     * Shows the progress of work poolctl does itself (a restore) the way it shows a server
+     * operation's; {@link Local#done} ends it.
+     */
+    static Local local(String kind, PrintWriter out, boolean terminal) {
+        return new Local(new Meter(kind, out, terminal));
+    }
+
+    /** Progress reported here, drawn at most every {@link #REDRAW} (a restore reports every few kilobytes). */
+    static final class Local implements Operations.Progress {
+        private static final Duration REDRAW = Duration.ofMillis(200);
+        private final Meter meter;
+        private ObjectNode last = ApiClient.json().createObjectNode();
+        private long drawnAt = System.nanoTime() - REDRAW.toNanos();
+
+        private Local(Meter meter) {
+            this.meter = meter;
+        }
+
+        @Override
+        public synchronized void progress(long done, long total, String step) {
+            boolean newStep = !step.equals(last.path("step").asText(null));
+            last = ApiClient.json().createObjectNode().put("done", done).put("total", total).put("step", step);
+            if (total > 0) {
+                last.put("percent", Math.min(100.0, 100.0 * done / total));
+            }
+            if (!meter.terminal || newStep || System.nanoTime() - drawnAt >= REDRAW.toNanos()) {
+                meter.show(last);
+                drawnAt = System.nanoTime();
+            }
+        }
+
+        /** The work succeeded: the bar's last state on a terminal, a closing line otherwise. */
+        synchronized void done() {
+            meter.end(true, last);
+        }
+    }
+
+    /** A bar redrawn in place on a terminal; otherwise a plain line when the step or the tens of percent change. */
+    private static final class Meter {
+        private final String kind;
+        private final PrintWriter out;
+        private final boolean terminal;
+        private String lastLine = "";
+        private int lastDecile = -1;
+
+        Meter(String kind, PrintWriter out, boolean terminal) {
+            this.kind = kind;
+            this.out = out;
+            this.terminal = terminal;
+        }
+
+        void show(JsonNode p) {
+            if (terminal) {
+                out.print("\r" + bar(kind, p));
+                out.flush();
+                return;
+            }
+            int decile = p.path("percent").isNumber() ? (int) (p.path("percent").asDouble() / 10) : -1;
+            String line = kind + ": " + p.path("step").asText();
+            if (decile != lastDecile || !line.equals(lastLine)) {
+                out.println(line + (p.path("percent").isNumber() ? String.format(Locale.ROOT, " %.0f%%", p.path("percent").asDouble()) : ""));
+                out.flush();
+                lastDecile = decile;
+                lastLine = line;
+            }
+        }
+
+        void end(boolean succeeded, JsonNode p) {
+            if (terminal) {
+                out.print("\r" + bar(kind, p) + System.lineSeparator());
+            } else if (succeeded) {
+                out.println(kind + ": done");
+            }
+            out.flush();
+        }
     }
 
     static String bar(String kind, JsonNode p) {

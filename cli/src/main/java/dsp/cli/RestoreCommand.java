@@ -20,7 +20,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "Standalone: into a data dir where no server runs (--data-dir, default ./data), then start the server on it:",
                 "same pools, servers, allocations, VMs and templates; VM disks from a --with-disks backup, fresh ones otherwise.",
                 "Kubernetes: --kubeconfig FILE recreates the StoragePool, PoolVolume and PoolVirtualMachine objects and the configuration.",
-                "A target that is not empty is refused unless --force (standalone: what was there is moved aside, never deleted)."})
+                "A target that is not empty is refused unless --force (standalone: what was there is moved aside, never deleted).",
+                "Progress shows on stderr: a bar on a terminal, plain lines otherwise."})
 public final class RestoreCommand implements Callable<Integer> {
 
     @Spec
@@ -49,7 +50,9 @@ public final class RestoreCommand implements Callable<Integer> {
             return 0;
         }
         try {
-            StandaloneBackup.Restored r = StandaloneServer.restore(file, dataDir, force, Clock.systemUTC(), (done, total, step) -> { });
+            Progress.Local progress = Progress.local("restore", spec.commandLine().getErr(), Progress.terminal());
+            StandaloneBackup.Restored r = StandaloneServer.restore(file, dataDir, force, Clock.systemUTC(), progress);
+            progress.done();
             out.println("restored into " + dataDir + ": " + r.servers() + " servers, " + r.volumes() + " volumes, " + r.vms() + " VMs, "
                     + r.templates() + " templates, " + r.disks() + " VM disks"
                     + (r.recreated() > 0 ? "; " + r.recreated() + " volume(s) made again without their data (the backup did not hold it)" : ""));

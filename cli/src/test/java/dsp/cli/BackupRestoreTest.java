@@ -86,6 +86,8 @@ class BackupRestoreTest {
         Run r = poolctl("restore", plain.toString(), "--data-dir", restored.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("5 servers, 3 volumes, 2 VMs, 1 templates").contains("3 volume(s) made again without their data");
+        assertThat(r.err()).as("progress, as plain lines off a terminal").contains("restore: restoring ")
+                .contains("restore: making the disk of VM default/web again").contains("restore: copying template ubuntu22 to ").endsWith("restore: done\n");
         assertThat(restored.resolve("pools.yaml")).hasSameTextualContentAs(config);
         assertThat(sameStateAfterRestart(restored)).isEqualTo(before);
 
@@ -97,6 +99,7 @@ class BackupRestoreTest {
         Run forced = poolctl("restore", full.toString(), "--data-dir", restored.toString(), "--force");
         assertThat(forced.code()).as(forced.err()).isZero();
         assertThat(forced.out()).contains("2 VM disks").contains("1 volume(s) made again").contains("pre-restore-");
+        assertThat(forced.err()).contains("restore: placing the disk of VM shop/db").endsWith("restore: done\n");
         assertThat(sameStateAfterRestart(restored)).isEqualTo(before);
         Path restoredWeb = restored.resolve(original.relativize(webDisk));
         assertThat(qemu.info(restoredWeb, true).has("backing-filename")).as("a restored disk is flattened").isFalse();

@@ -207,6 +207,9 @@ class VmEndToEndTest {
         Run out = poolctl("cleanup");
         assertThat(out.code()).as(out.err()).isZero();
         assertThat(out.out()).contains("moved 2 entries");
+        assertThat(out.err()).as("progress, as plain lines off a terminal (which server it is at: TemplateAndCleanupUseCaseTest)")
+                .startsWith("cleanup: ").endsWith("cleanup: done\n");
+        assertThat(http.get("/api/v1/operations").json().at("/operations/0/kind").asText()).as("it ran as an operation").isEqualTo("cleanup");
         assertThat(k8sPool.resolve("forgotten")).doesNotExist();
         try (Stream<Path> s = Files.walk(k8sPool.resolve(".trash"))) {
             assertThat(s.anyMatch(p -> p.endsWith("forgotten/app.log"))).isTrue();

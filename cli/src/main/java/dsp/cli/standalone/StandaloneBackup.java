@@ -271,19 +271,28 @@ public final class StandaloneBackup implements Backups {
                     continue;
                 }
                 Path target = Path.of(maker.pathOf(a.get()));
-                progress.progress(0, e.getSize(), "placing the disk of " + a.get().name());
-                extract(zip, e, target, b -> { });
+                String step = "placing " + described(a.get());
+                long[] placed = {0};
+                progress.progress(0, e.getSize(), step);
+                extract(zip, e, target, b -> progress.progress(placed[0] += b, e.getSize(), step));
             }
         } catch (IOException e) {
             throw DomainException.storageFailed("cannot place the disks of " + backup + ": " + e.getMessage());
         }
         for (Allocation a : allocations.listAllocations()) {
             if (!maker.exists(a)) {
-                maker.make(a, a.template().flatMap(library::findTemplate));
+                progress.progress(0, 0, "making " + described(a) + " again (the backup holds no data for it)");
+                maker.make(a, a.template().flatMap(library::findTemplate), progress);
                 recreated++;
             }
         }
         return recreated;
+    }
+
+    /** How a user knows an allocation: the VM whose disk it is, or the volume's name. */
+    private String described(Allocation a) {
+        return vms.listVms().stream().filter(v -> v.diskId().equals(a.id())).findFirst()
+                .map(v -> "the disk of VM " + v.namespace() + "/" + v.name()).orElse("volume " + a.name());
     }
 
     private static List<String> occupied(Path dataDir) throws IOException {

@@ -56,6 +56,7 @@ public final class Operations {
 
     private final Clock clock;
     private final Executor executor;
+    private final Executor checkedExecutor;
     private final Supplier<String> ids;
     private final Map<String, Operation> operations = new LinkedHashMap<>();
     /** Checked work whose checks failed before anyone saw its operation: it is never listed. */
@@ -63,8 +64,18 @@ public final class Operations {
     private volatile OperationRecorder recorder = OperationRecorder.NONE;
 
     public Operations(Clock clock, Executor executor, Supplier<String> ids) {
+        this(clock, executor, executor, ids);
+    }
+
+    /**
+     * @param executor        where long operations queue (imports, backups: a few at a time, so they do not thrash the disk)
+     * @param checkedExecutor where checked work runs ({@link #startChecked}: a VM create), beside that queue rather than
+     *                        behind it, as it would in the request that asked for it
+     */
+    public Operations(Clock clock, Executor executor, Executor checkedExecutor, Supplier<String> ids) {
         this.clock = clock;
         this.executor = executor;
+        this.checkedExecutor = checkedExecutor;
         this.ids = ids;
     }
 
@@ -104,7 +115,7 @@ public final class Operations {
     public Operation startChecked(String kind, String target, Duration wait, CheckedWork work) {
         Operation op = running(kind, target);
         CompletableFuture<Void> checked = new CompletableFuture<>();
-        executor.execute(() -> {
+        checkedExecutor.execute(() -> {
             Runnable pass = () -> {
                 listUnlessAbandoned(op);
                 checked.complete(null);

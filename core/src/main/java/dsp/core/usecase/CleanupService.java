@@ -57,10 +57,18 @@ public final class CleanupService {
     }
 
     public Report run(boolean dryRun) {
+        return run(dryRun, dsp.core.operation.Operations.Progress.NONE);
+    }
+
+    /** The same, saying which server it is at (in words: the operation's amounts are bytes, and a server is not one). */
+    public Report run(boolean dryRun, dsp.core.operation.Operations.Progress progress) {
         Instant at = clock.instant();
         String run = at.toString();
         List<Outcome> outcomes = new ArrayList<>();
-        for (Server s : inventory.listServers()) {
+        List<Server> servers = inventory.listServers();
+        for (Server s : servers) {
+            progress.progress(0, 0, (dryRun ? "looking for" : "moving") + " orphans on " + s.name()
+                    + " (server " + (outcomes.size() + 1) + " of " + servers.size() + ")");
             outcomes.add(cleaner.clean(run, s.name(), () -> onServer(s.name()), dryRun));
         }
         return new Report(run, dryRun, at, outcomes);

@@ -124,6 +124,24 @@ class OperationsTest {
     }
 
     @Test
+    void checkedWorkDoesNotQueueBehindLongOperations() throws Exception {
+        // the queue of long operations is full (nothing of it runs); a VM create still goes ahead on its own executor
+        Operations busy = new Operations(Clock.systemUTC(), queued::add, thread, () -> "op-" + ids.incrementAndGet());
+        busy.start("template_import", "ubuntu24", p -> "imported");
+        java.util.concurrent.CountDownLatch ran = new java.util.concurrent.CountDownLatch(1);
+        Operations.Operation op = busy.startChecked("vm_create", "default/web", java.time.Duration.ofSeconds(1), (checked, p) -> {
+            checked.run();
+            ran.countDown();
+            return "made";
+        });
+        assertThat(ran.await(30, java.util.concurrent.TimeUnit.SECONDS)).as("the VM create ran").isTrue();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> busy.get(op.id()).state() == Operations.State.SUCCEEDED);
+        assertThat(busy.get(busy.list().stream().filter(o -> o.kind().equals("template_import")).findFirst().orElseThrow().id()).state())
+                .isEqualTo(Operations.State.RUNNING);
+    }
+
+    @Test
     void plainOperationsAreCountedWhenTheyEnd() {
         Operations counted = new Operations(Clock.systemUTC(), queued::add, () -> "op-" + ids.incrementAndGet())
                 .recordTo((operation, took, error) -> recorded.add(new Recorded(operation, took, error)));

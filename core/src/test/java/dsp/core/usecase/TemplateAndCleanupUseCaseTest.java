@@ -153,8 +153,12 @@ class TemplateAndCleanupUseCaseTest {
         cleaner.answers.put("vm-1", Outcome.failed("vm-1", false, "disk unreadable"));
         CleanupService cleanup = new CleanupService(fleet.inventory, fleet.store, cleaner, fleet.clock);
 
-        CleanupService.Report r = cleanup.run(false);
+        List<String> steps = new java.util.ArrayList<>();
+        CleanupService.Report r = cleanup.run(false, (done, total, step) -> steps.add(step + " asked " + cleaner.asked.size()));
 
+        assertThat(steps).as("each server named before it is asked").containsExactly(
+                "moving orphans on k8s-1 (server 1 of 3) asked 0", "moving orphans on k8s-2 (server 2 of 3) asked 1",
+                "moving orphans on vm-1 (server 3 of 3) asked 2");
         String run = fleet.clock.instant().toString();
         assertThat(r.run()).isEqualTo(run);
         assertThat(r.at()).isEqualTo(fleet.clock.instant());
@@ -186,7 +190,9 @@ class TemplateAndCleanupUseCaseTest {
         cleaner.answers.put("k8s-1", Outcome.done("k8s-1", true, List.of()));
         cleaner.answers.put("k8s-2", Outcome.done("k8s-2", true, List.of()));
         CleanupService cleanup = new CleanupService(fleet.inventory, fleet.store, cleaner, fleet.clock);
-        CleanupService.Report r = cleanup.run(true);
+        List<String> steps = new java.util.ArrayList<>();
+        CleanupService.Report r = cleanup.run(true, (done, total, step) -> steps.add(step));
+        assertThat(steps).containsExactly("looking for orphans on k8s-1 (server 1 of 2)", "looking for orphans on k8s-2 (server 2 of 2)");
         assertThat(r.dryRun()).isTrue();
         assertThat(cleaner.asked).allMatch(a -> a.endsWith(" dry-run"));
         assertThat(cleanup.progress(r.run()).orElseThrow().dryRun()).isTrue();
