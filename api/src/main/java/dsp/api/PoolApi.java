@@ -56,7 +56,7 @@ public final class PoolApi {
     public PoolApi(ApiServices services, PoolMetrics metrics) {
         this.services = services;
         this.metrics = metrics.observe(services);
-        services.operations().recordTo(metrics); // long operations are counted when they end
+        services.operations().recordTo(metrics::record); // long operations are counted when they end
         add(new PoolRoutes(services));
         add(new VmRoutes(services));
         add(new VolumeRoutes(services, metrics));

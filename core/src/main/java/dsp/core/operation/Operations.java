@@ -1,7 +1,6 @@
 package dsp.core.operation;
 
 import dsp.core.DomainException;
-import dsp.core.port.OperationRecorder;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -61,7 +60,7 @@ public final class Operations {
     private final Map<String, Operation> operations = new LinkedHashMap<>();
     /** Checked work whose checks failed before anyone saw its operation: it is never listed. */
     private final java.util.Set<String> abandoned = new java.util.HashSet<>();
-    private volatile OperationRecorder recorder = OperationRecorder.NONE;
+    private volatile Recorder recorder = (kind, took, errorKind) -> { };
 
     public Operations(Clock clock, Executor executor, Supplier<String> ids) {
         this(clock, executor, executor, ids);
@@ -79,8 +78,17 @@ public final class Operations {
         this.ids = ids;
     }
 
+    /**
+     * Where a finished operation is counted: its kind, how long it ran, the kind of its error.
+     * The metrics' {@code OperationRecorder::record} fits (a port of its own would make core.port and
+     * this package depend on each other).
+     */
+    public interface Recorder {
+        void record(String kind, Duration took, Optional<String> errorKind);
+    }
+
     /** Finished operations are counted and timed there, under their kind (e.g. {@code vm_create}). */
-    public Operations recordTo(OperationRecorder recorder) {
+    public Operations recordTo(Recorder recorder) {
         this.recorder = recorder;
         return this;
     }
