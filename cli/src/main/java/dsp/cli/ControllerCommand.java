@@ -25,7 +25,7 @@ public final class ControllerCommand implements Callable<Integer> {
     @Option(names = "--roles", split = ",", description = "roles to run (default: all): scaling, provisioner, api")
     List<String> roles;
 
-    @Option(names = "--port", defaultValue = "8080", description = "HTTP port of the api role (default: ${DEFAULT-VALUE})")
+    @Option(names = "--port", defaultValue = "8080", description = "HTTP port of the api and monitor roles, else of /healthz and /readyz (default: ${DEFAULT-VALUE})")
     int port;
 
     @Option(names = "--host", defaultValue = "0.0.0.0")
@@ -56,6 +56,8 @@ public final class ControllerCommand implements Callable<Integer> {
                 .start(set, Leadership.Timing.DEFAULT, host, port);
         if (runtime.apiPort() > 0) {
             org.slf4j.LoggerFactory.getLogger(ControllerCommand.class).info("API listening on {}:{}", host, runtime.apiPort());
+        } else {
+            org.slf4j.LoggerFactory.getLogger(ControllerCommand.class).info("/healthz and /readyz on {}:{}", host, runtime.healthPort());
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             runtime.close();

@@ -45,10 +45,60 @@ class KubernetesDaemonsTest {
     Path dir;
 
     private Process poolctl(String log, String... args) throws Exception {
+        return poolctl(log, Map.of(), List.of(args));
+    }
+
+    private Process poolctl(String log, Map<String, String> env, List<String> args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "dsp.cli.Poolctl"));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(log + ".log").toFile()).start();
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(log + ".log").toFile());
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
+    /** A workload's container as deploy/ declares it: the arguments it runs with and the paths its probes ask. */
+    record Deployed(String workload, List<String> args, Map<String, String> probes) {
+
+        static Deployed container(String file, String workload) throws Exception {
+            ObjectMapper yaml = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+            try (var parser = new com.fasterxml.jackson.dataformat.yaml.YAMLFactory().createParser(Path.of("..", "deploy", file).toFile())) {
+                for (var it = yaml.readValues(parser, com.fasterxml.jackson.databind.JsonNode.class); it.hasNext(); ) {
+                    var o = it.next();
+                    if (o.at("/metadata/name").asText().equals(workload) && o.at("/spec/template/spec/containers").size() == 1) {
+                        var c = o.at("/spec/template/spec/containers/0");
+                        List<String> args = new ArrayList<>();
+                        c.path("args").forEach(a -> args.add(a.asText()));
+                        Map<String, String> probes = new java.util.TreeMap<>();
+                        for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
+                            probes.put(probe, c.path(probe).path("httpGet").path("path").asText(""));
+                        }
+                        return new Deployed(workload, args, probes);
+                    }
+                }
+            }
+            throw new AssertionError(file + " has no workload " + workload + " with one container");
+        }
+
+        /** The arguments with some options' values replaced (ports, the node root) and more options after them. */
+        List<String> args(Map<String, String> replaced, String... more) {
+            List<String> out = new ArrayList<>(args);
+            replaced.forEach((option, value) -> {
+                int i = out.indexOf(option);
+                assertThat(i).as(workload + " runs with " + option).isNotNegative();
+                out.set(i + 1, value);
+            });
+            out.addAll(List.of(more));
+            return out;
+        }
+
+        /** Every probe of deploy/ asks a path this process serves, and each answers 200 (liveness: alive; readiness: ready). */
+        void probesAnswer(String base, java.util.function.ToIntFunction<String> status) {
+            probes.forEach((probe, path) -> {
+                assertThat(path).as(workload + " " + probe).startsWith("/");
+                await().atMost(WAIT).until(() -> status.applyAsInt(base + path) == 200);
+            });
+        }
     }
 
     private int logged(String log, String pattern) {
@@ -110,16 +160,24 @@ class KubernetesDaemonsTest {
                     .addToData(Names.CONFIG_KEY, "pools:\n  - name: k8s\n    share: 2T\n  - name: vm\n").build()).create();
             List<Process> daemons = new ArrayList<>();
             try {
-                // each workload with its own ServiceAccount, as deploy/ runs them
-                daemons.add(poolctl("controller", "controller", "--kubeconfig", cluster.kubeconfig(dir, TestCluster.Workload.PROVISIONER).toString(),
-                        "--roles", "provisioner,api", "--host", "127.0.0.1", "--port", "0"));
-                daemons.add(poolctl("scaling", "controller", "--kubeconfig", cluster.kubeconfig(dir, TestCluster.Workload.SCALING).toString(),
-                        "--roles", "scaling", "--host", "127.0.0.1", "--port", "0"));
+                // each workload with deploy/'s own arguments and its own ServiceAccount; ports are ephemeral here
+                Deployed provisioner = Deployed.container("40-controllers.yaml", "k8s-pool-provisioner");
+                Deployed scaling = Deployed.container("40-controllers.yaml", "pool-scaling-controller");
+                Deployed monitorRole = Deployed.container("40-controllers.yaml", "dynamic-pool-monitor");
+                daemons.add(poolctl("controller", Map.of(), provisioner.args(Map.of("--port", "0"), "--kubeconfig",
+                        cluster.kubeconfig(dir, TestCluster.Workload.PROVISIONER).toString(), "--host", "127.0.0.1")));
+                daemons.add(poolctl("scaling", Map.of(), scaling.args(Map.of("--port", "0"), "--kubeconfig",
+                        cluster.kubeconfig(dir, TestCluster.Workload.SCALING).toString(), "--host", "127.0.0.1")));
+                daemons.add(poolctl("monitor", Map.of(), monitorRole.args(Map.of("--port", "0"), "--kubeconfig",
+                        cluster.kubeconfig(dir, TestCluster.Workload.MONITOR).toString(), "--host", "127.0.0.1")));
                 Path kubeconfig = cluster.kubeconfig(dir, TestCluster.Workload.AGENT);
-                for (String node : List.of("k8s-1", "vm-1")) {
+                Map<String, Deployed> agents = Map.of("k8s-1", Deployed.container("50-agents.yaml", "k8s-pool-storage-manager"),
+                        "vm-1", Deployed.container("50-agents.yaml", "vm-pool-storage-manager"));
+                for (Map.Entry<String, Deployed> a : agents.entrySet()) {
+                    String node = a.getKey();
                     Files.createDirectories(dir.resolve(node));
-                    daemons.add(poolctl("agent-" + node, "agent", "--kubeconfig", kubeconfig.toString(), "--node", node,
-                            "--root", dir.resolve(node).toString(), "--report-every", "1", "--health-port", "0"));
+                    daemons.add(poolctl("agent-" + node, Map.of("NODE_NAME", node), a.getValue().args(Map.of("--root", dir.resolve(node).toString(),
+                            "--health-port", "0"), "--kubeconfig", kubeconfig.toString(), "--report-every", "1")));
                 }
                 ObjectMapper json = new ObjectMapper();
                 await().atMost(WAIT).until(() -> {
@@ -134,13 +192,14 @@ class KubernetesDaemonsTest {
                 assertThat(dir.resolve("vm-1/vm-storage-pool")).isDirectory();
                 assertThat(dir.resolve("k8s-1/k8s-storage-pool")).isDirectory();
 
-                // the kubelet's probes of an agent
-                int health = logged("agent-k8s-1", "/healthz and /readyz on port (\\d+)");
-                await().atMost(WAIT).until(() -> status("http://127.0.0.1:" + health + "/readyz") == 200);
-                assertThat(status("http://127.0.0.1:" + health + "/healthz")).isEqualTo(200);
-
+                // the kubelet's probes, as deploy/ declares them, answered by every workload
                 String api = "http://127.0.0.1:" + logged("controller", "API listening on 127.0.0.1:(\\d+)");
-                await().atMost(WAIT).until(() -> status(api + "/readyz") == 200);
+                provisioner.probesAnswer(api, this::status);
+                scaling.probesAnswer("http://127.0.0.1:" + logged("scaling", "/healthz and /readyz on 127.0.0.1:(\\d+)"), this::status);
+                monitorRole.probesAnswer("http://127.0.0.1:" + logged("monitor", "API listening on 127.0.0.1:(\\d+)"), this::status);
+                for (Map.Entry<String, Deployed> a : agents.entrySet()) {
+                    a.getValue().probesAnswer("http://127.0.0.1:" + logged("agent-" + a.getKey(), "/healthz and /readyz on port (\\d+)"), this::status);
+                }
 
                 // kubectl exec deployment/k8s-pool-provisioner -- /k8s-storage-pool/monitor-pools.sh: the whole table, from the API
                 Run monitor = script(Path.of("..", "deploy", "image", "monitor-pools.sh"), Map.of("POOLCTL_SERVER", api));

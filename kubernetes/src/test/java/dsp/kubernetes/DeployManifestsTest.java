@@ -96,9 +96,6 @@ class DeployManifestsTest {
         assertThat(running).extracting(DeployManifestsTest::name).containsExactlyInAnyOrder("k8s-pool-provisioner", "pool-scaling-controller",
                 "dynamic-pool-monitor", "vm-pool-storage-manager", "k8s-pool-storage-manager");
         for (JsonNode w : running) {
-            if (name(w).equals("pool-scaling-controller")) {
-                continue; // its /healthz comes with k8s-strict's liveness for the scaling role (issue 7 part A)
-            }
             for (JsonNode c : pod(w).path("containers")) {
                 Set<String> ports = new HashSet<>();
                 c.path("ports").forEach(p -> {
