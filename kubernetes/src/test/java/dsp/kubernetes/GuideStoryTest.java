@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * provisioned by the provisioner, made real by the node agents and bound by the (fake) PV
  * controller; the ConfigMap's pool-status shows the figures; the 75 % and 90 % alerts reach the
  * cluster as Events in {@code default} (kubectl get events); a relabel moves capacity and brings the
- * pool back to healthy; the guide's VM curl works with a token whose own RBAC allows it, and only then.
+ * pool back to healthy; the guide's VM curl, as the README gives it (a token from kubectl create
+ * token), works once the caller's own RBAC allows it, and only then.
  */
 class GuideStoryTest {
 
@@ -202,12 +203,19 @@ class GuideStoryTest {
                 Awaitility.await().atMost(WAIT).until(() -> http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/templates")).build(),
                         HttpResponse.BodyHandlers.ofString()).body().contains("ubuntu22"));
                 assertThat(createVm(api, null).statusCode()).isEqualTo(401);
-                HttpResponse<String> refused = createVm(api, "operator-token");
-                assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403);
-                assertThat(refused.body()).contains("system:serviceaccount:ops:operator");
+                assertThat(createVm(api, "not-a-token").statusCode()).isEqualTo(401);
+                // the README's commands: a ServiceAccount and its token (kubectl create token) ...
+                kubectl("create", "serviceaccount", "vm-maker", "-n", "default");
+                String token = kubectl("create", "token", "vm-maker", "-n", "default").trim();
+                HttpResponse<String> refused = createVm(api, token);
+                assertThat(refused.statusCode()).as(refused.body()).isEqualTo(403); // ... which its own RBAC does not allow yet
+                assertThat(refused.body()).contains("system:serviceaccount:default:vm-maker");
                 assertThat(cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").list().getItems()).isEmpty();
-                cluster.grant("system:serviceaccount:ops:operator", Names.GROUP, "poolvirtualmachines", "create");
-                HttpResponse<String> created = createVm(api, "operator-token");
+                awaitStatus("/vm_pool/used_capacity_gb", "53.69");
+                kubectl("create", "role", "vm-maker", "-n", "default", "--verb=create,delete,update",
+                        "--resource=poolvirtualmachines.dynamicpools.io");
+                kubectl("create", "rolebinding", "vm-maker", "-n", "default", "--role=vm-maker", "--serviceaccount=default:vm-maker");
+                HttpResponse<String> created = createVm(api, token);
                 assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
                 assertThat(JSON.readTree(created.body()).path("node").asText()).isEqualTo("server-3");
                 assertThat(cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").withName("test-vm").get()).isNotNull();

@@ -440,6 +440,10 @@ public final class TestCluster implements AutoCloseable {
             if (method == HttpMethod.POST && path.equals("/apis/authorization.k8s.io/v1/subjectaccessreviews")) {
                 return subjectAccessReview(request);
             }
+            if (method == HttpMethod.POST && info.apiGroup().isEmpty() && info.resource().equals("serviceaccounts")
+                    && info.subresource().equals("token")) {
+                return tokenRequest(request, info);
+            }
             if (method == HttpMethod.GET) {
                 String discovery = Discovery.document(path, outage.port());
                 if (discovery != null) {
@@ -590,6 +594,19 @@ public final class TestCluster implements AutoCloseable {
                 user.groups().forEach(groups::add);
             }
             return json(201, JSON.writeValueAsString(review));
+        }
+
+        /** What {@code kubectl create token <sa>} asks: a token for an existing ServiceAccount, which the authenticator then knows. */
+        private MockResponse tokenRequest(RecordedRequest request, RequestInfo info) throws IOException {
+            if (current("/api/v1/namespaces/" + info.namespace() + "/serviceaccounts/" + info.name()) == null) {
+                return status(404, "NotFound", "serviceaccounts \"" + info.name() + "\" not found", info);
+            }
+            ObjectNode tokenRequest = (ObjectNode) JSON.readTree(request.getBody().getBytes());
+            long seconds = tokenRequest.path("spec").path("expirationSeconds").asLong(3600);
+            ObjectNode status = tokenRequest.putObject("status");
+            status.put("token", token(info.namespace(), info.name()));
+            status.put("expirationTimestamp", java.time.Instant.now().plusSeconds(seconds).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString());
+            return json(201, JSON.writeValueAsString(tokenRequest));
         }
 
         /** RBAC's answer for another user, as the API server gives it to a delegating authorizer. */
