@@ -98,12 +98,13 @@ class DashboardBrowserTest {
 
         // filter and sort the VMs
         browser.findElement(By.id("vmFilter")).sendKeys("db");
-        assertThat(browser.executeScript("return document.querySelectorAll('#vms tbody tr').length;")).isEqualTo(1L);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> // the table redraws on the next input event
+                assertThat(browser.executeScript("return document.querySelectorAll('#vms tbody tr').length;")).isEqualTo(1L));
         browser.findElement(By.id("vmFilter")).clear();
         browser.findElement(By.id("vmFilter")).sendKeys(" ");
         browser.findElement(By.cssSelector("#vms th[data-key='storage']")).click();
         browser.findElement(By.cssSelector("#vms th[data-key='storage']")).click(); // descending
-        assertThat(text("#vms tbody tr td")).isEqualTo("db-vm");
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(text("#vms tbody tr td")).isEqualTo("db-vm"));
 
         // the guide's Example 3 through the API: the page follows within its refresh
         assertThat(http.put("/api/v1/servers/k8s-server-1", "{\"pool\": \"vm\"}").status()).isEqualTo(200);
