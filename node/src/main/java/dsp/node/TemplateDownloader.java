@@ -31,16 +31,31 @@ public final class TemplateDownloader {
 
     private static final Pattern CONTENT_RANGE = Pattern.compile("^bytes (\\d+)-(\\d+)/(\\d+|\\*)$");
 
-    private final HttpClient http;
+    /** Made at the first download: building an HttpClient builds the TLS context, seconds of every server's start-up (#10). */
+    private final java.util.function.Supplier<HttpClient> http;
     private final long maxBytes;
     private final Duration timeout;
 
     public TemplateDownloader(long maxBytes, Duration timeout) {
-        this(HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(30)).build(),
-                maxBytes, timeout);
+        this(new java.util.function.Supplier<>() {
+            private HttpClient client;
+
+            @Override
+            public synchronized HttpClient get() {
+                if (client == null) {
+                    client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+                            .connectTimeout(Duration.ofSeconds(30)).build();
+                }
+                return client;
+            }
+        }, maxBytes, timeout);
     }
 
     TemplateDownloader(HttpClient http, long maxBytes, Duration timeout) {
+        this(() -> http, maxBytes, timeout);
+    }
+
+    private TemplateDownloader(java.util.function.Supplier<HttpClient> http, long maxBytes, Duration timeout) {
         this.http = http;
         this.maxBytes = maxBytes;
         this.timeout = timeout;
@@ -72,7 +87,7 @@ public final class TemplateDownloader {
         }
         HttpResponse<InputStream> response;
         try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+            response = http.get().send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (IOException e) {
             throw DomainException.storageFailed("cannot fetch " + url + ": " + describe(e));
         } catch (InterruptedException e) {

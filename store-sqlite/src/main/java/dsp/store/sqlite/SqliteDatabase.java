@@ -31,6 +31,9 @@ public final class SqliteDatabase implements AutoCloseable {
         T run(Connection c) throws SQLException;
     }
 
+    /** The version of the newest migration in db/migration (SqliteStoreTest checks that it is). */
+    static final int SCHEMA_VERSION = 2;
+
     /** What an undo or a delete may need when the disk is otherwise full: many WAL frames of a few pages each. */
     static final int RESERVE_BYTES = 4 << 20;
 
@@ -55,7 +58,9 @@ public final class SqliteDatabase implements AutoCloseable {
             config.enforceForeignKeys(true);
             SQLiteDataSource ds = new SQLiteDataSource(config);
             ds.setUrl("jdbc:sqlite:" + file.toAbsolutePath());
-            Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+            if (!atCurrentSchema(file, ds)) {
+                Flyway.configure().dataSource(ds).locations("classpath:db/migration").load().migrate();
+            }
             Connection c = ds.getConnection();
             try (Statement st = c.createStatement()) {
                 st.execute("PRAGMA journal_mode=WAL");
@@ -70,6 +75,29 @@ public final class SqliteDatabase implements AutoCloseable {
             return db;
         } catch (SQLException | java.io.IOException e) {
             throw new StoreException("cannot open database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Whether Flyway has applied every migration up to {@link #SCHEMA_VERSION} and none failed: then a
+     * start-up need not run it (Flyway's classpath scan and validation were a quarter of the
+     * standalone server's start-up, #10).
+     */
+    private static boolean atCurrentSchema(Path file, SQLiteDataSource ds) throws SQLException {
+        if (!Files.isRegularFile(file)) {
+            return false;
+        }
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            try (java.sql.ResultSet history = st.executeQuery(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'flyway_schema_history'")) {
+                if (!history.next()) {
+                    return false;
+                }
+            }
+            try (java.sql.ResultSet r = st.executeQuery("SELECT MAX(CAST(version AS INTEGER)), "
+                    + "SUM(CASE WHEN success THEN 0 ELSE 1 END) FROM flyway_schema_history WHERE version IS NOT NULL")) {
+                return r.next() && r.getInt(1) == SCHEMA_VERSION && r.getInt(2) == 0;
+            }
         }
     }
 

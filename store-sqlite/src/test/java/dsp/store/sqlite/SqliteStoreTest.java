@@ -133,4 +133,40 @@ class SqliteStoreTest {
             assertThat(servers.listServers()).isEmpty();
         }
     }
+
+    @Test
+    void schemaVersionIsTheNewestMigration() throws Exception {
+        Path migrations = Path.of(SqliteDatabase.class.getResource("/db/migration").toURI());
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(migrations)) {
+            assertThat(files.map(f -> f.getFileName().toString()).filter(n -> n.matches("V\\d+__.*\\.sql"))
+                    .mapToInt(n -> Integer.parseInt(n.substring(1, n.indexOf("__")))).max())
+                    .as("SqliteDatabase.SCHEMA_VERSION names the newest migration: a new one is applied only when it does")
+                    .hasValue(SqliteDatabase.SCHEMA_VERSION);
+        }
+    }
+
+    /** Start-up reads the data once and nothing else: a database at the current schema is not migrated (nor validated) again. */
+    @Test
+    void aDatabaseAtTheCurrentSchemaOpensWithoutMigrating() throws Exception {
+        Path file = dir.resolve("pools.db");
+        Instant t = Instant.parse("2026-11-25T10:15:30Z");
+        try (SqliteDatabase db = SqliteDatabase.open(file)) {
+            new SqliteServerInventory(db).saveServer(new Server("k8s-1", Optional.of("k8s"), Optional.empty(), t));
+        }
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+             java.sql.Statement st = c.createStatement()) {
+            // Flyway's validation would refuse this history; not consulting it shows it is not run
+            st.executeUpdate("UPDATE flyway_schema_history SET checksum = 12345 WHERE version = '1'");
+        }
+        try (SqliteDatabase db = SqliteDatabase.open(file)) {
+            assertThat(new SqliteServerInventory(db).listServers()).extracting(Server::name).containsExactly("k8s-1");
+        }
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + file);
+             java.sql.Statement st = c.createStatement()) {
+            st.executeUpdate("DELETE FROM flyway_schema_history WHERE version = '" + SqliteDatabase.SCHEMA_VERSION + "'");
+        }
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> SqliteDatabase.open(file).close()))
+                .as("a database behind the current schema goes through Flyway (which validates the history)")
+                .isNotNull();
+    }
 }
