@@ -10,8 +10,6 @@ import dsp.cli.standalone.StandaloneServer;
 import dsp.config.PoolConfig;
 import dsp.node.QemuImg;
 import dsp.testing.RequiredTool;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -23,7 +21,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Standalone backup and restore, round trip: a restored data dir serves the same pools, allocations, VMs and templates. */
 class BackupRestoreTest {
@@ -33,16 +30,9 @@ class BackupRestoreTest {
     @TempDir
     Path tmp;
 
-    private record Run(int code, String out, String err) {
-    }
 
-    private static Run poolctl(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Poolctl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return new Run(cl.execute(args), out.toString(), err.toString());
+    private static PoolctlRun poolctl(String... args) {
+        return PoolctlRun.of(args);
     }
 
     @Test
@@ -70,12 +60,12 @@ class BackupRestoreTest {
             webDisk = Path.of(web.get("disk_path").asText());
             before = state(http);
 
-            Run b = poolctl("backup", plain.toString(), "--server", url);
+            PoolctlRun b = poolctl("backup", plain.toString(), "--server", url);
             assertThat(b.code()).as(b.err()).isZero();
             assertThat(b.out()).startsWith("backup written to " + plain + ": 5 servers, 3 volumes, 2 VMs, 1 templates");
             assertThat(b.err()).as("progress, as plain lines off a terminal").contains("backup: ").contains("backup: done");
             assertThat(poolctl("backup", plain.toString(), "--server", url).code()).as("an existing FILE is not overwritten").isEqualTo(CliFailure.USAGE);
-            Run withDisks = poolctl("backup", full.toString(), "--with-disks", "--server", url);
+            PoolctlRun withDisks = poolctl("backup", full.toString(), "--with-disks", "--server", url);
             assertThat(withDisks.code()).as(withDisks.err()).isZero();
             assertThat(withDisks.out()).contains("2 VM disks");
             assertThat(original.resolve("backups")).as("the server keeps no copy once downloaded").isEmptyDirectory();
@@ -83,7 +73,7 @@ class BackupRestoreTest {
 
         // into an empty data dir: the same state, VM disks made afresh from their template
         Path restored = tmp.resolve("restored");
-        Run r = poolctl("restore", plain.toString(), "--data-dir", restored.toString());
+        PoolctlRun r = poolctl("restore", plain.toString(), "--data-dir", restored.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("5 servers, 3 volumes, 2 VMs, 1 templates").contains("3 volume(s) made again without their data");
         assertThat(r.err()).as("progress, as plain lines off a terminal").contains("restore: restoring ")
@@ -92,11 +82,11 @@ class BackupRestoreTest {
         assertThat(sameStateAfterRestart(restored)).isEqualTo(before);
 
         // over a data dir that is not empty: refused, nothing touched; with --force the old one is moved aside
-        Run again = poolctl("restore", full.toString(), "--data-dir", restored.toString());
+        PoolctlRun again = poolctl("restore", full.toString(), "--data-dir", restored.toString());
         assertThat(again.code()).isEqualTo(CliFailure.USAGE);
         assertThat(again.err()).startsWith("poolctl: the data dir " + restored + " is not empty (pools.db").contains("--force");
         assertThat(again.err().lines()).hasSize(1);
-        Run forced = poolctl("restore", full.toString(), "--data-dir", restored.toString(), "--force");
+        PoolctlRun forced = poolctl("restore", full.toString(), "--data-dir", restored.toString(), "--force");
         assertThat(forced.code()).as(forced.err()).isZero();
         assertThat(forced.out()).contains("2 VM disks").contains("1 volume(s) made again").contains("pre-restore-");
         assertThat(forced.err()).contains("restore: placing the disk of VM shop/db").endsWith("restore: done\n");
@@ -109,7 +99,7 @@ class BackupRestoreTest {
                     .satisfies(p -> assertThat(p.resolve("pools.db")).exists());
         }
 
-        Run notABackup = poolctl("restore", config.toString(), "--data-dir", tmp.resolve("other").toString());
+        PoolctlRun notABackup = poolctl("restore", config.toString(), "--data-dir", tmp.resolve("other").toString());
         assertThat(notABackup.code()).isEqualTo(CliFailure.USAGE);
         assertThat(notABackup.err()).contains("is not a readable zip file");
     }
@@ -130,7 +120,7 @@ class BackupRestoreTest {
             try {
                 await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(socket) || !nbd.isAlive());
                 assertThat(nbd.isAlive()).isTrue();
-                Run refused = poolctl("backup", tmp.resolve("b.zip").toString(), "--with-disks", "--server", http.base());
+                PoolctlRun refused = poolctl("backup", tmp.resolve("b.zip").toString(), "--with-disks", "--server", http.base());
                 assertThat(refused.code()).isEqualTo(CliFailure.REFUSED);
                 assertThat(refused.err()).contains("poolctl: VM default/busy is running (its disk image is locked)");
                 assertThat(tmp.resolve("b.zip")).doesNotExist();

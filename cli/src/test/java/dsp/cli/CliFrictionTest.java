@@ -6,8 +6,6 @@ import dsp.cli.client.CliFailure;
 import dsp.cli.standalone.StandaloneServer;
 import dsp.config.PoolConfig;
 import dsp.testing.RequiredTool;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -22,16 +20,9 @@ class CliFrictionTest {
     @TempDir
     Path data;
 
-    private record Run(int code, String out, String err) {
-    }
 
-    private static Run poolctl(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Poolctl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return new Run(cl.execute(args), out.toString(), err.toString());
+    private static PoolctlRun poolctl(String... args) {
+        return PoolctlRun.of(args);
     }
 
     @Test
@@ -45,38 +36,38 @@ class CliFrictionTest {
             assertThat(poolctl("vms", "create", "web", "--image", "ubuntu22", "--server-type", "cx11", "--namespace", "shop",
                     "--server", url).code()).isZero();
 
-            Run ambiguous = poolctl("vms", "get", "web", "--server", url);
+            PoolctlRun ambiguous = poolctl("vms", "get", "web", "--server", url);
             assertThat(ambiguous.code()).isEqualTo(CliFailure.USAGE);
             assertThat(ambiguous.err().lines()).singleElement().asString()
                     .startsWith("poolctl: 'web' names 2 VMs: default/web (id vm-").contains("shop/web (id vm-")
                     .endsWith("say which with --namespace NAMESPACE or the id");
 
-            Run shop = poolctl("vms", "get", "web", "-n", "shop", "-o", "json", "--server", url);
+            PoolctlRun shop = poolctl("vms", "get", "web", "-n", "shop", "-o", "json", "--server", url);
             assertThat(shop.code()).as(shop.err()).isZero();
             String shopId = new com.fasterxml.jackson.databind.ObjectMapper().readTree(shop.out()).get("id").asText();
             assertThat(poolctl("vms", "get", shopId, "--server", url).out()).contains("shop").contains(shopId);
 
-            Run resized = poolctl("vms", "resize", "web", "30", "--namespace", "shop", "--server", url);
+            PoolctlRun resized = poolctl("vms", "resize", "web", "30", "--namespace", "shop", "--server", url);
             assertThat(resized.code()).as(resized.err()).isZero();
             assertThat(resized.out()).contains("30 GB");
-            Run deleted = poolctl("vms", "delete", "web", "--namespace", "default", "--purge", "--server", url);
+            PoolctlRun deleted = poolctl("vms", "delete", "web", "--namespace", "default", "--purge", "--server", url);
             assertThat(deleted.code()).as(deleted.err()).isZero();
             assertThat(deleted.out()).startsWith("VM web (vm-").contains("deleted; disk deleted");
             assertThat(poolctl("vms", "get", "web", "--server", url).code()).as("only shop/web is left").isZero();
 
-            Run missing = poolctl("vms", "delete", "nope", "--server", url);
+            PoolctlRun missing = poolctl("vms", "delete", "nope", "--server", url);
             assertThat(missing.code()).isEqualTo(CliFailure.REFUSED);
             assertThat(missing.err()).isEqualTo("poolctl: no VM has the id or name 'nope' (poolctl vms list shows them)\n");
 
             assertThat(poolctl("volumes", "create", "data", "--pool", "k8s", "--size", "10G", "--server", url).code()).isZero();
             assertThat(poolctl("volumes", "create", "data", "--pool", "vm", "--size", "20G", "--server", url).code()).isZero();
-            Run two = poolctl("volumes", "delete", "data", "--server", url);
+            PoolctlRun two = poolctl("volumes", "delete", "data", "--server", url);
             assertThat(two.code()).isEqualTo(CliFailure.USAGE);
             assertThat(two.err()).contains("'data' names 2 volumes: data in pool ").contains("say which with --pool POOL or the id");
-            Run got = poolctl("volumes", "get", "data", "--pool", "vm", "--server", url);
+            PoolctlRun got = poolctl("volumes", "get", "data", "--pool", "vm", "--server", url);
             assertThat(got.code()).as(got.err()).isZero();
             assertThat(got.out()).contains("20 GB").contains("ON DISK").contains("path: ");
-            Run gone = poolctl("volumes", "delete", "data", "--pool", "k8s", "--server", url);
+            PoolctlRun gone = poolctl("volumes", "delete", "data", "--pool", "k8s", "--server", url);
             assertThat(gone.code()).as(gone.err()).isZero();
             assertThat(gone.out()).startsWith("volume data (").endsWith("deleted\n");
             assertThat(poolctl("volumes", "get", "data", "--server", url).code()).as("one left: no longer ambiguous").isZero();
@@ -87,7 +78,7 @@ class CliFrictionTest {
 
     @Test
     void bashCompletionKnowsEveryCommand() {
-        Run r = poolctl("completion", "bash");
+        PoolctlRun r = poolctl("completion", "bash");
         assertThat(r.code()).isZero();
         assertThat(r.out()).contains("complete -F _complete_poolctl").contains("standalone").contains("templates")
                 .contains("--namespace").contains("set-pool");
@@ -99,7 +90,7 @@ class CliFrictionTest {
         List<String> missing = new ArrayList<>();
         walk(Poolctl.commandLine(), List.of(), missing);
         assertThat(missing).as("commands without a description or whose --help fails").isEmpty();
-        Run top = poolctl("--help");
+        PoolctlRun top = poolctl("--help");
         assertThat(top.out()).contains("Exit codes:").contains("completion").contains("vms");
         assertThat(poolctl("help", "vms").out()).contains("Create, list, resize and delete VMs.");
     }
@@ -114,7 +105,7 @@ class CliFrictionTest {
             }
             List<String> args = new ArrayList<>(here);
             args.add("--help");
-            Run help = poolctl(args.toArray(String[]::new));
+            PoolctlRun help = poolctl(args.toArray(String[]::new));
             if (!e.getKey().equals("help") && (help.code() != 0 || !help.out().startsWith("Usage: poolctl " + String.join(" ", here)))) {
                 missing.add(String.join(" ", here) + " --help: exit " + help.code() + " " + help.out().lines().findFirst().orElse(""));
             }

@@ -7,8 +7,6 @@ import dsp.cli.standalone.StandaloneServer;
 import dsp.core.model.PoolCatalog;
 import dsp.testing.RequiredTool;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,7 +32,6 @@ import java.util.stream.Stream;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Server drain in standalone mode for real: poolctl and the HTTP API on the SQLite store, the
@@ -50,16 +47,9 @@ class DrainEndToEndTest {
     @TempDir
     Path snapshots;
 
-    record Run(int code, String out, String err) {
-    }
 
-    private static Run poolctl(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Poolctl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return new Run(cl.execute(args), out.toString(), err.toString());
+    private static PoolctlRun poolctl(String... args) {
+        return PoolctlRun.of(args);
     }
 
     @Test
@@ -71,14 +61,14 @@ class DrainEndToEndTest {
             Http http = new Http("http://127.0.0.1:" + server.start("127.0.0.1", 0));
             Map<String, Path> moved = vmsWithDataOn(http, "vm-server-1", 2);
 
-            Run plan = poolctl("servers", "drain", "vm-server-1", "--dry-run", "--server", http.base());
+            PoolctlRun plan = poolctl("servers", "drain", "vm-server-1", "--dry-run", "--server", http.base());
             assertThat(plan.code()).as(plan.err()).isZero();
             assertThat(plan.out()).contains("move").contains("vm-server-2").contains("2 volume(s) would move, 0 would stay");
             for (String id : moved.keySet()) {
                 assertThat(http.get("/api/v1/vms/" + id).json().get("node").asText()).as("a dry run moves nothing").isEqualTo("vm-server-1");
             }
 
-            Run drained = poolctl("servers", "drain", "vm-server-1", "--server", http.base());
+            PoolctlRun drained = poolctl("servers", "drain", "vm-server-1", "--server", http.base());
             assertThat(drained.code()).as(drained.out() + drained.err()).isZero();
             assertThat(drained.out()).contains("2 volume(s) moved, 0 not moved");
             assertThat(drained.err()).as("progress lines").contains("drain: moving");
@@ -97,7 +87,7 @@ class DrainEndToEndTest {
             Path busyDisk = Path.of(http.get("/api/v1/vms/" + busy).json().get("disk_path").asText());
             Process running = holdLikeARunningVm(busyDisk);
             try {
-                Run refused = poolctl("servers", "drain", "vm-server-2", "--server", http.base());
+                PoolctlRun refused = poolctl("servers", "drain", "vm-server-2", "--server", http.base());
                 assertThat(refused.code()).isEqualTo(dsp.cli.client.CliFailure.REFUSED);
                 // progress lines, then one line of why
                 assertThat(refused.err().lines().filter(l -> l.startsWith("poolctl:"))).singleElement().asString()

@@ -14,8 +14,6 @@ import dsp.kubernetes.crd.StoragePool;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,7 +21,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Kubernetes mode: a backup of the cluster's objects restored into an empty cluster gives the same pools, volumes and VMs. */
 class KubernetesBackupTest {
@@ -33,16 +30,9 @@ class KubernetesBackupTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {
-    }
 
-    private static Run poolctl(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Poolctl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return new Run(cl.execute(args), out.toString(), err.toString());
+    private static PoolctlRun poolctl(String... args) {
+        return PoolctlRun.of(args);
     }
 
     @Test
@@ -52,29 +42,29 @@ class KubernetesBackupTest {
         try (TestCluster source = new TestCluster()) {
             populate(source);
             before = objects(source);
-            Run b = poolctl("backup", file.toString(), "--kubeconfig", source.kubeconfig(Files.createDirectories(dir.resolve("a"))).toString());
+            PoolctlRun b = poolctl("backup", file.toString(), "--kubeconfig", source.kubeconfig(Files.createDirectories(dir.resolve("a"))).toString());
             assertThat(b.code()).as(b.err()).isZero();
             assertThat(b.out()).contains("2 volumes, 1 VMs");
         }
         assertThat(before).hasSize(4);
         try (TestCluster target = new TestCluster()) {
             String kubeconfig = target.kubeconfig(Files.createDirectories(dir.resolve("b"))).toString();
-            Run r = poolctl("restore", file.toString(), "--kubeconfig", kubeconfig);
+            PoolctlRun r = poolctl("restore", file.toString(), "--kubeconfig", kubeconfig);
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(r.out()).contains("1 StoragePools, 2 PoolVolumes, 1 PoolVirtualMachines, configuration restored");
             assertThat(objects(target)).isEqualTo(before);
             assertThat(target.client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get().getData())
                     .containsEntry(Names.CONFIG_KEY, "pools:\n  - name: k8s\n    share: 2T\n  - name: vm\n");
 
-            Run again = poolctl("restore", file.toString(), "--kubeconfig", kubeconfig);
+            PoolctlRun again = poolctl("restore", file.toString(), "--kubeconfig", kubeconfig);
             assertThat(again.code()).isEqualTo(CliFailure.USAGE);
             assertThat(again.err()).isEqualTo("poolctl: the cluster is not empty (2 PoolVolumes, 1 PoolVirtualMachine); "
                     + "restore into an empty one, or add --force to write the backup's objects over what is there\n");
-            Run forced = poolctl("restore", file.toString(), "--kubeconfig", kubeconfig, "--force");
+            PoolctlRun forced = poolctl("restore", file.toString(), "--kubeconfig", kubeconfig, "--force");
             assertThat(forced.code()).as(forced.err()).isZero();
             assertThat(objects(target)).isEqualTo(before);
 
-            Run wrongMode = poolctl("restore", file.toString(), "--data-dir", dir.resolve("standalone").toString());
+            PoolctlRun wrongMode = poolctl("restore", file.toString(), "--data-dir", dir.resolve("standalone").toString());
             assertThat(wrongMode.code()).isEqualTo(CliFailure.USAGE);
             assertThat(wrongMode.err()).contains("is a kubernetes backup; restore it with poolctl restore FILE --kubeconfig FILE");
         }

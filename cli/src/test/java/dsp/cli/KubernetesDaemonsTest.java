@@ -10,8 +10,6 @@ import dsp.kubernetes.TestCluster;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Node;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -117,22 +115,14 @@ class KubernetesDaemonsTest {
         }
     }
 
-    record Run(int code, String out, String err) {
-    }
 
     /** A client command in this JVM, as the cleanup job's container runs it. */
-    private static Run cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Poolctl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static PoolctlRun cli(String... args) {
+        return PoolctlRun.of(args);
     }
 
     /** Runs a script with the image's `poolctl` on the PATH (here: this build's classes instead of the jar). */
-    private Run script(Path script, Map<String, String> env) throws Exception {
+    private PoolctlRun script(Path script, Map<String, String> env) throws Exception {
         Path bin = Files.createDirectories(dir.resolve("bin"));
         Path shim = bin.resolve("poolctl");
         Files.writeString(shim, "#!/bin/sh\nexec '" + Path.of(System.getProperty("java.home"), "bin", "java") + "' -cp '"
@@ -145,7 +135,7 @@ class KubernetesDaemonsTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return new Run(p.exitValue(), out, err);
+        return new PoolctlRun(p.exitValue(), out, err);
     }
 
     @Test
@@ -200,7 +190,7 @@ class KubernetesDaemonsTest {
                 }
 
                 // kubectl exec deployment/k8s-pool-provisioner -- /k8s-storage-pool/monitor-pools.sh: the whole table, from the API
-                Run monitor = script(Path.of("..", "deploy", "image", "monitor-pools.sh"), Map.of("POOLCTL_SERVER", api));
+                PoolctlRun monitor = script(Path.of("..", "deploy", "image", "monitor-pools.sh"), Map.of("POOLCTL_SERVER", api));
                 assertThat(monitor.code()).as(monitor.err()).isZero();
                 assertThat(monitor.out()).containsPattern("k8s_pool\\s+2\\s+4000 GB").containsPattern("vm_pool\\s+1\\s+1500 GB")
                         .containsPattern("system_reserve\\s+3\\s+900 GB");
@@ -210,7 +200,7 @@ class KubernetesDaemonsTest {
                 Files.writeString(junk.resolve("app.log"), "old log");
                 // the job's projected ServiceAccount token: pool-cleanup may create cleanups, nothing else
                 Path token = Files.writeString(dir.resolve("token"), cluster.token(TestCluster.Workload.CLEANUP.serviceAccount));
-                Run partial = cli("cleanup", "--server", api, "--token-file", token.toString(), "--wait", "5");
+                PoolctlRun partial = cli("cleanup", "--server", api, "--token-file", token.toString(), "--wait", "5");
                 assertThat(partial.code()).as(partial.out() + partial.err()).isEqualTo(CliFailure.REFUSED);
                 assertThat(partial.out()).contains("k8s-1: moved 1 entry").contains("vm-1: nothing moved").contains("gone-1: no answer")
                         .contains("forgotten");
@@ -218,7 +208,7 @@ class KubernetesDaemonsTest {
                 assertThat(junk).doesNotExist();
 
                 cluster.client.nodes().withName("gone-1").delete(); // kubectl delete node gone-1
-                Run full = cli("cleanup", "--server", api, "--token-file", token.toString(), "--wait", "60");
+                PoolctlRun full = cli("cleanup", "--server", api, "--token-file", token.toString(), "--wait", "60");
                 assertThat(full.code()).as(full.out() + full.err()).isZero();
                 assertThat(full.out()).contains("k8s-1: nothing moved").contains("vm-1: nothing moved").doesNotContain("gone-1");
 
@@ -260,7 +250,7 @@ class KubernetesDaemonsTest {
         ControllerCommand defaults = new ControllerCommand();
         new CommandLine(defaults).parseArgs();
         assertThat(defaults.auth).isEqualTo("kubernetes");
-        Run r = cli("cleanup", "--wait", "-1");
+        PoolctlRun r = cli("cleanup", "--wait", "-1");
         assertThat(r.code()).isEqualTo(CliFailure.USAGE);
         assertThat(r.err()).contains("--wait must be 0 or more seconds");
     }

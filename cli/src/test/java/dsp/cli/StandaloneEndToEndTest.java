@@ -8,15 +8,12 @@ import dsp.cli.client.CliFailure;
 import dsp.cli.standalone.StandaloneServer;
 import dsp.core.model.PoolCatalog;
 import dsp.core.usecase.CapacityAdmission;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The standalone server for real (SQLite, server directories, HTTP) driven by poolctl's own commands. */
 class StandaloneEndToEndTest {
@@ -24,17 +21,9 @@ class StandaloneEndToEndTest {
     @TempDir
     Path data;
 
-    record Run(int code, String out, String err) {
-    }
 
-    private Run poolctl(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = Poolctl.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int code = cl.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private PoolctlRun poolctl(String... args) {
+        return PoolctlRun.of(args);
     }
 
     @Test
@@ -67,17 +56,17 @@ class StandaloneEndToEndTest {
 
             server.admission().admit(new CapacityAdmission.Request("disk", "vm", 900_000_000_000L, "vm-disk", Optional.empty()));
 
-            Run table = poolctl("status", "--server", url);
+            PoolctlRun table = poolctl("status", "--server", url);
             assertThat(table.code()).isZero();
             assertThat(table.out()).contains("vm_pool").contains("4500 GB").contains("900 GB").contains("20.00%");
 
             server.measureNow(); // disks are measured in the background; this test does not wait for a pass
-            Run health = poolctl("health", "--server", url, "-o", "json");
+            PoolctlRun health = poolctl("health", "--server", url, "-o", "json");
             // the demo declares far more than a test machine's disk holds: a warning, exit 10
             assertThat(health.code()).isEqualTo(HealthCommand.WARNING);
             assertThat(health.out()).contains("declared capacity exceeds the real disk");
 
-            Run bad = poolctl("servers", "set-pool", "x", "nope", "--server", url);
+            PoolctlRun bad = poolctl("servers", "set-pool", "x", "nope", "--server", url);
             assertThat(bad.code()).isEqualTo(CliFailure.REFUSED);
             assertThat(bad.err()).startsWith("poolctl: pool 'nope' does not exist").doesNotContain("Exception");
             assertThat(bad.err().lines()).hasSize(1);
@@ -90,7 +79,7 @@ class StandaloneEndToEndTest {
             assertThat(s.at("/k8s_pool/total_capacity_gb").asInt()).isEqualTo(1500);
             assertThat(s.at("/vm_pool/total_capacity_gb").asInt()).isEqualTo(4500);
             assertThat(s.at("/vm_pool/used_capacity_gb").asInt()).isEqualTo(900);
-            Run list = poolctl("servers", "list", "--server", url);
+            PoolctlRun list = poolctl("servers", "list", "--server", url);
             assertThat(list.out()).contains("new-k8s-server").contains("k8s-server-1");
         }
     }
@@ -131,7 +120,7 @@ class StandaloneEndToEndTest {
 
     @Test
     void unreachableServerAndBadOptionsExitWithOneLine() {
-        Run r = poolctl("status", "--server", "http://127.0.0.1:9");
+        PoolctlRun r = poolctl("status", "--server", "http://127.0.0.1:9");
         assertThat(r.code()).isEqualTo(CliFailure.UNREACHABLE);
         assertThat(r.err().lines()).hasSize(1);
         assertThat(poolctl("status", "--server", "not a url").code()).isEqualTo(CliFailure.USAGE);
@@ -144,7 +133,7 @@ class StandaloneEndToEndTest {
     void aBadConfigurationFileIsOneClearLine() throws Exception {
         Path cfg = data.resolve("pools.yaml");
         Files.writeString(cfg, "pools:\n  - name: k8s\n    shares: 1T\n");
-        Run r = poolctl("standalone", "--config", cfg.toString(), "--data-dir", data.resolve("d").toString(), "--port", "0");
+        PoolctlRun r = poolctl("standalone", "--config", cfg.toString(), "--data-dir", data.resolve("d").toString(), "--port", "0");
         assertThat(r.code()).isEqualTo(CliFailure.USAGE);
         assertThat(r.err()).contains("unknown key 'shares'");
     }

@@ -204,7 +204,7 @@ class VmEndToEndTest {
         assertThat(plan.json().get("count").asInt()).isEqualTo(2);
         assertThat(k8sPool.resolve("forgotten")).exists();
 
-        Run out = poolctl("cleanup");
+        PoolctlRun out = poolctl("cleanup");
         assertThat(out.code()).as(out.err()).isZero();
         assertThat(out.out()).contains("moved 2 entries");
         assertThat(out.err()).as("progress, as plain lines off a terminal (which server it is at: TemplateAndCleanupUseCaseTest)")
@@ -220,19 +220,12 @@ class VmEndToEndTest {
         assertThat(http.post("/api/v1/cleanup", "").json().get("count").asInt()).isZero();
     }
 
-    private record Run(int code, String out, String err) {
-    }
 
-    private Run poolctl(String... args) {
-        java.io.StringWriter out = new java.io.StringWriter();
-        java.io.StringWriter err = new java.io.StringWriter();
-        picocli.CommandLine cl = Poolctl.commandLine();
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setErr(new java.io.PrintWriter(err, true));
+    private PoolctlRun poolctl(String... args) {
         String[] all = java.util.Arrays.copyOf(args, args.length + 2);
         all[args.length] = "--server";
         all[args.length + 1] = http.base();
-        return new Run(cl.execute(all), out.toString(), err.toString());
+        return PoolctlRun.of(all);
     }
 
     private JsonNode vmPool() {
