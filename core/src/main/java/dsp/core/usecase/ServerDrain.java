@@ -30,7 +30,6 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * Draining a server before it leaves or changes pool: shows what it holds and moves the disks of
@@ -144,7 +143,9 @@ public final class ServerDrain {
         List<Allocation> all = allocations.listAllocations();
         List<Server> servers = inventory.listServers();
         Map<String, VirtualMachine> vmById = vms.listVms().stream().collect(Collectors.toMap(VirtualMachine::id, Function.identity()));
-        List<Allocation> planned = new ArrayList<>(); // copies this plan already placed: later volumes see their room taken
+        // the fleet as the plan sees it: each copy it places is added, so later volumes see that room taken
+        CapacityLedger ledger = new CapacityLedger(catalog, servers, all);
+        int planned = 0;
         List<Item> items = new ArrayList<>();
         for (Allocation a : all.stream().filter(a -> a.server().equals(server))
                 .sorted(Comparator.comparing(Allocation::pool).thenComparing(Allocation::name)).toList()) {
@@ -154,7 +155,6 @@ public final class ServerDrain {
                 items.add(Item.stays(a, vm, why.get()));
                 continue;
             }
-            CapacityLedger ledger = new CapacityLedger(catalog, servers, Stream.concat(all.stream(), planned.stream()).toList());
             PoolDefinition pool = catalog.require(a.pool());
             Predicate<Server> eligible = eligibleFor(a);
             Optional<Server> target = ledger.place(pool, a.sizeBytes(), catalog.placement(),
@@ -166,7 +166,7 @@ public final class ServerDrain {
                         + " (Kubernetes mode drains by plan only); it could go to " + target.get().name()
                         + ": stop what uses it, copy it there, and delete it here")));
             } else {
-                planned.add(MoveRecords.copy(a, "plan-" + planned.size(), target.get().name(), a.createdAt()));
+                ledger.putAllocation(MoveRecords.copy(a, "plan-" + planned++, target.get().name(), a.createdAt()));
                 items.add(new Item(a, vm, Action.MOVE, target.map(Server::name), Optional.empty()));
             }
         }
