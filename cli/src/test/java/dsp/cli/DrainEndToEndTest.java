@@ -71,7 +71,8 @@ class DrainEndToEndTest {
             PoolctlRun drained = poolctl("servers", "drain", "vm-server-1", "--server", http.base());
             assertThat(drained.code()).as(drained.out() + drained.err()).isZero();
             assertThat(drained.out()).contains("2 volume(s) moved, 0 not moved");
-            assertThat(drained.err()).as("progress lines").contains("drain: moving");
+            // which steps show depends on how quickly the moves end between two polls (500 ms); that they are shown: ServerDrainUseCaseTest
+            assertThat(drained.err()).as("progress, as plain lines off a terminal").startsWith("drain: ").endsWith("drain: done\n");
             for (Map.Entry<String, Path> vm : moved.entrySet()) {
                 JsonNode after = http.get("/api/v1/vms/" + vm.getKey()).json();
                 assertThat(after.get("node").asText()).isEqualTo("vm-server-2");
