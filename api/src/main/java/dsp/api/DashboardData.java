@@ -1,5 +1,6 @@
 package dsp.api;
 
+import dsp.api.body.HistoryBodies;
 import dsp.api.body.VmBodies;
 import dsp.api.body.VolumeBodies;
 import dsp.core.health.FleetStatus;
@@ -65,23 +66,13 @@ final class DashboardData {
     }
 
     /** The last day of samples, at most {@link #HISTORY_POINTS} per pool (the last of each time slot). */
-    static List<Map<String, Object>> history(CapacityHistory history, Instant now) {
+    static List<HistoryBodies.Sample> history(CapacityHistory history, Instant now) {
         Instant since = now.minus(HISTORY_WINDOW);
         long slot = HISTORY_WINDOW.toMillis() / HISTORY_POINTS;
         Map<String, CapacityHistory.Sample> lastPerSlot = new LinkedHashMap<>();
         for (CapacityHistory.Sample s : history.since(since)) {
             lastPerSlot.put(s.pool() + "@" + (s.at().toEpochMilli() - since.toEpochMilli()) / slot, s);
         }
-        return lastPerSlot.values().stream().map(s -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("at", s.at().toString());
-            m.put("pool", s.pool());
-            m.put("servers", s.servers());
-            m.put("total_capacity_gb", Json.gb(s.capacity()));
-            m.put("used_capacity_gb", Json.gb(s.allocated()));
-            m.put("measured_used_gb", Json.gb(s.measured()));
-            m.put("health", s.health().display());
-            return m;
-        }).toList();
+        return lastPerSlot.values().stream().map(HistoryBodies.Sample::of).toList();
     }
 }

@@ -1,5 +1,6 @@
 package dsp.api;
 
+import dsp.api.body.HistoryBodies;
 import dsp.core.DomainException;
 import dsp.core.history.CapacityHistory;
 import dsp.core.operation.Operations;
@@ -165,17 +166,7 @@ final class OpsRoutes implements ApiRoutes {
         Instant since = services.queries().status().checkedAt().minus(window);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("retention_hours", history.retention().toHours());
-        out.put("samples", history.since(since).stream().map(s -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("at", s.at().toString());
-            m.put("pool", s.pool());
-            m.put("servers", s.servers());
-            m.put("total_capacity_gb", Json.gb(s.capacity()));
-            m.put("used_capacity_gb", Json.gb(s.allocated()));
-            m.put("measured_used_gb", Json.gb(s.measured()));
-            m.put("health", s.health().display());
-            return m;
-        }).toList());
+        out.put("samples", history.since(since).stream().map(HistoryBodies.Sample::of).toList());
         ctx.json(out);
     }
 }

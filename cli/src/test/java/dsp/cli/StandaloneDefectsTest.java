@@ -5,12 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.cli.standalone.StandaloneServer;
-import dsp.config.PoolConfig;
 import dsp.node.QemuImg;
-import dsp.testing.RequiredTool;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,11 +34,9 @@ class StandaloneDefectsTest {
 
     @BeforeEach
     void start() {
-        RequiredTool.QEMU_IMG.require();
-        server = new StandaloneServer(PoolConfig.Configuration.guideDefaults(), data, Clock.systemUTC());
-        server.seedDemoIfEmpty();
-        server.ensureDemoTemplate();
-        http = new Http("http://127.0.0.1:" + server.start("127.0.0.1", 0));
+        DemoServer demo = DemoServer.start(data);
+        server = demo.server();
+        http = demo.http();
     }
 
     @AfterEach

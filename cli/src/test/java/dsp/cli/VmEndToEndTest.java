@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.cli.standalone.StandaloneServer;
-import dsp.config.PoolConfig;
 import dsp.node.QemuImg;
-import dsp.testing.RequiredTool;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -42,11 +39,9 @@ class VmEndToEndTest {
 
     @BeforeEach
     void start() {
-        RequiredTool.QEMU_IMG.require();
-        server = new StandaloneServer(PoolConfig.Configuration.guideDefaults(), data, Clock.systemUTC());
-        server.seedDemoIfEmpty();
-        server.ensureDemoTemplate();
-        http = new Http("http://127.0.0.1:" + server.start("127.0.0.1", 0));
+        DemoServer demo = DemoServer.start(data);
+        server = demo.server();
+        http = demo.http();
     }
 
     @AfterEach
