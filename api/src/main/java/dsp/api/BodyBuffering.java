@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Reads every request body in full, asynchronously, before any handler runs: a client that
  * trickles its body holds a connection but no thread, and is answered 408 when the body does not
- * arrive within {@link HttpLimits#bodyTimeout()} (413 when it grows past the limit).
+ * arrive within {@link HttpLimits#bodyTimeout()} (413 when it grows past the limit). A backup sent
+ * to restore is the exception ({@link RequestGuard#isUpload}): its handler streams it to disk, after
+ * the change is authenticated, with the connection's idle timeout bounding a client that stalls.
  */
 final class BodyBuffering implements Filter {
 
@@ -44,7 +46,8 @@ final class BodyBuffering implements Filter {
             return;
         }
         boolean chunked = http.getHeader("Transfer-Encoding") != null;
-        if (http.getDispatcherType() != DispatcherType.REQUEST || http.getContentLengthLong() <= 0 && !chunked) {
+        if (http.getDispatcherType() != DispatcherType.REQUEST || http.getContentLengthLong() <= 0 && !chunked
+                || RequestGuard.isUpload(http.getMethod(), http.getRequestURI())) {
             chain.doFilter(request, response);
             return;
         }

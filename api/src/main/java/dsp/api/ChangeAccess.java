@@ -34,6 +34,7 @@ final class ChangeAccess {
             Map.entry("POST /api/v1/templates/{name}/optimize", (ctx, s) -> Access.of("update", "templates").named(ctx.pathParam("name"))),
             Map.entry("DELETE /api/v1/templates/{name}", (ctx, s) -> Access.of("delete", "templates").named(ctx.pathParam("name"))),
             Map.entry("POST /api/v1/backup", (ctx, s) -> Access.of("create", "backups")),
+            Map.entry("POST /api/v1/restore", (ctx, s) -> Access.of("create", "restores")),
             Map.entry("DELETE /api/v1/backups/{name}", (ctx, s) -> Access.of("delete", "backups").named(ctx.pathParam("name"))));
 
     private ChangeAccess() {

@@ -44,6 +44,7 @@ final class OpsRoutes implements ApiRoutes {
                 .get("/api/v1/dashboard", ctx -> ctx.json(DashboardData.of(services, authRequired.getAsBoolean())))
                 .get("/", this::page)
                 .post("/api/v1/backup", this::backup)
+                .post(RESTORE, this::restore)
                 .get("/api/v1/backups/{name}", ctx -> {
                     ctx.contentType("application/zip").header("Content-Disposition", "attachment; filename=\"" + ctx.pathParam("name") + "\"");
                     ctx.result(backups().open(ctx.pathParam("name")));
@@ -86,6 +87,42 @@ final class OpsRoutes implements ApiRoutes {
                     out.put("disks", w.disks());
                     return out;
                 }));
+    }
+
+    /** The route whose body is a backup file, streamed to disk rather than buffered (see {@link BodyBuffering}). */
+    static final String RESTORE = "/api/v1/restore";
+
+    /**
+     * {@code POST /api/v1/restore[?force=true]} with a backup zip as the body ({@code Content-Type: application/zip}):
+     * the whole file is checked (a bad one is a 400, a server that holds anything a 409 unless forced), then
+     * 202 and the operation restoring it.
+     */
+    private void restore(Context ctx) throws java.io.IOException {
+        Backups target = backups();
+        boolean force = flag(ctx, "force");
+        Backups.Received sent = target.receive(ctx.req().getInputStream());
+        accepted(ctx, services.operations().startChecked("restore", "backup of " + sent.bytes() + " bytes" + (force ? " (forced)" : ""),
+                CHECKS, (checked, progress) -> {
+                    Backups.Restoration r = target.restore(sent, force, checked, progress);
+                    Map<String, Object> out = new LinkedHashMap<>();
+                    out.put("servers", r.servers());
+                    out.put("volumes", r.volumes());
+                    out.put("vms", r.vms());
+                    out.put("templates", r.templates());
+                    out.put("disks", r.disks());
+                    out.put("recreated", r.recreated());
+                    out.put("set_aside", r.setAside().orElse(null));
+                    return out;
+                }));
+    }
+
+    /** A true/false query parameter, false when absent. */
+    private static boolean flag(Context ctx, String name) {
+        String value = ctx.queryParam(name);
+        if (value != null && !value.equals("true") && !value.equals("false")) {
+            throw DomainException.invalid(name + " must be true or false, not '" + ErrorMapping.printable(value) + "'");
+        }
+        return "true".equals(value);
     }
 
     /**

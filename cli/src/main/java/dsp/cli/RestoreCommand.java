@@ -1,6 +1,7 @@
 package dsp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dsp.cli.client.ApiClient;
 import dsp.cli.client.CliFailure;
 import dsp.cli.standalone.StandaloneBackup;
 import dsp.cli.standalone.StandaloneServer;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -17,10 +19,13 @@ import picocli.CommandLine.Model.CommandSpec;
 /** Puts a backup back: into an empty data dir (standalone) or an empty cluster (Kubernetes). */
 @Command(name = "restore", mixinStandardHelpOptions = true,
         description = {"Restore a backup FILE made by poolctl backup.",
-                "Standalone: into a data dir where no server runs (--data-dir, default ./data), then start the server on it:",
+                "Standalone, server running: --server URL sends FILE to the server, which must hold nothing yet (no volumes, VMs or",
+                "templates beyond a fresh start's) and run with the backup's pools; same pools, servers, allocations, VMs and templates.",
+                "Standalone, server stopped: into its data dir (--data-dir, default ./data), then start the server on it:",
                 "same pools, servers, allocations, VMs and templates; VM disks from a --with-disks backup, fresh ones otherwise.",
                 "Kubernetes: --kubeconfig FILE recreates the StoragePool, PoolVolume and PoolVirtualMachine objects and the configuration.",
-                "A target that is not empty is refused unless --force (standalone: what was there is moved aside, never deleted).",
+                "A target that is not empty is refused unless --force (standalone: what was there is moved aside to",
+                "<data-dir>/pre-restore-<time>/, never deleted).",
                 "Progress shows on stderr: a bar on a terminal, plain lines otherwise."})
 public final class RestoreCommand implements Callable<Integer> {
 
@@ -39,6 +44,9 @@ public final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--force", description = "restore over what is there (standalone: moved aside to <data-dir>/pre-restore-<time>/)")
     boolean force;
 
+    @Mixin
+    ClientOptions options;
+
     @Override
     public Integer call() {
         var out = spec.commandLine().getOut();
@@ -48,6 +56,12 @@ public final class RestoreCommand implements Callable<Integer> {
                     + " PoolVolumes, " + r.path("vms").asInt() + " PoolVirtualMachines, configuration " + r.path("config").asText());
             out.flush();
             return 0;
+        }
+        if (spec.commandLine().getParseResult().hasMatchedOption("--server")) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
+                throw new CliFailure(CliFailure.USAGE, "--server restores into a running server, --data-dir into a stopped one's data dir: give one");
+            }
+            return intoRunningServer(out);
         }
         try {
             Progress.Local progress = Progress.local("restore", spec.commandLine().getErr(), Progress.terminal());
@@ -63,5 +77,28 @@ public final class RestoreCommand implements Callable<Integer> {
         } catch (DomainException e) {
             throw new CliFailure(e.code() == DomainException.Code.STORAGE_FAILED ? CliFailure.REFUSED : CliFailure.USAGE, e.getMessage());
         }
+    }
+
+    /** POST /api/v1/restore with FILE as the body, then the operation followed to its end. */
+    private Integer intoRunningServer(java.io.PrintWriter out) {
+        if (!java.nio.file.Files.isRegularFile(file)) {
+            throw new CliFailure(CliFailure.USAGE, "backup file " + file + " does not exist");
+        }
+        ApiClient client = options.client();
+        JsonNode op = client.uploadAsync("/api/v1/restore" + (force ? "?force=true" : ""), file, "application/zip");
+        JsonNode r = Progress.follow(client, op, spec.commandLine().getErr(), Progress.terminal());
+        if (options.json()) {
+            Output.json(spec, r);
+            return 0;
+        }
+        out.println("restored into " + options.server + ": " + r.path("servers").asInt() + " servers, " + r.path("volumes").asInt() + " volumes, "
+                + r.path("vms").asInt() + " VMs, " + r.path("templates").asInt() + " templates, " + r.path("disks").asInt() + " VM disks"
+                + (r.path("recreated").asInt() > 0 ? "; " + r.path("recreated").asInt() + " volume(s) made again without their data"
+                        + " (the backup did not hold it)" : ""));
+        if (r.hasNonNull("set_aside")) {
+            out.println("what the server held before is in " + r.path("set_aside").asText() + " under its data dir");
+        }
+        out.flush();
+        return 0;
     }
 }

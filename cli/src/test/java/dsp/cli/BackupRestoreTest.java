@@ -141,7 +141,7 @@ class BackupRestoreTest {
     }
 
     /** What must survive a restore: allocated figures, servers, volumes, VMs, templates (not measured bytes or paths' roots). */
-    private static Map<String, JsonNode> state(Http http) {
+    static Map<String, JsonNode> state(Http http) {
         Map<String, JsonNode> s = new TreeMap<>();
         JsonNode status = http.get("/api/v1/pools/status").json().deepCopy();
         status.forEach(p -> {

@@ -71,6 +71,20 @@ public final class ApiClient {
         return send("POST", path, body, true);
     }
 
+    /**
+     * Sends a (large) file as the body of a long request run as an operation: streamed, never held in
+     * memory; the answer is the operation to follow.
+     */
+    public JsonNode uploadAsync(String path, Path file, String contentType) {
+        long length;
+        try {
+            length = Files.size(file);
+        } catch (IOException e) {
+            throw new CliFailure(CliFailure.USAGE, "cannot read " + file + ": " + e.getMessage());
+        }
+        return exchange("POST", path, new Payload(contentType, length, out -> Files.copy(file, out)), true);
+    }
+
     public JsonNode delete(String path) {
         return send("DELETE", path, null, false);
     }
@@ -127,18 +141,38 @@ public final class ApiClient {
         return c;
     }
 
+    /** A request body: its media type, its length, and how to write it. */
+    private record Payload(String type, long length, Writer writer) {
+        interface Writer {
+            void write(OutputStream out) throws IOException;
+        }
+
+        static Payload json(JsonNode body) {
+            byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
+            return new Payload("application/json", bytes.length, out -> out.write(bytes));
+        }
+    }
+
     private JsonNode send(String method, String path, JsonNode body, boolean async) {
+        return exchange(method, path, body == null ? null : Payload.json(body), async);
+    }
+
+    private JsonNode exchange(String method, String path, Payload body, boolean async) {
         int status;
         String answer;
         try {
             HttpURLConnection c = open(method, path, async);
             if (body != null) {
-                byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
-                c.setRequestProperty("Content-Type", "application/json");
+                c.setRequestProperty("Content-Type", body.type());
                 c.setDoOutput(true);
-                c.setFixedLengthStreamingMode(bytes.length);
+                c.setFixedLengthStreamingMode(body.length());
                 try (OutputStream out = c.getOutputStream()) {
-                    out.write(bytes);
+                    body.writer().write(out);
+                } catch (IOException e) {
+                    // a server that refuses before reading the whole body (401, 415) answers; its answer says why
+                    if (c.getResponseCode() < 400) {
+                        throw e;
+                    }
                 }
             }
             status = c.getResponseCode();
@@ -161,8 +195,9 @@ public final class ApiClient {
             }
         }
         if (status >= 400) {
-            String message = parsed != null && parsed.has("error")
-                    ? parsed.get("error").path("message").asText() : "HTTP " + status;
+            // a 401 to a streamed body reaches us without its own (java.net cannot retry the upload, so it drops the answer)
+            String message = parsed != null && parsed.has("error") ? parsed.get("error").path("message").asText()
+                    : status == 401 ? "the server needs a token for changes: set POOLCTL_TOKEN or give --token-file FILE" : "HTTP " + status;
             throw new CliFailure(CliFailure.REFUSED, message + " (HTTP " + status + ")");
         }
         return parsed == null ? JSON.createObjectNode() : parsed;

@@ -14,6 +14,18 @@ import dsp.core.port.ServerInventory;
 import dsp.core.port.VmStore;
 import dsp.core.port.VolumeMaker;
 import dsp.core.vm.VirtualMachine;
+import dsp.config.PoolConfig;
+import dsp.core.model.PoolCatalog;
+import dsp.core.model.Server;
+import dsp.core.usecase.FleetLock;
+import dsp.core.vm.Template;
+import dsp.node.FileTemplateLibrary;
+import dsp.store.sqlite.SqliteAllocationStore;
+import dsp.store.sqlite.SqliteServerInventory;
+import dsp.store.sqlite.SqliteVmStore;
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+import java.util.UUID;
 import dsp.node.QemuImg;
 import dsp.store.sqlite.SqliteDatabase;
 import java.io.IOException;
@@ -59,14 +71,20 @@ public final class StandaloneBackup implements Backups {
     private final VmStore vms;
     private final VolumeMaker maker;
     private final QemuImg qemu;
-    private final dsp.core.port.TemplateLibrary library;
+    private final FileTemplateLibrary library;
     private final java.util.function.Supplier<Optional<String>> configYaml;
+    private final PoolCatalog catalog;
+    private final FleetLock lock;
     private final Clock clock;
+    /** Uploads whose arrival made the backups dir, which goes again with them. */
+    private final Set<String> madeTheBackupsDirFor = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     StandaloneBackup(Path dataDir, SqliteDatabase db, Path templates, ServerInventory inventory, AllocationStore allocations,
-                     VmStore vms, VolumeMaker maker, QemuImg qemu, dsp.core.port.TemplateLibrary library,
-                     java.util.function.Supplier<Optional<String>> configYaml, Clock clock) {
+                     VmStore vms, VolumeMaker maker, QemuImg qemu, FileTemplateLibrary library,
+                     java.util.function.Supplier<Optional<String>> configYaml, PoolCatalog catalog, FleetLock lock, Clock clock) {
         this.library = library;
+        this.catalog = catalog;
+        this.lock = lock;
         this.dataDir = dataDir;
         this.db = db;
         this.templates = templates;
@@ -192,18 +210,7 @@ public final class StandaloneBackup implements Backups {
      */
     public static Restored unpack(Path backup, Path dataDir, boolean force, Clock clock, Operations.Progress progress) {
         try (ZipFile zip = new ZipFile(backup.toFile())) {
-            ZipEntry m = zip.getEntry("manifest.json");
-            if (m == null) {
-                throw DomainException.invalid(backup + " is not a Dynamic Storage Pools backup (no manifest.json)");
-            }
-            JsonNode manifest = JSON.readTree(zip.getInputStream(m));
-            if (!FORMAT.equals(manifest.path("format").asText()) || manifest.path("version").asInt() != VERSION) {
-                throw DomainException.invalid(backup + " is not a version " + VERSION + " Dynamic Storage Pools backup");
-            }
-            if (!"standalone".equals(manifest.path("mode").asText())) {
-                throw DomainException.invalid(backup + " is a " + manifest.path("mode").asText()
-                        + " backup; restore it with poolctl restore FILE --kubeconfig FILE");
-            }
+            JsonNode manifest = manifestOf(zip, backup.toString());
             Optional<Path> previous = Optional.empty();
             List<String> present = occupied(dataDir);
             if (!present.isEmpty()) {
@@ -252,6 +259,297 @@ public final class StandaloneBackup implements Backups {
         } catch (IOException e) {
             throw DomainException.storageFailed("cannot restore " + backup + ": " + e.getMessage());
         }
+    }
+
+    /** The manifest of a standalone backup of this version; INVALID for anything else, {@code what} naming the file. */
+    private static JsonNode manifestOf(ZipFile zip, String what) throws IOException {
+        ZipEntry m = zip.getEntry("manifest.json");
+        if (m == null) {
+            throw DomainException.invalid(what + " is not a Dynamic Storage Pools backup (no manifest.json)");
+        }
+        JsonNode manifest;
+        try {
+            manifest = JSON.readTree(zip.getInputStream(m));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw DomainException.invalid(what + " is not a Dynamic Storage Pools backup (its manifest.json is not JSON)");
+        }
+        if (manifest == null || !FORMAT.equals(manifest.path("format").asText()) || manifest.path("version").asInt() != VERSION) {
+            throw DomainException.invalid(what + " is not a version " + VERSION + " Dynamic Storage Pools backup");
+        }
+        if (!"standalone".equals(manifest.path("mode").asText())) {
+            throw DomainException.invalid(what + " is a " + manifest.path("mode").asText()
+                    + " backup; restore it with poolctl restore FILE --kubeconfig FILE");
+        }
+        return manifest;
+    }
+
+    // ---- restore into the running server (POST /api/v1/restore) ----
+
+    @Override
+    public Received receive(InputStream body) {
+        Path dir = backupsDir();
+        String name = ".upload-" + UUID.randomUUID() + ".zip";
+        Path file = dir.resolve(name);
+        try {
+            if (!Files.isDirectory(dir)) {
+                madeTheBackupsDirFor.add(name); // a refused restore leaves the data dir as it found it
+            }
+            Files.createDirectories(dir);
+            try (OutputStream out = Files.newOutputStream(file, StandardOpenOption.CREATE_NEW)) {
+                return new Received(name, body.transferTo(out));
+            }
+        } catch (IOException e) {
+            deleteQuietly(file);
+            throw DomainException.storageFailed("cannot receive the backup: " + e.getMessage());
+        }
+    }
+
+    /** What a backup holds, read from its own copy of the state. */
+    private record Snapshot(List<Server> servers, List<Allocation> allocations, List<VirtualMachine> vms, List<String> templates, int disks) {
+    }
+
+    /**
+     * Restores into this running server: checks the whole file first (every entry read back against
+     * its checksum, the state opened), refuses a server that holds anything a fresh start does not
+     * unless forced (then that is set aside under {@code pre-restore-<time>/}, never deleted), then
+     * puts the backup's servers, templates, volumes and VMs in place and makes what it holds no data for.
+     */
+    @Override
+    public Restoration restore(Received backup, boolean force, Runnable checked, Operations.Progress progress) {
+        if (!backup.name().matches("^\\.upload-[0-9a-f-]+\\.zip$")) {
+            throw DomainException.invalid("no backup was received under '" + backup.name() + "'");
+        }
+        Path file = backupsDir().resolve(backup.name());
+        Path staging = backupsDir().resolve(backup.name() + ".d");
+        String what = "the file sent";
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            int disks = manifestOf(zip, what).path("disks").size();
+            // one count of bytes: every entry read back, then the templates and disks put in place
+            long toCheck = zip.stream().mapToLong(ZipEntry::getSize).filter(n -> n > 0).sum();
+            long toPlace = zip.stream().filter(e -> e.getName().startsWith("templates/") || e.getName().startsWith("disks/"))
+                    .mapToLong(ZipEntry::getSize).filter(n -> n > 0).sum();
+            Operations.Progress overall = new StepsAddingUp(progress, toCheck + toPlace);
+            readEveryEntry(zip, overall);
+            Snapshot snapshot = snapshotOf(zip, staging, what, disks);
+            return lock.locked(() -> replaceWith(file, snapshot, force, checked, overall));
+        } catch (java.util.zip.ZipException e) {
+            throw DomainException.invalid(what + " is not a whole backup (a zip file that is truncated or damaged: " + e.getMessage() + ")");
+        } catch (IOException e) {
+            throw DomainException.storageFailed("cannot restore the backup: " + e.getMessage());
+        } finally {
+            deleteQuietly(file);
+            deleteTree(staging);
+            if (madeTheBackupsDirFor.remove(backup.name())) {
+                try {
+                    Files.deleteIfExists(backupsDir());
+                } catch (IOException stillUsed) {
+                    // a backup was written there meanwhile
+                }
+            }
+        }
+    }
+
+    /** Reads every entry through, so a damaged or cut-off backup is refused before anything changes. */
+    private static void readEveryEntry(ZipFile zip, Operations.Progress progress) throws IOException {
+        byte[] buffer = new byte[1 << 20];
+        for (ZipEntry e : zip.stream().toList()) {
+            String step = "checking the backup: " + e.getName();
+            long done = 0;
+            progress.progress(done, e.getSize(), step);
+            try (InputStream in = zip.getInputStream(e)) {
+                int n;
+                while ((n = in.read(buffer)) > 0) {
+                    progress.progress(done += n, e.getSize(), step);
+                }
+            } catch (java.io.EOFException cut) {
+                throw new java.util.zip.ZipException(e.getName() + " ends early");
+            }
+        }
+    }
+
+    /**
+     * Steps that each count their own bytes from 0, shown as one count of a total known at the start:
+     * a step's bytes are added to the done figure when the next step begins.
+     */
+    static final class StepsAddingUp implements Operations.Progress {
+        private final Operations.Progress out;
+        private final long total;
+        private long finished;
+        private long current;
+        private String step = "";
+
+        StepsAddingUp(Operations.Progress out, long total) {
+            this.out = out;
+            this.total = total;
+        }
+
+        @Override
+        public synchronized void progress(long done, long stepTotal, String step) {
+            if (!step.equals(this.step)) {
+                finished += current;
+                current = 0;
+                this.step = step;
+            }
+            current = done;
+            out.progress(Math.min(total, finished + done), total, step);
+        }
+    }
+
+    private Snapshot snapshotOf(ZipFile zip, Path staging, String what, int disks) throws IOException {
+        ZipEntry state = zip.getEntry("state/pools.db");
+        if (state == null) {
+            throw DomainException.invalid(what + " holds no state (state/pools.db)");
+        }
+        Files.createDirectories(staging);
+        extract(zip, state, staging.resolve("pools.db"), b -> { });
+        ZipEntry config = zip.getEntry("config/pools.yaml");
+        if (config != null) {
+            extract(zip, config, staging.resolve("pools.yaml"), b -> { });
+            PoolCatalog theirs;
+            try {
+                theirs = PoolConfig.load(staging.resolve("pools.yaml")).catalog();
+            } catch (RuntimeException e) {
+                throw DomainException.invalid(what + " holds a configuration that cannot be read: " + e.getMessage());
+            }
+            if (!theirs.equals(catalog)) {
+                throw DomainException.conflict("the backup was made with other pools (" + describe(theirs) + ") than this server runs with ("
+                        + describe(catalog) + "): start the server with the backup's configuration, or restore it with the server "
+                        + "stopped (poolctl restore FILE --data-dir DIR), which restores the configuration too");
+            }
+        }
+        List<String> templateNames = zip.stream().map(ZipEntry::getName).filter(n -> n.startsWith("templates/"))
+                .map(n -> n.substring("templates/".length())).filter(StandaloneBackup::safeName).toList();
+        try (SqliteDatabase copy = SqliteDatabase.open(staging.resolve("pools.db"))) {
+            return new Snapshot(new SqliteServerInventory(copy).listServers(), new SqliteAllocationStore(copy).listAllocations(),
+                    new SqliteVmStore(copy).listVms(), templateNames, disks);
+        } catch (DomainException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw DomainException.invalid(what + " holds a state that cannot be read: " + e.getMessage());
+        }
+    }
+
+    private static String describe(PoolCatalog c) {
+        return c.pools().stream().map(p -> p.name()).collect(Collectors.joining(", "));
+    }
+
+    /** Under the fleet lock: no volume can be admitted between the check that the server is empty and the restore. */
+    private Restoration replaceWith(Path file, Snapshot backup, boolean force, Runnable checked, Operations.Progress progress) {
+        List<Allocation> volumes = allocations.listAllocations();
+        List<VirtualMachine> vmList = vms.listVms();
+        List<Template> templatesHeld = library.listTemplates();
+        List<Template> kept = templatesHeld.stream().filter(t -> !StandaloneServer.madeByAFreshStart(t)).toList();
+        if (!(volumes.isEmpty() && vmList.isEmpty() && kept.isEmpty()) && !force) {
+            List<String> held = new ArrayList<>();
+            if (!volumes.isEmpty()) {
+                held.add(volumes.size() + " volume(s)");
+            }
+            if (!vmList.isEmpty()) {
+                held.add(vmList.size() + " VM(s)");
+            }
+            if (!kept.isEmpty()) {
+                held.add("template(s) " + kept.stream().map(Template::name).collect(Collectors.joining(", ")));
+            }
+            throw DomainException.conflict("this server is not empty (it holds " + String.join(", ", held) + "); restore into a server "
+                    + "that holds nothing, or restore with force (poolctl restore --force, or ?force=true) to set what is there aside "
+                    + "under pre-restore-<time>/ in the data dir first");
+        }
+        Map<String, VirtualMachine> vmByDisk = vmList.stream().collect(Collectors.toMap(VirtualMachine::diskId, v -> v, (a, b) -> a));
+        for (Allocation a : volumes) {
+            Path data = Path.of(maker.pathOf(a));
+            if (vmByDisk.containsKey(a.id()) && Files.isRegularFile(data) && qemu.inUse(data)) {
+                VirtualMachine vm = vmByDisk.get(a.id());
+                throw DomainException.conflict("VM " + vm.namespace() + "/" + vm.name() + " is running (its disk image is locked): "
+                        + "stop it before a restore sets it aside");
+            }
+        }
+        // a fresh start's blank template holds nothing: the backup's own of that name simply takes its place
+        List<String> blankReplaced = templatesHeld.stream().filter(t -> !kept.contains(t))
+                .filter(t -> backup.templates().stream().anyMatch(f -> f.startsWith(t.name() + "."))).map(Template::name).toList();
+        checked.run();
+        try {
+            Optional<Path> aside = Optional.empty();
+            if (!volumes.isEmpty() || !vmList.isEmpty() || !kept.isEmpty()) {
+                aside = Optional.of(newAsideDir());
+                setAside(aside.get(), volumes, vmList, kept, progress);
+            }
+            blankReplaced.forEach(library::deleteTemplate);
+            Set<String> restoredServers = backup.servers().stream().map(Server::name).collect(Collectors.toSet());
+            for (Server s : inventory.listServers()) {
+                if (!restoredServers.contains(s.name())) {
+                    inventory.deleteServer(s.name());
+                }
+            }
+            backup.servers().forEach(inventory::saveServer);
+            int templateCount = 0;
+            try (ZipFile zip = new ZipFile(file.toFile())) {
+                for (String t : backup.templates()) {
+                    ZipEntry e = zip.getEntry("templates/" + t);
+                    Path target = templates.resolve(t);
+                    long[] copied = {0};
+                    extract(zip, e, target, b -> progress.progress(copied[0] += b, e.getSize(), "restoring template " + t));
+                    target.toFile().setReadOnly();
+                    templateCount++;
+                }
+            }
+            backup.allocations().forEach(allocations::addAllocation);
+            backup.vms().forEach(vms::addVm);
+            int recreated = placeDisksAndRecreate(file, progress);
+            return new Restoration(backup.servers().size(), backup.allocations().size(), backup.vms().size(), templateCount, backup.disks(),
+                    recreated, aside.map(p -> p.getFileName().toString()));
+        } catch (IOException e) {
+            throw DomainException.storageFailed("cannot restore the backup: " + e.getMessage());
+        }
+    }
+
+    private Path newAsideDir() throws IOException {
+        String stamp = "pre-restore-" + STAMP.format(clock.instant());
+        Path dir = dataDir.resolve(stamp);
+        for (int n = 2; Files.exists(dir); n++) {
+            dir = dataDir.resolve(stamp + "-" + n);
+        }
+        Files.createDirectories(dir);
+        return dir;
+    }
+
+    /**
+     * Moves what the server holds to {@code aside} (same layout as the data dir, with the state as
+     * {@code pools.db}) and forgets it: the data stays, out of the way of the restore.
+     */
+    private void setAside(Path aside, List<Allocation> volumes, List<VirtualMachine> vmList, List<Template> replaced,
+                          Operations.Progress progress) throws IOException {
+        progress.progress(0, 0, "setting what the server holds aside in " + aside.getFileName());
+        db.backupTo(aside.resolve("pools.db"));
+        for (VirtualMachine vm : vmList) {
+            vms.removeVm(vm.id());
+        }
+        for (Allocation a : volumes) {
+            Path data = Path.of(maker.pathOf(a));
+            if (Files.exists(data, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                Path target = asideOf(aside, data);
+                Files.createDirectories(target.getParent());
+                Files.move(data, target);
+            }
+            allocations.removeAllocation(a.id());
+        }
+        for (Template t : replaced) {
+            Path own = library.fileOf(t);
+            Path target = asideOf(aside, own);
+            Files.createDirectories(target.getParent());
+            try {
+                Files.createLink(target, own); // the data stays; the library forgets the name and its servers' copies
+            } catch (UnsupportedOperationException | IOException e) {
+                Files.copy(own, target, StandardCopyOption.COPY_ATTRIBUTES);
+            }
+            library.deleteTemplate(t.name());
+        }
+    }
+
+    /** Where {@code p} goes in the aside directory: the same place relative to the data dir. */
+    private Path asideOf(Path aside, Path p) {
+        Path base = dataDir.toAbsolutePath().normalize();
+        Path absolute = p.toAbsolutePath().normalize();
+        return absolute.startsWith(base) ? aside.resolve(base.relativize(absolute).toString()) : aside.resolve("other").resolve(p.getFileName());
     }
 
     /**

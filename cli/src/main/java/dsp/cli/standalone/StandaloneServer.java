@@ -140,7 +140,7 @@ public final class StandaloneServer implements AutoCloseable {
                 Optional.of(new LocalVolumeCopier(maker, qemu)), templates, order, () -> UUID.randomUUID().toString()));
         this.api.auditTo(new AuditLog(dataDir.resolve("audit.log")));
         this.backups = new StandaloneBackup(dataDir, db, dataDir.resolve("templates"), inventory, allocations, vmStore, maker, qemu,
-                templates, () -> configYaml, clock);
+                templates, () -> configYaml, catalog, lock, clock);
         this.api.serveBackups(backups);
     }
 
@@ -187,6 +187,17 @@ public final class StandaloneServer implements AutoCloseable {
         LOG.info("demo inventory created: {}", inventory.listServers().stream().map(Server::name).toList());
         return true;
     }
+
+    /**
+     * Whether a template is the one a fresh demo start makes (a blank image under the demo's name):
+     * a restore through the API may replace it, as a server holding it is still empty.
+     */
+    static boolean madeByAFreshStart(dsp.core.vm.Template t) {
+        return t.name().equals(DEMO_TEMPLATE) && t.virtualBytes() == DEMO_TEMPLATE_BYTES && t.fileBytes() < BLANK_IMAGE_BYTES;
+    }
+
+    /** More than a blank qcow2's metadata: an image this big holds data. */
+    private static final long BLANK_IMAGE_BYTES = 4L << 20;
 
     /** The demo's template, built with qemu-img if missing; no downloads. */
     public void ensureDemoTemplate() {
