@@ -1,6 +1,7 @@
 package dsp.cli;
 
 import dsp.cli.client.CliFailure;
+import dsp.cli.kubernetes.KubernetesController;
 import dsp.core.DomainException;
 import dsp.kubernetes.controller.ControllerRuntime;
 import dsp.kubernetes.controller.Leadership;
@@ -51,8 +52,8 @@ public final class ControllerCommand implements Callable<Integer> {
         }
         KubernetesClient client = kube.client();
         var configuration = kube.configuration(client);
-        ControllerRuntime runtime = new ControllerRuntime(client, configuration, kube.namespace, KubeOptions.identity(), Clock.systemUTC())
-                .requireKubernetesAuth(auth.equals("kubernetes"))
+        ControllerRuntime runtime = KubernetesController.compose(client, configuration, kube.namespace, KubeOptions.identity(),
+                        Clock.systemUTC(), auth.equals("kubernetes"))
                 .start(set, Leadership.Timing.DEFAULT, host, port);
         if (runtime.apiPort() > 0) {
             org.slf4j.LoggerFactory.getLogger(ControllerCommand.class).info("API listening on {}:{}", host, runtime.apiPort());

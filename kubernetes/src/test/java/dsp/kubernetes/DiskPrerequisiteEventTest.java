@@ -2,7 +2,6 @@ package dsp.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dsp.config.PoolConfig;
 import dsp.kubernetes.controller.ControllerRuntime;
 import io.fabric8.kubernetes.api.model.Event;
 import java.time.Clock;

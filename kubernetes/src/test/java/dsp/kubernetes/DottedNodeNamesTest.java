@@ -3,7 +3,6 @@ package dsp.kubernetes;
 import static dsp.kubernetes.ScalingControllerTest.FAST;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dsp.config.PoolConfig;
 import dsp.core.model.Allocation;
 import dsp.core.model.PoolCatalog;
 import dsp.core.model.VolumeFormat;

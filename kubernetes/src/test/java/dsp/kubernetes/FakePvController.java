@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * <li>a Bound PV whose claim is gone (or is another claim of that name) becomes Released.</li>
  * </ul>
  */
-final class FakePvController implements AutoCloseable {
+public final class FakePvController implements AutoCloseable {
 
     static final String PV_PROTECTION = "kubernetes.io/pv-protection";
     private static final String BIND_COMPLETED = "pv.kubernetes.io/bind-completed";
@@ -38,7 +38,7 @@ final class FakePvController implements AutoCloseable {
         return t;
     });
 
-    FakePvController(KubernetesClient client) {
+    public FakePvController(KubernetesClient client) {
         this.client = client;
         loop.scheduleWithFixedDelay(this::pass, 0, 100, TimeUnit.MILLISECONDS);
     }

@@ -18,13 +18,13 @@ import java.util.function.Function;
  * a hostDisk to QEMU with driver type raw, and for type Disk it does not change the file's owner,
  * so QEMU, uid 107, must own it). The file is looked up on the node the VM is pinned to.
  */
-final class KubeVirtRules {
+public final class KubeVirtRules {
 
     private KubeVirtRules() {
     }
 
     /** @param nodeRoot a node's "/" in the test */
-    static List<String> violations(JsonNode vm, Function<String, Path> nodeRoot, QemuImg qemu) throws IOException {
+    public static List<String> violations(JsonNode vm, Function<String, Path> nodeRoot, QemuImg qemu) throws IOException {
         List<String> out = new ArrayList<>();
         JsonNode pod = vm.at("/spec/template/spec");
         String node = pod.at("/nodeSelector").path("kubernetes.io/hostname").asText(null);

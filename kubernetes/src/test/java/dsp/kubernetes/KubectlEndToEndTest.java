@@ -4,7 +4,6 @@ import static dsp.kubernetes.ScalingControllerTest.FAST;
 import static dsp.kubernetes.ScalingControllerTest.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dsp.config.PoolConfig;
 import dsp.kubernetes.controller.ControllerRuntime;
 import dsp.testing.RequiredTool;
 import java.nio.charset.StandardCharsets;

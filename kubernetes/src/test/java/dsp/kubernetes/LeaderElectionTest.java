@@ -5,7 +5,7 @@ import static dsp.kubernetes.ScalingControllerTest.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dsp.config.PoolConfig;
+import dsp.core.model.PoolCatalog;
 import dsp.kubernetes.controller.ControllerRuntime;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import java.util.Queue;
@@ -27,8 +27,8 @@ class LeaderElectionTest {
             cluster.addNode("k8s-1", "k8s");
             Set<ControllerRuntime.Role> roles = Set.of(ControllerRuntime.Role.SCALING, ControllerRuntime.Role.PROVISIONER);
             // each replica as deploy/ runs it: every role under its own ServiceAccount
-            RunningRoles a = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "replica-a", roles, FAST, false);
-            RunningRoles b = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "replica-b", roles, FAST, false);
+            RunningRoles a = RunningRoles.start(cluster, PoolCatalog.guideDefaults(), "replica-a", roles, FAST);
+            RunningRoles b = RunningRoles.start(cluster, PoolCatalog.guideDefaults(), "replica-b", roles, FAST);
             // written by the watcher thread, read by the test thread: thread-safe, and the watcher only
             // records; every assertion is made here on the test thread (an assertion thrown inside a
             // scheduled task would silently cancel the task and fail nothing)

@@ -4,7 +4,7 @@ import static dsp.kubernetes.ScalingControllerTest.FAST;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dsp.config.PoolConfig;
+import dsp.core.model.PoolCatalog;
 import dsp.kubernetes.controller.ControllerRuntime;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -151,8 +151,8 @@ class ProvisioningBenchmark {
             for (int i = 0; i < 10; i++) {
                 cluster.addNode("node-" + i, i < 5 ? "k8s" : "vm");
             }
-            try (RunningRoles controller = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "bench",
-                    Set.of(ControllerRuntime.Role.SCALING), FAST, false)) {
+            try (RunningRoles controller = RunningRoles.start(cluster, PoolCatalog.guideDefaults(), "bench",
+                    Set.of(ControllerRuntime.Role.SCALING), FAST)) {
                 Map<Integer, Long> seen = new ConcurrentHashMap<>();
                 SharedIndexInformer<ConfigMap> cms = cluster.client.configMaps().inNamespace(Names.NAMESPACE).inform(new ResourceEventHandler<ConfigMap>() {
                     private void on(ConfigMap cm) {

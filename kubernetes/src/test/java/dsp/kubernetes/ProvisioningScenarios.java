@@ -3,7 +3,6 @@ package dsp.kubernetes;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dsp.config.PoolConfig;
 import dsp.core.model.Allocation;
 import dsp.core.model.PoolCatalog;
 import dsp.core.model.VolumeFormat;
@@ -95,8 +94,8 @@ final class ProvisioningScenarios {
         try (TestCluster cluster = clusterWith(nodes)) {
             List<AutoCloseable> running = new ArrayList<>();
             try {
-                RunningRoles controller = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "bench",
-                        Set.of(ControllerRuntime.Role.PROVISIONER), CALM, false);
+                RunningRoles controller = RunningRoles.start(cluster, PoolCatalog.guideDefaults(), "bench",
+                        Set.of(ControllerRuntime.Role.PROVISIONER), CALM);
                 running.add(controller);
                 for (int i = 0; i < nodes; i++) {
                     running.add(NodeAgents.start(cluster.clientAs(TestCluster.Workload.AGENT), "node-" + i, disks.resolve("node-" + i), PoolCatalog.guideDefaults(), "vm",
@@ -233,8 +232,8 @@ final class ProvisioningScenarios {
             };
             long caches = System.nanoTime();
             // both workloads as deploy/ runs them, each with its own ServiceAccount: the heap is the two pods' together
-            try (RunningRoles controller = RunningRoles.start(patientAs, PoolConfig.Configuration.guideDefaults(), "bench",
-                    Set.of(ControllerRuntime.Role.SCALING, ControllerRuntime.Role.PROVISIONER), CALM, false, Clock.systemUTC());
+            try (RunningRoles controller = RunningRoles.start(patientAs, RunningRoles.adaptersOnly(PoolCatalog.guideDefaults()), "bench",
+                    Set.of(ControllerRuntime.Role.SCALING, ControllerRuntime.Role.PROVISIONER), CALM, Clock.systemUTC());
                  SharedIndexInformer<io.fabric8.kubernetes.api.model.ConfigMap> status = cluster.client.configMaps().inNamespace(Names.NAMESPACE)
                          .inform(new ResourceEventHandler<>() {
                              private void on(io.fabric8.kubernetes.api.model.ConfigMap cm) {

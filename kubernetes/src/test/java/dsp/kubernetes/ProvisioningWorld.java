@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.awaitility.Awaitility;
-import dsp.config.PoolConfig;
 import dsp.core.model.PoolCatalog;
 import dsp.kubernetes.agent.NodeAgent;
 import dsp.kubernetes.controller.ControllerRuntime;
@@ -79,8 +78,13 @@ final class ProvisioningWorld implements AutoCloseable {
      * {@code client} when given (e.g. one that fails on purpose), else its own.
      */
     ProvisioningWorld startController(KubernetesClient client, Clock clock, Set<ControllerRuntime.Role> roles) {
+        return startController(RunningRoles.adaptersOnly(PoolCatalog.guideDefaults()), client, clock, roles);
+    }
+
+    /** @param composer how each workload's runtime is made (cli's tests compose the HTTP API too) */
+    ProvisioningWorld startController(RunningRoles.Composer composer, KubernetesClient client, Clock clock, Set<ControllerRuntime.Role> roles) {
         controller = RunningRoles.start(w -> w == TestCluster.Workload.PROVISIONER && client != null ? client : cluster.clientAs(w),
-                PoolConfig.Configuration.guideDefaults(), "controller-a", roles, ScalingControllerTest.FAST, false, clock);
+                composer, "controller-a", roles, ScalingControllerTest.FAST, clock);
         running.add(controller);
         await().until(controller::isAdmissionLeader);
         return this;

@@ -3,12 +3,12 @@ package dsp.kubernetes;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Tests of file ownership need root (CI runs as root: there a missing root is a failure, not a skip). */
-final class Root {
+public final class Root {
 
     private Root() {
     }
 
-    static void require() {
+    public static void require() {
         boolean root = "root".equals(System.getProperty("user.name"));
         if (!root && "true".equals(System.getenv("CI"))) {
             throw new AssertionError("CI runs as root; this test changes file owners and runs commands as other users");

@@ -1,6 +1,6 @@
 package dsp.kubernetes;
 
-import dsp.config.PoolConfig;
+import dsp.core.model.PoolCatalog;
 import dsp.core.usecase.PoolQueries;
 import dsp.kubernetes.TestCluster.Workload;
 import dsp.kubernetes.adapter.PoolVolumeStore;
@@ -23,40 +23,52 @@ import java.util.Set;
  */
 public final class RunningRoles implements AutoCloseable {
 
+    /** Leases short enough for tests: 2 s, renewed within 1.5 s, retried every 200 ms. */
+    public static final Leadership.Timing FAST = new Leadership.Timing(java.time.Duration.ofSeconds(2), java.time.Duration.ofMillis(1500),
+            java.time.Duration.ofMillis(200));
+
     private final Map<Workload, ControllerRuntime> runtimes = new EnumMap<>(Workload.class);
 
     private RunningRoles() {
     }
 
-    public static RunningRoles start(TestCluster cluster, Set<Role> roles, Leadership.Timing timing) {
-        return start(cluster, PoolConfig.Configuration.guideDefaults(), "controller-a", roles, timing, false);
+    /** Makes one workload's runtime, not yet started: the adapters alone, or composed with the HTTP API (cli's tests). */
+    @FunctionalInterface
+    public interface Composer {
+        ControllerRuntime compose(KubernetesClient client, String identity, Clock clock);
     }
 
-    /**
-     * @param tokenReview changes through the API need a bearer token the API server vouches for
-     */
-    public static RunningRoles start(TestCluster cluster, PoolConfig.Configuration config, String identity, Set<Role> roles,
-                                     Leadership.Timing timing, boolean tokenReview) {
-        return start(cluster::clientAs, config, identity, roles, timing, tokenReview, Clock.systemUTC());
+    /** The kubernetes module's adapters and roles alone: no HTTP API (the api and monitor roles need the cli's composition). */
+    public static Composer adaptersOnly(PoolCatalog catalog) {
+        return (client, identity, clock) -> new ControllerRuntime(client, catalog, Names.NAMESPACE, identity, clock);
+    }
+
+    public static RunningRoles start(TestCluster cluster, Set<Role> roles, Leadership.Timing timing) {
+        return start(cluster, PoolCatalog.guideDefaults(), "controller-a", roles, timing);
+    }
+
+    public static RunningRoles start(TestCluster cluster, PoolCatalog catalog, String identity, Set<Role> roles, Leadership.Timing timing) {
+        return start(cluster::clientAs, adaptersOnly(catalog), identity, roles, timing, Clock.systemUTC());
     }
 
     /** @param clients each workload's client (e.g. one that fails on purpose for the provisioner) */
-    public static RunningRoles start(java.util.function.Function<Workload, KubernetesClient> clients, PoolConfig.Configuration config,
-                                     String identity, Set<Role> roles, Leadership.Timing timing, boolean tokenReview, Clock clock) {
+    public static RunningRoles start(java.util.function.Function<Workload, KubernetesClient> clients, Composer composer,
+                                     String identity, Set<Role> roles, Leadership.Timing timing, Clock clock) {
         RunningRoles r = new RunningRoles();
         r.clients = clients;
+        r.composer = composer;
         r.clock = clock;
         try {
             if (roles.contains(Role.SCALING)) {
-                r.run(config, identity, Workload.SCALING, EnumSet.of(Role.SCALING), timing, false);
+                r.run(identity, Workload.SCALING, EnumSet.of(Role.SCALING), timing);
             }
             EnumSet<Role> admission = EnumSet.noneOf(Role.class);
             roles.stream().filter(x -> x == Role.PROVISIONER || x == Role.API).forEach(admission::add);
             if (!admission.isEmpty()) {
-                r.run(config, identity, Workload.PROVISIONER, admission, timing, tokenReview);
+                r.run(identity, Workload.PROVISIONER, admission, timing);
             }
             if (roles.contains(Role.MONITOR)) {
-                r.run(config, identity, Workload.MONITOR, EnumSet.of(Role.MONITOR), timing, false);
+                r.run(identity, Workload.MONITOR, EnumSet.of(Role.MONITOR), timing);
             }
         } catch (RuntimeException e) {
             r.close();
@@ -66,12 +78,11 @@ public final class RunningRoles implements AutoCloseable {
     }
 
     private java.util.function.Function<Workload, KubernetesClient> clients;
+    private Composer composer;
     private Clock clock;
 
-    private void run(PoolConfig.Configuration config, String identity, Workload workload, Set<Role> roles,
-                     Leadership.Timing timing, boolean tokenReview) {
-        ControllerRuntime runtime = new ControllerRuntime(clients.apply(workload), config, Names.NAMESPACE, identity, clock)
-                .requireKubernetesAuth(tokenReview);
+    private void run(String identity, Workload workload, Set<Role> roles, Leadership.Timing timing) {
+        ControllerRuntime runtime = composer.compose(clients.apply(workload), identity, clock);
         runtimes.put(workload, runtime);
         runtime.start(roles, timing, "127.0.0.1", 0);
     }

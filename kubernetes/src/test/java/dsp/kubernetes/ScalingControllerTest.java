@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dsp.config.PoolConfig;
 import dsp.kubernetes.controller.ControllerRuntime;
 import dsp.kubernetes.controller.Leadership;
 import dsp.kubernetes.crd.StoragePool;
@@ -15,7 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -23,7 +21,7 @@ import org.junit.jupiter.api.Test;
 /** The guide's examples 1–3 by labelling Nodes, observed in the ConfigMap, StoragePools and Events. */
 class ScalingControllerTest {
 
-    static final Leadership.Timing FAST = new Leadership.Timing(Duration.ofSeconds(2), Duration.ofMillis(1500), Duration.ofMillis(200));
+    static final Leadership.Timing FAST = RunningRoles.FAST;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private TestCluster cluster;
@@ -140,12 +138,11 @@ class ScalingControllerTest {
 
     /** Waits (Awaitility, up to 20 s) until the condition holds; shared by the Kubernetes tests. */
     static void await(BooleanSupplier condition) {
-        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(condition::getAsBoolean);
+        Waiting.await(condition);
     }
 
     /** "Nothing happens": the condition holds throughout the period (Awaitility's {@code during}), checked every 50 ms. */
     static void holdsFor(Duration period, BooleanSupplier condition) {
-        Awaitility.await().during(period).atMost(period.plusSeconds(10)).pollInterval(Duration.ofMillis(50))
-                .until(condition::getAsBoolean);
+        Waiting.holdsFor(period, condition);
     }
 }

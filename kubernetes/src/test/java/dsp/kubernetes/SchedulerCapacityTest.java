@@ -4,7 +4,6 @@ import static dsp.kubernetes.ScalingControllerTest.FAST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dsp.config.PoolConfig;
 import dsp.kubernetes.controller.ControllerRuntime;
 import dsp.kubernetes.crd.PoolVolume;
 import io.fabric8.kubernetes.api.model.HasMetadata;

@@ -4,7 +4,7 @@ import static dsp.kubernetes.ScalingControllerTest.FAST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dsp.config.PoolConfig;
+import dsp.core.model.PoolCatalog;
 import dsp.core.ledger.CapacityLedger;
 import dsp.kubernetes.controller.ControllerRuntime;
 import dsp.kubernetes.crd.PoolVolume;
@@ -98,8 +98,8 @@ final class SchedulingScenario {
             for (int i = 0; i < fleet.outside(); i++) {
                 cluster.addNode("other-" + i, null);
             }
-            try (RunningRoles controller = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "bench",
-                    Set.of(ControllerRuntime.Role.SCALING, ControllerRuntime.Role.PROVISIONER), FAST, false)) {
+            try (RunningRoles controller = RunningRoles.start(cluster, PoolCatalog.guideDefaults(), "bench",
+                    Set.of(ControllerRuntime.Role.SCALING, ControllerRuntime.Role.PROVISIONER), FAST)) {
                 int poolNodes = fleet.full() + fleet.tight() + fleet.ample() + fleet.vm();
                 await().atMost(Duration.ofSeconds(30)).until(controller::isAdmissionLeader);
                 if (published) {

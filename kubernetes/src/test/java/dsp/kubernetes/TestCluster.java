@@ -211,6 +211,23 @@ public final class TestCluster implements AutoCloseable {
         return unused;
     }
 
+    /**
+     * Writes the permissions this JVM's requests needed, one per line: the kubernetes module's run
+     * leaves them for cli's LeastPrivilegeTest, whose HTTP scenarios need the rest.
+     */
+    public static void writeUsedInThisRun(java.nio.file.Path file) throws IOException {
+        java.nio.file.Files.createDirectories(file.toAbsolutePath().getParent());
+        java.nio.file.Files.write(file, USED_IN_THIS_RUN.stream().map(Grant::toString).sorted().toList());
+    }
+
+    /** Permissions of deploy/ that no request of this JVM, nor any of the run that wrote {@code earlierRun}, needed. */
+    public static Set<Grant> unusedInThisRunAnd(java.nio.file.Path earlierRun) throws IOException {
+        Set<String> before = new java.util.HashSet<>(java.nio.file.Files.readAllLines(earlierRun));
+        Set<Grant> unused = unusedInThisRun();
+        unused.removeIf(g -> before.contains(g.toString()));
+        return unused;
+    }
+
     /** Requests refused so far (403, 401, or an invalid Event or update), each with who asked what. */
     public List<String> refusals() {
         return List.copyOf(refusals);

@@ -37,11 +37,7 @@ class ArchitectureTest {
             .adapter("kubernetes", "kubernetes")
             .adapter("http", "api")
             .adapter("config", "config")
-            .compositionRoot("cli")
-            // Kubernetes mode is still composed inside the kubernetes module; these go when the
-            // composition moves up into dsp.cli (#11: ControllerRuntime split, NodeAgent split).
-            .exempt("dsp.kubernetes.controller.ControllerRuntime", "http", "builds the HTTP API of the controller (k8s-strict's split)")
-            .exempt("dsp.kubernetes.controller.ControllerRuntime", "config", "reads the pool configuration (k8s-strict's split)");
+            .compositionRoot("cli");
 
     @Test
     void theProductHasClassesFromEveryModule() {

@@ -1,7 +1,7 @@
-package dsp.kubernetes;
+package dsp.cli.kubernetes;
 
-import static dsp.kubernetes.ScalingControllerTest.FAST;
-import static dsp.kubernetes.ScalingControllerTest.await;
+import static dsp.kubernetes.RunningRoles.FAST;
+import static dsp.kubernetes.Waiting.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +12,8 @@ import dsp.core.model.VolumePhase;
 import dsp.kubernetes.adapter.PoolVolumeStore;
 import dsp.kubernetes.controller.ControllerRuntime;
 import dsp.kubernetes.crd.PoolVolume;
+import dsp.kubernetes.TestCluster;
+import dsp.kubernetes.RunningRoles;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -37,7 +39,7 @@ class KubernetesDrainPlanTest {
             cluster.addNode(NODE, "vm");
             cluster.addNode("vm-2", "vm");
             cluster.addNode("k8s-1", "k8s");
-            try (RunningRoles roles = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST);
+            try (RunningRoles roles = ComposedRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST);
                  SharedIndexInformer<PoolVolume> informer = cluster.client.resources(PoolVolume.class).inform()) {
                 await(roles::isAdmissionLeader);
                 PoolVolumeStore store = new PoolVolumeStore(cluster.client, informer, new dsp.core.ledger.CapacityLedger(dsp.core.model.PoolCatalog.guideDefaults()));

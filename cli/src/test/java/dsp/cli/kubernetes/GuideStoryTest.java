@@ -1,16 +1,20 @@
-package dsp.kubernetes;
+package dsp.cli.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dsp.config.PoolConfig;
 import dsp.core.model.PoolCatalog;
 import dsp.kubernetes.agent.NodeAgent;
 import dsp.kubernetes.controller.ControllerRuntime.Role;
 import dsp.kubernetes.crd.PoolVirtualMachine;
 import dsp.node.QemuImg;
 import dsp.testing.RequiredTool;
+import dsp.kubernetes.TestCluster;
+import dsp.kubernetes.RunningRoles;
+import dsp.kubernetes.NodeAgents;
+import dsp.kubernetes.Names;
+import dsp.kubernetes.FakePvController;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -144,8 +148,8 @@ class GuideStoryTest {
             kubectl("create", "--validate=false", "-f", Path.of("..", "deploy", "30-storageclasses.yaml").toString());
             servers.forEach(s -> cluster.addNode(s, null));
             List<NodeAgent> agents = new ArrayList<>();
-            try (RunningRoles roles = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "controller-a",
-                    Set.of(Role.PROVISIONER, Role.API, Role.SCALING), ScalingControllerTest.FAST, true)) {
+            try (RunningRoles roles = ComposedRoles.start(cluster, "controller-a",
+                    Set.of(Role.PROVISIONER, Role.API, Role.SCALING), RunningRoles.FAST, true)) {
                 for (String s : servers) { // the agents' DaemonSets cover every node
                     agents.add(NodeAgents.start(cluster.clientAs(TestCluster.Workload.AGENT), s, dir.resolve(s), PoolCatalog.guideDefaults(),
                             "vm", qemu, Clock.systemUTC(), Duration.ofMillis(500)));

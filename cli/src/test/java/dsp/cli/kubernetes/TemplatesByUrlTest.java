@@ -1,13 +1,12 @@
-package dsp.kubernetes;
+package dsp.cli.kubernetes;
 
-import static dsp.kubernetes.ScalingControllerTest.FAST;
+import static dsp.kubernetes.RunningRoles.FAST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
-import dsp.config.PoolConfig;
 import dsp.core.model.PoolCatalog;
 import dsp.kubernetes.agent.NodeAgent;
 import dsp.kubernetes.controller.ControllerRuntime;
@@ -15,6 +14,9 @@ import dsp.kubernetes.crd.PoolTemplate;
 import dsp.node.QemuImg;
 import dsp.node.TemplateDownloader;
 import dsp.testing.RequiredTool;
+import dsp.kubernetes.TestCluster;
+import dsp.kubernetes.RunningRoles;
+import dsp.kubernetes.NodeAgents;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -76,7 +78,7 @@ class TemplatesByUrlTest {
         for (String node : List.of("vm-1", "vm-2", "k8s-1")) {
             agent(node);
         }
-        RunningRoles controller = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.API, ControllerRuntime.Role.SCALING), FAST);
+        RunningRoles controller = ComposedRoles.start(cluster, Set.of(ControllerRuntime.Role.API, ControllerRuntime.Role.SCALING), FAST);
         running.add(controller);
         api = "http://127.0.0.1:" + controller.apiPort();
         await().atMost(Duration.ofSeconds(20)).until(controller::isAdmissionLeader);

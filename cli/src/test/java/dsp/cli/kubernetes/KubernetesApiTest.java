@@ -1,13 +1,12 @@
-package dsp.kubernetes;
+package dsp.cli.kubernetes;
 
-import static dsp.kubernetes.ScalingControllerTest.FAST;
-import static dsp.kubernetes.ScalingControllerTest.await;
-import static dsp.kubernetes.ScalingControllerTest.holdsFor;
+import static dsp.kubernetes.RunningRoles.FAST;
+import static dsp.kubernetes.Waiting.await;
+import static dsp.kubernetes.Waiting.holdsFor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dsp.config.PoolConfig;
 import dsp.core.model.PoolCatalog;
 import dsp.kubernetes.agent.NodeAgent;
 import dsp.kubernetes.controller.ControllerRuntime;
@@ -15,6 +14,11 @@ import dsp.kubernetes.crd.PoolVirtualMachine;
 import dsp.kubernetes.crd.PoolVolume;
 import dsp.node.QemuImg;
 import dsp.testing.RequiredTool;
+import dsp.kubernetes.TestCluster;
+import dsp.kubernetes.RunningRoles;
+import dsp.kubernetes.NodeAgents;
+import dsp.kubernetes.Root;
+import dsp.kubernetes.KubeVirtRules;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import java.net.URI;
@@ -52,7 +56,7 @@ class KubernetesApiTest {
     void changesNeedAKubernetesIdentityWhoseOwnRbacAllowsThem() throws Exception {
         try (TestCluster cluster = new TestCluster()) {
             cluster.addNode("k8s-1", null);
-            try (RunningRoles controller = RunningRoles.start(cluster, PoolConfig.Configuration.guideDefaults(), "controller-a",
+            try (RunningRoles controller = ComposedRoles.start(cluster, "controller-a",
                     Set.of(ControllerRuntime.Role.API), FAST, true)) {
                 String api = "http://127.0.0.1:" + controller.apiPort();
                 await(controller::isAdmissionLeader);
@@ -122,7 +126,7 @@ class KubernetesApiTest {
             cluster.addNode("vm-1", "vm");
             cluster.addNode("k8s-1", "k8s");
             try (NodeAgent agent = NodeAgents.start(cluster.clientAs(TestCluster.Workload.AGENT), "vm-1", vmRoot, PoolCatalog.guideDefaults(), "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));
-                 RunningRoles controller = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.API, ControllerRuntime.Role.SCALING), FAST)) {
+                 RunningRoles controller = ComposedRoles.start(cluster, Set.of(ControllerRuntime.Role.API, ControllerRuntime.Role.SCALING), FAST)) {
                 String api = "http://127.0.0.1:" + controller.apiPort();
                 await(controller::isAdmissionLeader);
                 await(() -> {
@@ -194,7 +198,7 @@ class KubernetesApiTest {
         try (TestCluster cluster = new TestCluster()) {
             cluster.addNode("vm-1", "vm");
             try (NodeAgent agent = NodeAgents.start(cluster.clientAs(TestCluster.Workload.AGENT), "vm-1", vmRoot, PoolCatalog.guideDefaults(), "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));
-                 RunningRoles controller = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST)) {
+                 RunningRoles controller = ComposedRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST)) {
                 String api = "http://127.0.0.1:" + controller.apiPort();
                 await(controller::isAdmissionLeader);
                 await(() -> {
