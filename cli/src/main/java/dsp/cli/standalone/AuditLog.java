@@ -10,10 +10,16 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * Every change request as JSON lines in {@code <data-dir>/audit.log}, each forced to disk before
- * the change runs. A line that cannot be written fails the write, and so refuses the change.
+ * Every change request as JSON lines in {@code <data-dir>/audit.log}. A {@code begin} line is forced
+ * to disk before the change runs; a line that cannot be written fails the write, and so refuses the
+ * change. The lines written after a request ({@code end}, {@code refused}) gate nothing: they are
+ * written at once and reach the disk with the next forced line, one sync per change instead of two
+ * (a killed process loses none of them, the OS has them; a power cut at most the outcome lines
+ * since the last change began, never a change's {@code begin}).
  */
 final class AuditLog implements AuditTrail {
+
+    private static final String BEGIN = "begin";
 
     private final Path file;
 
@@ -30,7 +36,9 @@ final class AuditLog implements AuditTrail {
                 while (line.hasRemaining()) {
                     ch.write(line);
                 }
-                ch.force(true);
+                if (BEGIN.equals(entry.event())) {
+                    ch.force(true);
+                }
             } catch (IOException e) {
                 ch.truncate(before); // never leave half a line for the next one to run into
                 throw e;

@@ -248,8 +248,9 @@ public final class StandaloneServer implements AutoCloseable {
 
     public int start(String host, int port) {
         reconcile();
-        startSurvey();
         api.start(host, port);
+        // after the API serves: the first pass runs du over every server, which would compete with start-up for the cores
+        startSurvey();
         sampler.start(SAMPLE_EVERY);
         LOG.info("standalone server listening on http://{}:{} (data in {})", host, api.port(), db.file().getParent());
         return api.port();

@@ -43,6 +43,12 @@ public final class WriteThroughAllocations implements AllocationStore {
     }
 
     @Override
+    public void completeAllocation(Allocation ready) {
+        durable.completeAllocation(ready);
+        ledger.replaceAllocation(ready);
+    }
+
+    @Override
     public void removeAllocation(String id) {
         durable.removeAllocation(id);
         ledger.removeAllocation(id);

@@ -130,6 +130,18 @@ public final class CapacityAdmission {
     }
 
     /**
+     * Records that the data of a Pending allocation is made and durable: it becomes Ready (see
+     * {@link AllocationStore#completeAllocation}: start-up would complete it from the data alone).
+     */
+    public Allocation complete(Allocation pending) {
+        return lock.locked(() -> {
+            Allocation next = existing(pending.id()).withPhase(VolumePhase.READY);
+            store.completeAllocation(next);
+            return next;
+        });
+    }
+
+    /**
      * Admits room for a copy of {@code volume} on another server of its pool (a move): the target
      * is chosen by the pool's placement among the other servers {@code eligible} accepts, its
      * budget is charged at once, and the copy is recorded Pending ({@link MoveRecords#copy}).

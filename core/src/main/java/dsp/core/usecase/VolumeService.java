@@ -50,7 +50,7 @@ public final class VolumeService {
         return order.on(a.id(), () -> {
             data.make(a, Optional.empty());
             try {
-                return admission.update(a.withPhase(VolumePhase.READY));
+                return admission.complete(a);
             } catch (RuntimeException e) {
                 data.undo(a, e);
                 throw e;

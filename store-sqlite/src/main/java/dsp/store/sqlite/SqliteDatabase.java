@@ -153,6 +153,34 @@ public final class SqliteDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * A {@link #changing} transaction whose commit does not wait for the disk (synchronous=NORMAL for
+     * it alone): only for a change that start-up redoes from what is on disk when a power cut loses it.
+     * A killed process loses nothing (the commit is with the OS), and the WAL keeps commits in order,
+     * so the next synced commit makes this one durable too.
+     */
+    public <T> T changingUnsynced(Work<T> work) {
+        lock.lock();
+        try {
+            synchronous("NORMAL");
+            try {
+                return changing(work);
+            } finally {
+                synchronous("FULL");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void synchronous(String mode) {
+        try (Statement st = connection.createStatement()) {
+            st.execute("PRAGMA synchronous=" + mode);
+        } catch (SQLException e) {
+            throw new StoreException("database " + file + " failed: " + e.getMessage(), e);
+        }
+    }
+
     /** Puts the reserve back when it was used; fails as a full disk when there is no room for it. */
     void keepReserve() {
         if (Files.exists(reserve)) {

@@ -1,0 +1,96 @@
+package dsp.store.sqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dsp.core.model.Allocation;
+import dsp.core.model.VolumePhase;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A create's last step (Pending to Ready) is committed without waiting for the disk, because start-up
+ * completes a Pending record whose data exists; every other write still waits for it. And the stored
+ * creation times are read by a direct parser that must agree with {@link Instant#parse}.
+ */
+class UnsyncedCompletionTest {
+
+    @TempDir
+    Path dir;
+
+    private static int synchronous(Connection c) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet r = st.executeQuery("PRAGMA synchronous")) {
+            r.next();
+            return r.getInt(1);
+        }
+    }
+
+    @Test
+    void onlyTheUnsyncedTransactionSkipsTheSyncAndTheNextOneSyncsAgain() {
+        try (SqliteDatabase db = SqliteDatabase.open(dir.resolve("pools.db"))) {
+            assertThat(db.transaction(UnsyncedCompletionTest::synchronous)).as("FULL").isEqualTo(2);
+            assertThat(db.changingUnsynced(UnsyncedCompletionTest::synchronous)).as("NORMAL").isEqualTo(1);
+            assertThat(db.transaction(UnsyncedCompletionTest::synchronous)).as("FULL again").isEqualTo(2);
+            assertThatThrownBy(() -> db.changingUnsynced(c -> {
+                throw new SQLException("failed half-way");
+            })).isInstanceOf(StoreException.class);
+            assertThat(db.transaction(UnsyncedCompletionTest::synchronous)).as("FULL after a failure").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aCompletedAllocationIsReadyAfterAReopen() {
+        Path file = dir.resolve("pools.db");
+        Allocation pending = new Allocation("a1", "data", "k8s", "k8s-1", 100, "volume", Instant.parse("2026-11-26T03:00:00.123456Z"))
+                .withPhase(VolumePhase.PENDING);
+        try (SqliteDatabase db = SqliteDatabase.open(file)) {
+            SqliteAllocationStore store = new SqliteAllocationStore(db);
+            store.addAllocation(pending);
+            store.completeAllocation(pending.withPhase(VolumePhase.READY));
+        }
+        try (SqliteDatabase db = SqliteDatabase.open(file)) {
+            assertThat(new SqliteAllocationStore(db).listAllocations()).containsExactly(pending.withPhase(VolumePhase.READY));
+        }
+    }
+
+    @Test
+    void storedTimesReadAsInstantParseReadsThem() {
+        Random random = new Random(10);
+        for (int i = 0; i < 20_000; i++) {
+            Instant t = Instant.ofEpochSecond(random.nextLong(-62_000_000_000L, 250_000_000_000L),
+                    switch (i % 4) {
+                        case 0 -> 0;
+                        case 1 -> random.nextInt(1000) * 1_000_000;
+                        case 2 -> random.nextInt(1_000_000) * 1000;
+                        default -> random.nextInt(1_000_000_000);
+                    });
+            assertThat(SqliteAllocationStore.instant(t.toString())).as(t.toString()).isEqualTo(t);
+        }
+        for (String odd : List.of("2026-11-26T03:00:00Z", "2026-11-26T03:00:00.5Z", "2026-11-26T03:00:00.Z", "2026-02-30T03:00:00Z",
+                "2026-11-26T24:00:00Z", "2026-11-26T03:60:00Z", "2026-1a-26T03:00:00Z", "-001-11-26T03:00:00Z", "2026-11-26T03:00:00+01:00",
+                "2026-11-26t03:00:00Z", "2026-11-26T03:00:00.1234567890Z", "2026-11-26T03:00:00.12a4Z", "+12026-11-26T03:00:00Z", "")) {
+            Object expected;
+            try {
+                expected = Instant.parse(odd);
+            } catch (DateTimeException e) {
+                expected = DateTimeException.class;
+            }
+            Object read;
+            try {
+                read = SqliteAllocationStore.instant(odd);
+            } catch (DateTimeException e) {
+                read = DateTimeException.class;
+            }
+            assertThat(read).as(odd).isEqualTo(expected);
+        }
+    }
+}
