@@ -75,7 +75,8 @@ comma := ,
 mutation: deps
 	mvn -B -Pmutation verify -pl $(MODULES) -am -Dpit.threads=$(THREADS) \
 	  $(foreach m,$(filter-out $(subst $(comma), ,$(MODULES)),$(MUTATED)),-Dmutation.skip.$(m)=true) \
-	  $(if $(CLASSES),-Dpit.targetClasses='$(CLASSES)') $(if $(TESTS),-DtargetTests='$(TESTS)')
+	  $(if $(CLASSES),-Dpit.targetClasses='$(CLASSES)') $(if $(TESTS),-Dpit.targetTests='$(TESTS)') \
+	  $(if $(EXCLUDED),-Dpit.excludedTests='$(EXCLUDED)')
 	@bin/mutation-summary
 
 ## crds: write deploy/crds from the CRD classes (kubernetes/.../crd); CrdYamlTest in make test fails until this is run after a change
