@@ -36,7 +36,9 @@ public final class BackupCommand extends ApiCommand {
             throw new CliFailure(CliFailure.USAGE, file + " exists; choose another name or add --force to overwrite it");
         }
         if (kubeconfig != null) {
-            JsonNode r = KubernetesBackup.backup(kubeconfig, file);
+            Progress.Local progress = Progress.local("backup", spec.commandLine().getErr(), Progress.terminal(), Progress.Unit.OBJECTS);
+            JsonNode r = KubernetesBackup.backup(kubeconfig, file, progress);
+            progress.done();
             report(json, r);
             return 0;
         }

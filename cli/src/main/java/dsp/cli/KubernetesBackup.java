@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dsp.cli.client.CliFailure;
+import dsp.core.operation.Operations;
 import dsp.kubernetes.Names;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -21,7 +22,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
@@ -52,20 +55,33 @@ final class KubernetesBackup {
     private KubernetesBackup() {
     }
 
-    static JsonNode backup(Path kubeconfig, Path file) {
+    /** @param progress counted in objects: listed first (how many there are is known only then), then saved one by one */
+    static JsonNode backup(Path kubeconfig, Path file, Operations.Progress progress) {
         try (KubernetesClient client = KubeOptions.client(kubeconfig)) {
             ObjectNode manifest = JSON.createObjectNode().put("format", FORMAT).put("version", 1).put("mode", "kubernetes")
                     .put("created_at", Instant.now().toString()).put("cluster", client.getMasterUrl().toString());
+            Map<Kind, List<GenericKubernetesResource>> listed = new LinkedHashMap<>();
+            for (Kind k : KINDS) {
+                progress.progress(0, 0, "listing " + k.kind() + "s");
+                listed.put(k, k.namespaced() ? resources(client, k).inAnyNamespace().list().getItems() : resources(client, k).list().getItems());
+            }
+            long total = listed.values().stream().mapToLong(List::size).sum();
+            long done = 0;
             Path temporary = file.toAbsolutePath().resolveSibling(".tmp-" + file.getFileName());
             try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(temporary))) {
                 for (Kind k : KINDS) {
-                    List<GenericKubernetesResource> items = k.namespaced()
-                            ? resources(client, k).inAnyNamespace().list().getItems() : resources(client, k).list().getItems();
+                    List<GenericKubernetesResource> items = listed.get(k);
+                    String step = "saving " + k.kind() + "s";
+                    progress.progress(done, total, step);
                     ArrayNode out = JSON.createArrayNode();
-                    items.forEach(i -> out.add(portable(i)));
+                    for (GenericKubernetesResource i : items) {
+                        out.add(portable(i));
+                        progress.progress(++done, total, step);
+                    }
                     manifest.put(k.entry().substring("objects/".length(), k.entry().length() - ".json".length()), items.size());
                     put(zip, k.entry(), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(out));
                 }
+                progress.progress(done, total, "saving the configuration");
                 ConfigMap cm = client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get();
                 String yaml = cm == null || cm.getData() == null ? null : cm.getData().get(Names.CONFIG_KEY);
                 if (yaml != null) {
@@ -86,7 +102,8 @@ final class KubernetesBackup {
         }
     }
 
-    static JsonNode restore(Path kubeconfig, Path file, boolean force) {
+    /** @param progress counted in objects: each one written to the cluster */
+    static JsonNode restore(Path kubeconfig, Path file, boolean force, Operations.Progress progress) {
         try (ZipFile zip = new ZipFile(file.toFile()); KubernetesClient client = KubeOptions.client(kubeconfig)) {
             ZipEntry m = zip.getEntry("manifest.json");
             JsonNode manifest = m == null ? null : JSON.readTree(zip.getInputStream(m));
@@ -108,20 +125,28 @@ final class KubernetesBackup {
                 throw new CliFailure(CliFailure.USAGE, "the cluster is not empty (" + String.join(", ", present)
                         + "); restore into an empty one, or add --force to write the backup's objects over what is there");
             }
-            ObjectNode summary = JSON.createObjectNode();
+            Map<Kind, JsonNode> saved = new LinkedHashMap<>();
             for (Kind k : KINDS) {
                 ZipEntry e = zip.getEntry(k.entry());
+                saved.put(k, e == null ? JSON.createArrayNode() : JSON.readTree(zip.getInputStream(e)));
+            }
+            long total = saved.values().stream().mapToLong(JsonNode::size).sum();
+            long done = 0;
+            ObjectNode summary = JSON.createObjectNode();
+            for (Kind k : KINDS) {
+                String step = "restoring " + k.kind() + "s";
+                progress.progress(done, total, step);
                 int count = 0;
-                if (e != null) {
-                    for (JsonNode o : JSON.readTree(zip.getInputStream(e))) {
-                        restoreOne(client, k, JSON.treeToValue(o, GenericKubernetesResource.class));
-                        count++;
-                    }
+                for (JsonNode o : saved.get(k)) {
+                    restoreOne(client, k, JSON.treeToValue(o, GenericKubernetesResource.class));
+                    count++;
+                    progress.progress(++done, total, step);
                 }
                 summary.put(k.entry().substring("objects/".length(), k.entry().length() - ".json".length()).replace("poolvirtualmachines", "vms"), count);
             }
             ZipEntry config = zip.getEntry("config/pools.yaml");
             if (config != null) {
+                progress.progress(done, total, "restoring the configuration");
                 String yaml = new String(zip.getInputStream(config).readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
                 ensureNamespace(client, Names.NAMESPACE);
                 ConfigMap cm = client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get();

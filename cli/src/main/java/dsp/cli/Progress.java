@@ -26,11 +26,20 @@ final class Progress {
         return System.console() != null && System.getenv("TERM") != null && !"dumb".equals(System.getenv("TERM"));
     }
 
+    /** What the amounts count: a server operation's are bytes; a Kubernetes backup's are objects. */
+    enum Unit {
+        BYTES, OBJECTS;
+
+        String amount(long done, long total) {
+            return this == BYTES ? human(done) + "/" + human(total) : done + "/" + total + " objects";
+        }
+    }
+
     /** Polls the operation until it ends; returns its result, or fails with its error. */
     static JsonNode follow(ApiClient client, JsonNode operation, PrintWriter out, boolean terminal) {
         String href = operation.path("href").asText("/api/v1/operations/" + operation.path("id").asText());
         String kind = operation.path("kind").asText("operation").replace('_', ' ');
-        Meter meter = new Meter(kind, out, terminal);
+        Meter meter = new Meter(kind, out, terminal, Unit.BYTES);
         JsonNode op = operation;
         while ("running".equals(op.path("state").asText())) {
             meter.show(op.path("progress"));
@@ -54,7 +63,12 @@ final class Progress {
      * operation's; {@link Local#done} ends it.
      */
     static Local local(String kind, PrintWriter out, boolean terminal) {
-        return new Local(new Meter(kind, out, terminal));
+        return local(kind, out, terminal, Unit.BYTES);
+    }
+
+    /** The same, counting {@code unit}s. */
+    static Local local(String kind, PrintWriter out, boolean terminal, Unit unit) {
+        return new Local(new Meter(kind, out, terminal, unit));
     }
 
     /** Progress reported here, drawn at most every {@link #REDRAW} (a restore reports every few kilobytes). */
@@ -92,18 +106,20 @@ final class Progress {
         private final String kind;
         private final PrintWriter out;
         private final boolean terminal;
+        private final Unit unit;
         private String lastLine = "";
         private int lastDecile = -1;
 
-        Meter(String kind, PrintWriter out, boolean terminal) {
+        Meter(String kind, PrintWriter out, boolean terminal, Unit unit) {
             this.kind = kind;
             this.out = out;
             this.terminal = terminal;
+            this.unit = unit;
         }
 
         void show(JsonNode p) {
             if (terminal) {
-                out.print("\r" + bar(kind, p));
+                out.print("\r" + bar(kind, p, unit));
                 out.flush();
                 return;
             }
@@ -119,7 +135,7 @@ final class Progress {
 
         void end(boolean succeeded, JsonNode p) {
             if (terminal) {
-                out.print("\r" + bar(kind, p) + System.lineSeparator());
+                out.print("\r" + bar(kind, p, unit) + System.lineSeparator());
             } else if (succeeded) {
                 out.println(kind + ": done");
             }
@@ -128,9 +144,13 @@ final class Progress {
     }
 
     static String bar(String kind, JsonNode p) {
+        return bar(kind, p, Unit.BYTES);
+    }
+
+    static String bar(String kind, JsonNode p, Unit unit) {
         boolean known = p.path("percent").isNumber();
         double percent = known ? p.path("percent").asDouble() : 0;
-        String amount = p.path("total").asLong() > 0 ? " " + human(p.path("done").asLong()) + "/" + human(p.path("total").asLong()) : "";
+        String amount = p.path("total").asLong() > 0 ? " " + unit.amount(p.path("done").asLong(), p.path("total").asLong()) : "";
         return String.format(Locale.ROOT, "%s %s %s%s %s", kind, Output.bar(percent, BAR),
                 known ? String.format(Locale.ROOT, "%3.0f%%", percent) : " ...", amount, p.path("step").asText());
     }

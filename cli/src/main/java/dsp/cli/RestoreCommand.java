@@ -51,7 +51,9 @@ public final class RestoreCommand implements Callable<Integer> {
     public Integer call() {
         var out = spec.commandLine().getOut();
         if (kubeconfig != null) {
-            JsonNode r = KubernetesBackup.restore(kubeconfig, file, force);
+            Progress.Local progress = Progress.local("restore", spec.commandLine().getErr(), Progress.terminal(), Progress.Unit.OBJECTS);
+            JsonNode r = KubernetesBackup.restore(kubeconfig, file, force, progress);
+            progress.done();
             out.println("restored into the cluster: " + r.path("storagepools").asInt() + " StoragePools, " + r.path("poolvolumes").asInt()
                     + " PoolVolumes, " + r.path("vms").asInt() + " PoolVirtualMachines, configuration " + r.path("config").asText());
             out.flush();

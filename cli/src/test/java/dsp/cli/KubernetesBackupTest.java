@@ -45,6 +45,20 @@ class KubernetesBackupTest {
             PoolctlRun b = poolctl("backup", file.toString(), "--kubeconfig", source.kubeconfig(Files.createDirectories(dir.resolve("a"))).toString());
             assertThat(b.code()).as(b.err()).isZero();
             assertThat(b.out()).contains("2 volumes, 1 VMs");
+            assertThat(b.err()).as("progress in objects, as plain lines off a terminal (one per step and per tenth)").isEqualTo("""
+                    backup: listing StoragePools
+                    backup: listing PoolVolumes
+                    backup: listing PoolVirtualMachines
+                    backup: saving StoragePools 0%
+                    backup: saving StoragePools 25%
+                    backup: saving PoolVolumes 25%
+                    backup: saving PoolVolumes 50%
+                    backup: saving PoolVolumes 75%
+                    backup: saving PoolVirtualMachines 75%
+                    backup: saving PoolVirtualMachines 100%
+                    backup: saving the configuration 100%
+                    backup: done
+                    """);
         }
         assertThat(before).hasSize(4);
         try (TestCluster target = new TestCluster()) {
@@ -52,6 +66,17 @@ class KubernetesBackupTest {
             PoolctlRun r = poolctl("restore", file.toString(), "--kubeconfig", kubeconfig);
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(r.out()).contains("1 StoragePools, 2 PoolVolumes, 1 PoolVirtualMachines, configuration restored");
+            assertThat(r.err()).as("progress in objects").isEqualTo("""
+                    restore: restoring StoragePools 0%
+                    restore: restoring StoragePools 25%
+                    restore: restoring PoolVolumes 25%
+                    restore: restoring PoolVolumes 50%
+                    restore: restoring PoolVolumes 75%
+                    restore: restoring PoolVirtualMachines 75%
+                    restore: restoring PoolVirtualMachines 100%
+                    restore: restoring the configuration 100%
+                    restore: done
+                    """);
             assertThat(objects(target)).isEqualTo(before);
             assertThat(target.client.configMaps().inNamespace(Names.NAMESPACE).withName(Names.CONFIG_MAP).get().getData())
                     .containsEntry(Names.CONFIG_KEY, "pools:\n  - name: k8s\n    share: 2T\n  - name: vm\n");

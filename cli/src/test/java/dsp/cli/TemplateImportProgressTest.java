@@ -118,4 +118,12 @@ class TemplateImportProgressTest {
         assertThat(Progress.bar("template import", p))
                 .isEqualTo("template import [###############...............]  50% 1.5 GB/3.0 GB copying ubuntu24.qcow2");
     }
+
+    @Test
+    void aKubernetesBackupsBarCountsObjects() {
+        JsonNode p = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                .put("done", 150).put("total", 200).put("percent", 75.0).put("step", "restoring PoolVolumes");
+        assertThat(Progress.bar("restore", p, Progress.Unit.OBJECTS))
+                .isEqualTo("restore [#######################.......]  75% 150/200 objects restoring PoolVolumes");
+    }
 }

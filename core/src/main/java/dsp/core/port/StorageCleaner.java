@@ -49,6 +49,14 @@ public interface StorageCleaner {
         return Outcome.done(server, dryRun, clean(server, referenced, dryRun));
     }
 
+    /**
+     * What a run would move from the server, sized, when this cleaner can tell at once (the dry run of
+     * one that works on this machine); empty when only the server's own agent can tell, later.
+     */
+    default Optional<List<Item>> plan(String server, Supplier<List<Allocation>> referenced) {
+        return Optional.of(clean(server, referenced, true));
+    }
+
     /** Run {@code run} on the server as it stands now; empty when the server was not part of it (or the cleaner keeps no record). */
     default Optional<Outcome> outcome(String run, String server) {
         return Optional.empty();

@@ -60,18 +60,45 @@ public final class CleanupService {
         return run(dryRun, dsp.core.operation.Operations.Progress.NONE);
     }
 
-    /** The same, saying which server it is at (in words: the operation's amounts are bytes, and a server is not one). */
+    /**
+     * The same, saying how far it got: a run that moves counts the bytes moved to the trash of the
+     * total its plan (a dry run per server, done first) found, so a big orphan shows as big; where the
+     * servers' own agents clean (no plan at once) and in a dry run, the step names the server it is at.
+     */
     public Report run(boolean dryRun, dsp.core.operation.Operations.Progress progress) {
         Instant at = clock.instant();
         String run = at.toString();
         List<Outcome> outcomes = new ArrayList<>();
         List<Server> servers = inventory.listServers();
+        long toMove = dryRun ? 0 : bytesToMove(servers, progress);
+        long moved = 0;
         for (Server s : servers) {
-            progress.progress(0, 0, (dryRun ? "looking for" : "moving") + " orphans on " + s.name()
+            progress.progress(moved, Math.max(toMove, moved), (dryRun ? "looking for" : "moving") + " orphans on " + s.name()
                     + " (server " + (outcomes.size() + 1) + " of " + servers.size() + ")");
-            outcomes.add(cleaner.clean(run, s.name(), () -> onServer(s.name()), dryRun));
+            Outcome outcome = cleaner.clean(run, s.name(), () -> onServer(s.name()), dryRun);
+            outcomes.add(outcome);
+            moved += dryRun ? 0 : outcome.items().stream().mapToLong(StorageCleaner.Item::bytes).sum();
         }
-        return new Report(run, dryRun, at, outcomes);
+        Report report = new Report(run, dryRun, at, outcomes);
+        if (!dryRun && !servers.isEmpty() && report.pending().isEmpty()) {
+            progress.progress(moved, Math.max(toMove, moved), "moved " + report.items().size() + " orphan(s) to the trash");
+        }
+        return report;
+    }
+
+    /** The bytes a run will move, from each server's plan; 0 (not known) as soon as one server cannot tell at once. */
+    private long bytesToMove(List<Server> servers, dsp.core.operation.Operations.Progress progress) {
+        long total = 0;
+        int n = 0;
+        for (Server s : servers) {
+            progress.progress(0, 0, "sizing orphans on " + s.name() + " (server " + ++n + " of " + servers.size() + ")");
+            Optional<List<StorageCleaner.Item>> plan = cleaner.plan(s.name(), () -> onServer(s.name()));
+            if (plan.isEmpty()) {
+                return 0;
+            }
+            total += plan.get().stream().mapToLong(StorageCleaner.Item::bytes).sum();
+        }
+        return total;
     }
 
     /** Where run {@code run} stands on each server that is part of it; empty when no server knows the run. */

@@ -116,6 +116,14 @@ class TemplateAndCleanupUseCaseTest {
         final Map<String, List<String>> referencedOn = new HashMap<>();
         final List<String> asked = new ArrayList<>();
         final Map<String, Outcome> recorded = new HashMap<>();
+        /** What each server's plan says; a server without one cannot tell at once (as where agents clean). */
+        final Map<String, List<Item>> plans = new HashMap<>();
+
+        @Override
+        public Optional<List<Item>> plan(String server, Supplier<List<Allocation>> referenced) {
+            asked.add("plan " + server);
+            return plans.containsKey(server) ? Optional.of(plans.get(server)) : Optional.empty();
+        }
 
         @Override
         public List<Item> clean(String server, Supplier<List<Allocation>> referenced, boolean dryRun) {
@@ -156,9 +164,11 @@ class TemplateAndCleanupUseCaseTest {
         List<String> steps = new java.util.ArrayList<>();
         CleanupService.Report r = cleanup.run(false, (done, total, step) -> steps.add(step + " asked " + cleaner.asked.size()));
 
-        assertThat(steps).as("each server named before it is asked").containsExactly(
-                "moving orphans on k8s-1 (server 1 of 3) asked 0", "moving orphans on k8s-2 (server 2 of 3) asked 1",
-                "moving orphans on vm-1 (server 3 of 3) asked 2");
+        assertThat(steps).as("each server named before it is asked; no plan at once, so no total").containsExactly(
+                "sizing orphans on k8s-1 (server 1 of 3) asked 0",
+                "moving orphans on k8s-1 (server 1 of 3) asked 1", "moving orphans on k8s-2 (server 2 of 3) asked 2",
+                "moving orphans on vm-1 (server 3 of 3) asked 3");
+        cleaner.asked.remove("plan k8s-1");
         String run = fleet.clock.instant().toString();
         assertThat(r.run()).isEqualTo(run);
         assertThat(r.at()).isEqualTo(fleet.clock.instant());
@@ -180,6 +190,44 @@ class TemplateAndCleanupUseCaseTest {
             assertThat(p.bytes()).isEqualTo(1000);
         });
         assertThat(cleanup.progress("another-run")).isEmpty();
+    }
+
+    @Test
+    void aRunCountsTheBytesItMovesOfWhatItsPlanFound() {
+        fleet.label("k8s-1", "k8s");
+        fleet.label("k8s-2", "k8s");
+        List<Item> big = List.of(new Item("k8s-1", "k8s", "old-image", 40 * GB, "/t/old-image"));
+        List<Item> small = List.of(new Item("k8s-2", "k8s", "junk", 300, "/t/junk"), new Item("k8s-2", "k8s", "tmp", 700, "/t/tmp"));
+        ScriptedCleaner cleaner = new ScriptedCleaner();
+        cleaner.plans.put("k8s-1", big);
+        cleaner.plans.put("k8s-2", small);
+        cleaner.answers.put("k8s-1", Outcome.done("k8s-1", false, big));
+        cleaner.answers.put("k8s-2", Outcome.done("k8s-2", false, small));
+        CleanupService cleanup = new CleanupService(fleet.inventory, fleet.store, cleaner, fleet.clock);
+
+        List<String> reported = new ArrayList<>();
+        cleanup.run(false, (done, total, step) -> reported.add(done + "/" + total + " " + step));
+
+        long total = 40 * GB + 1000;
+        assertThat(reported).as("sized first, then the bytes moved of that total: the big orphan is most of the bar").containsExactly(
+                "0/0 sizing orphans on k8s-1 (server 1 of 2)", "0/0 sizing orphans on k8s-2 (server 2 of 2)",
+                "0/" + total + " moving orphans on k8s-1 (server 1 of 2)",
+                40 * GB + "/" + total + " moving orphans on k8s-2 (server 2 of 2)",
+                total + "/" + total + " moved 3 orphan(s) to the trash");
+        assertThat(cleaner.asked).as("plans before any move").startsWith("plan k8s-1", "plan k8s-2");
+    }
+
+    @Test
+    void aRunThatFindsMoreThanItsPlanNeverShowsMoreThanAllDone() {
+        fleet.label("k8s-1", "k8s");
+        List<Item> found = List.of(new Item("k8s-1", "k8s", "junk", 500, "/t/junk"));
+        ScriptedCleaner cleaner = new ScriptedCleaner();
+        cleaner.plans.put("k8s-1", List.of());
+        cleaner.answers.put("k8s-1", Outcome.done("k8s-1", false, found)); // an orphan appeared after the plan
+        List<String> reported = new ArrayList<>();
+        new CleanupService(fleet.inventory, fleet.store, cleaner, fleet.clock)
+                .run(false, (done, total, step) -> reported.add(done + "/" + total));
+        assertThat(reported).containsExactly("0/0", "0/0", "500/500");
     }
 
     @Test

@@ -64,6 +64,12 @@ public final class NodeCleanupRequests implements StorageCleaner {
         return Outcome.pending(server, dryRun);
     }
 
+    /** Only the node's own agent can size what a run would move, and only when asked: no plan at once. */
+    @Override
+    public Optional<List<Item>> plan(String server, Supplier<List<Allocation>> referenced) {
+        return Optional.empty();
+    }
+
     /** Reads the Node: answered (its report), still to answer, or not part of this run (asked for another one since). */
     @Override
     public Optional<Outcome> outcome(String run, String server) {
