@@ -85,6 +85,25 @@ class ScalingControllerTest {
         assertThat(poolStatus().at("/k8s_pool/usage_percentage").asDouble()).isEqualTo(93.33);
     }
 
+    /** Figures change without the health changing: the Healthy condition keeps the time it became so. */
+    @Test
+    void theHealthyConditionChangesItsTransitionTimeOnlyWhenHealthChanges() throws Exception {
+        awaitPools(2, 3000, 2, 3000);
+        var pool = cluster.client.resources(StoragePool.class).withName("k8s");
+        await(() -> pool.get().getStatus() != null && !pool.get().getStatus().conditions.isEmpty());
+        String healthySince = pool.get().getStatus().conditions.get(0).getLastTransitionTime();
+        allocate("small", "k8s-1", 100_000_000_000L); // 100 of 3000 GB: still healthy
+        await(() -> Double.valueOf(100.0).equals(pool.get().getStatus().allocatedGb));
+        assertThat(pool.get().getStatus().conditions).singleElement().satisfies(c -> {
+            assertThat(c.getStatus()).isEqualTo("True");
+            assertThat(c.getMessage()).contains("3.33% allocated");
+            assertThat(c.getLastTransitionTime()).isEqualTo(healthySince);
+        });
+        allocate("big", "k8s-2", 2_400_000_000_000L); // 2500 of 3000 GB: warning
+        await(() -> "False".equals(pool.get().getStatus().conditions.get(0).getStatus()));
+        assertThat(pool.get().getStatus().conditions.get(0).getLastTransitionTime()).isNotEqualTo(healthySince);
+    }
+
     /** A PoolVolume as the provisioner records one. */
     private void allocate(String name, String node, long bytes) {
         dsp.kubernetes.crd.PoolVolume v = new dsp.kubernetes.crd.PoolVolume();

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dsp.core.model.Allocation;
 import dsp.core.port.StorageCleaner;
-import dsp.kubernetes.Conflicts;
+import dsp.kubernetes.Writes;
 import dsp.kubernetes.crd.NodeCleanupReport;
 import dsp.kubernetes.crd.NodeCleanupRequest;
 import io.fabric8.kubernetes.api.model.Node;
@@ -60,7 +60,7 @@ final class CleanupWorker {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        Conflicts.retry(() -> client.nodes().withName(node).edit(x -> {
+        Writes.edit(client, client.nodes().withName(node), x -> {
             Map<String, String> a = new HashMap<>(x.getMetadata().getAnnotations());
             if (!value.equals(a.get(NodeCleanupRequest.REQUESTED)) || value.equals(a.get(NodeCleanupRequest.DONE))) {
                 return x; // a newer request came meanwhile (it gets its own answer), or this one is answered
@@ -69,7 +69,7 @@ final class CleanupWorker {
             a.put(NodeCleanupRequest.REPORT, json);
             x.getMetadata().setAnnotations(a);
             return x;
-        }));
+        });
         answered = value;
         LOG.info("node {}: cleanup run {}: {} item(s){}{}", node, report.run(), report.moved().size(),
                 report.dryRun() ? " (dry run)" : "", report.error() == null ? "" : "; failed: " + report.error());

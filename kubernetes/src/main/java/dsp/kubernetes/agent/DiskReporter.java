@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dsp.core.model.Server;
 import dsp.core.port.StorageMeter.ServerDiskUsage;
 import dsp.core.vm.Template;
-import dsp.kubernetes.Conflicts;
 import dsp.kubernetes.Names;
+import dsp.kubernetes.Writes;
 import dsp.kubernetes.adapter.PoolVolumeStore;
 import dsp.kubernetes.crd.NodeDiskReport;
 import dsp.kubernetes.crd.PoolVolume;
@@ -61,21 +61,16 @@ final class DiskReporter {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        var current = client.nodes().withName(node).get();
-        if (current == null) {
-            return;
-        }
-        Map<String, String> ann = current.getMetadata().getAnnotations();
-        String before = ann == null ? null : ann.get(Names.DISK_REPORT_ANNOTATION);
-        if (before != null && sameFigures(before, r) && !heartbeatDue(before)) {
-            return;
-        }
-        Conflicts.retry(() -> client.nodes().withName(node).edit(n -> {
+        Writes.edit(client, client.nodes().withName(node), n -> {
             Map<String, String> a = n.getMetadata().getAnnotations() == null ? new HashMap<>() : new HashMap<>(n.getMetadata().getAnnotations());
+            String before = a.get(Names.DISK_REPORT_ANNOTATION);
+            if (before != null && sameFigures(before, r) && !heartbeatDue(before)) {
+                return n;
+            }
             a.put(Names.DISK_REPORT_ANNOTATION, json);
             n.getMetadata().setAnnotations(a);
             return n;
-        }));
+        });
     }
 
     /** Refreshes each ready volume's measured bytes when they moved by more than 1 MB. */

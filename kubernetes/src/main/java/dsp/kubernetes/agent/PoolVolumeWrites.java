@@ -1,7 +1,7 @@
 package dsp.kubernetes.agent;
 
-import dsp.kubernetes.Conflicts;
 import dsp.kubernetes.Names;
+import dsp.kubernetes.Writes;
 import dsp.kubernetes.crd.PoolVolume;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -47,17 +47,11 @@ final class PoolVolumeWrites {
 
     /** The data is gone: let the API server finish deleting the object. */
     void releaseFinalizer(String name) {
-        try {
-            Conflicts.retry(() -> client.resources(PoolVolume.class).withName(name).edit(v -> {
-                List<String> f = new ArrayList<>(v.getMetadata().getFinalizers());
-                f.remove(Names.DATA_FINALIZER);
-                v.getMetadata().setFinalizers(f);
-                return v;
-            }));
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 404) {
-                throw e;
-            }
-        }
+        Writes.edit(client, client.resources(PoolVolume.class).withName(name), v -> {
+            List<String> f = new ArrayList<>(v.getMetadata().getFinalizers());
+            f.remove(Names.DATA_FINALIZER);
+            v.getMetadata().setFinalizers(f);
+            return v;
+        });
     }
 }

@@ -5,6 +5,7 @@ import dsp.core.model.PoolDefinition;
 import dsp.core.model.Server;
 import dsp.core.usecase.PoolQueries;
 import dsp.kubernetes.Names;
+import dsp.kubernetes.Writes;
 import dsp.kubernetes.work.WorkQueue;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.storage.CSIStorageCapacity;

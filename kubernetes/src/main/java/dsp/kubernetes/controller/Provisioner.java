@@ -9,6 +9,7 @@ import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
 import dsp.core.usecase.CapacityAdmission;
 import dsp.kubernetes.Conflicts;
+import dsp.kubernetes.JsonPatch;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.adapter.PoolVolumeStore;
 import dsp.kubernetes.adapter.PoolVolumeStore.ClaimOwner;
@@ -317,9 +318,8 @@ public final class Provisioner implements AutoCloseable {
         recordClaim(claim, Optional.of("rescheduled"));
         try {
             client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace()).withName(claim.getMetadata().getName())
-                    .patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"test\",\"path\":\"/metadata/uid\",\"value\":\""
-                            + claim.getMetadata().getUid() + "\"},{\"op\":\"remove\",\"path\":\"/metadata/annotations/"
-                            + Names.SELECTED_NODE_ANN.replace("~", "~0").replace("/", "~1") + "\"}]");
+                    .patch(PatchContext.of(PatchType.JSON), new JsonPatch().test(JsonPatch.pointer("metadata", "uid"), claim.getMetadata().getUid())
+                            .remove(JsonPatch.pointer("metadata", "annotations", Names.SELECTED_NODE_ANN)).json());
         } catch (KubernetesClientException e) {
             if (e.getCode() != 404 && e.getCode() != 422) {
                 throw e;

@@ -11,6 +11,7 @@ import dsp.core.usecase.PoolQueries;
 import dsp.json.Json;
 import dsp.json.StatusJson;
 import dsp.kubernetes.Names;
+import dsp.kubernetes.Writes;
 import dsp.kubernetes.crd.StoragePool;
 import dsp.kubernetes.work.WorkQueue;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -18,7 +19,6 @@ import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -175,28 +175,30 @@ public final class ScalingController implements AutoCloseable {
 
     private void writePool(PoolFigures p) {
         PoolDefinition d = p.pool();
-        var pools = client.resources(StoragePool.class);
-        StoragePool current = pools.withName(d.name()).get();
-        if (current == null) {
-            StoragePool sp = poolRef(d);
-            StoragePool.Spec spec = new StoragePool.Spec();
-            spec.label = d.label();
-            spec.share = Quantity.humanize(d.shareBytes()).replace(" ", "");
-            spec.storageClass = d.storageClass();
-            spec.path = d.path();
-            spec.reclaimPolicy = d.reclaimPolicy().display();
-            spec.overcommit = d.overcommit();
-            sp.setSpec(spec);
-            try {
-                current = pools.resource(sp).create();
-                LOG.info("StoragePool {}: CREATED", d.name());
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409) {
-                    throw e;
-                }
-                current = pools.withName(d.name()).get();
-            }
+        var pool = client.resources(StoragePool.class).withName(d.name());
+        if (Writes.createOrEdit(client, pool, freshPool(d), sp -> sp) == Writes.Result.CREATED) {
+            LOG.info("StoragePool {}: CREATED", d.name());
         }
+        if (Writes.editStatus(client, pool, sp -> withFigures(sp, p)) == Writes.Result.PATCHED) {
+            LOG.info("StoragePool {} status: PATCHED ({} servers, {} GB, {})", d.name(), p.servers(), Quantity.toGb(p.capacity()), p.health().display());
+        }
+    }
+
+    private StoragePool freshPool(PoolDefinition d) {
+        StoragePool sp = poolRef(d);
+        StoragePool.Spec spec = new StoragePool.Spec();
+        spec.label = d.label();
+        spec.share = Quantity.humanize(d.shareBytes()).replace(" ", "");
+        spec.storageClass = d.storageClass();
+        spec.path = d.path();
+        spec.reclaimPolicy = d.reclaimPolicy().display();
+        spec.overcommit = d.overcommit();
+        sp.setSpec(spec);
+        return sp;
+    }
+
+    /** The pool's status with these figures; unchanged (so nothing is written) while the figures are the same. */
+    private StoragePool withFigures(StoragePool sp, PoolFigures p) {
         StoragePool.Status desired = new StoragePool.Status();
         desired.servers = p.servers();
         desired.capacityGb = Quantity.toGb(p.capacity());
@@ -206,18 +208,18 @@ public final class ScalingController implements AutoCloseable {
         desired.usagePercentage = p.usagePercent();
         desired.health = p.health().display();
         desired.strandedVolumes = p.strandedVolumes();
-        desired.conditions = List.of(new ConditionBuilder().withType("Healthy")
+        StoragePool.Status current = sp.getStatus();
+        if (current != null && sameFigures(current, desired)) {
+            return sp;
+        }
+        java.time.Instant now = clock.instant();
+        desired.observedAt = now.toString();
+        desired.conditions = Conditions.transition(current == null ? null : current.conditions, new ConditionBuilder().withType("Healthy")
                 .withStatus(p.health() == Health.HEALTHY ? "True" : "False")
                 .withReason(p.health() == Health.HEALTHY ? "BelowThresholds" : p.health() == Health.CRITICAL ? "Critical" : "Warning")
-                .withMessage(p.servers() + " server(s), " + p.usagePercent() + "% allocated")
-                .withLastTransitionTime(clock.instant().toString()).build());
-        if (current.getStatus() != null && sameFigures(current.getStatus(), desired)) {
-            return;
-        }
-        desired.observedAt = clock.instant().toString();
-        current.setStatus(desired);
-        pools.resource(current).updateStatus();
-        LOG.info("StoragePool {} status: PATCHED ({} servers, {} GB, {})", d.name(), p.servers(), desired.capacityGb, desired.health);
+                .withMessage(p.servers() + " server(s), " + p.usagePercent() + "% allocated").build(), now);
+        sp.setStatus(desired);
+        return sp;
     }
 
     private static boolean sameFigures(StoragePool.Status a, StoragePool.Status b) {
