@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
 public final class LocalVolumeMaker implements VolumeMaker {
 
     private static final Logger LOG = LoggerFactory.getLogger(LocalVolumeMaker.class);
+    /** A reflink is instant; a sparse copy of a large raw template on a slow disk is not. */
+    private static final java.time.Duration TEMPLATE_COPY_TIMEOUT = java.time.Duration.ofHours(6);
     public static final String TEMPLATES = VolumeLayout.TEMPLATES;
 
     private final ServerRoots roots;
@@ -259,16 +261,15 @@ public final class LocalVolumeMaker implements VolumeMaker {
     private void rawFrom(Template t, Path image, Operations.Progress progress) throws IOException {
         Path source = library.fileOf(t);
         if (t.format() == VolumeFormat.RAW) {
-            Process p = new ProcessBuilder("cp", "--reflink=auto", "--sparse=always", source.toString(), image.toString())
-                    .redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes());
+            ProcessRunner.Result r;
             try {
-                if (p.waitFor() != 0) {
-                    throw DomainException.storageFailed("cp of template " + t.name() + " failed: " + out.strip());
-                }
+                r = ProcessRunner.run(List.of("cp", "--reflink=auto", "--sparse=always", source.toString(), image.toString()), TEMPLATE_COPY_TIMEOUT);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw DomainException.storageFailed("copy of template " + t.name() + " interrupted");
+            }
+            if (r.exitCode() != 0) {
+                throw DomainException.storageFailed("cp of template " + t.name() + " failed: " + r.err().strip());
             }
             image.toFile().setWritable(true, true);
         } else {

@@ -78,6 +78,15 @@ class ArchitectureTest {
         DSP.packagesAreFreeOfCycles().check(PRODUCT);
     }
 
+    /** One process runner in the node module: the time limit and the drained pipes hold for every tool (qemu-img, du, cp). */
+    @Test
+    void theNodeModuleRunsToolsOnlyThroughItsProcessRunner() {
+        com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses()
+                .that().resideInAPackage("dsp.node..").and().doNotHaveFullyQualifiedName("dsp.node.ProcessRunner")
+                .should().dependOnClassesThat().areAssignableTo(ProcessBuilder.class)
+                .check(PRODUCT);
+    }
+
     @Test
     void everyExemptionIsStillNeeded() {
         for (HexagonalArchitecture.Exemption e : DSP.exemptions()) {
