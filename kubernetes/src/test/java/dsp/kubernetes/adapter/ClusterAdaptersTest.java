@@ -11,7 +11,7 @@ import dsp.core.port.Caller;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.TestCluster;
 import dsp.kubernetes.controller.Events;
-import dsp.kubernetes.controller.Writes;
+import dsp.kubernetes.Writes;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Node;
