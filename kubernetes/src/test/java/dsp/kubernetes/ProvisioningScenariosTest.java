@@ -22,10 +22,4 @@ class ProvisioningScenariosTest {
         assertThat(java.util.Arrays.stream(burst.latencyNanos()).min().orElseThrow()).isPositive();
         assertThat(ProvisioningScenarios.floor(2, 20)).isPositive();
     }
-
-    @Test
-    void aSmallClusterStartedColdShowsTheRightPoolStatus() throws Exception {
-        ProvisioningScenarios.ColdStart cold = ProvisioningScenarios.coldStart(20, 200);
-        assertThat(cold.nanosToStatus()).isPositive();
-    }
 }

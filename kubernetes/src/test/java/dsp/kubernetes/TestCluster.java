@@ -119,6 +119,12 @@ public final class TestCluster implements AutoCloseable {
     private record PolicyCache(long version, RbacAuthorizer.Policy policy) {
     }
 
+    /** A list being served in pages: the list without its items, and the items as they were when its first page was asked. */
+    private record ListSnapshot(String id, ObjectNode list, ArrayNode items) {
+    }
+
+    private final Map<String, ListSnapshot> listSnapshots = new ConcurrentHashMap<>();
+
     public TestCluster() {
         this(true);
     }
@@ -477,6 +483,9 @@ public final class TestCluster implements AutoCloseable {
                     return list.code() != 200 ? list : new MockResponse().setResponseCode(200).addHeader("Content-Type", "application/json")
                             .setBody(ServerSideTables.table(path, list.getBody().readUtf8()));
                 }
+                if (info.verb().equals("list") && (info.query().containsKey("limit") || info.query().containsKey("continue"))) {
+                    return page(request, info);
+                }
             }
             if (info.apiGroup().equals("rbac.authorization.k8s.io") && method != HttpMethod.GET) {
                 try {
@@ -499,6 +508,55 @@ public final class TestCluster implements AutoCloseable {
                 }
             }
             return super.dispatch(request);
+        }
+
+        /**
+         * A list in pages, as the API server answers {@code ?limit=}: the first page takes the whole list
+         * at once (its resourceVersion is the snapshot's) and {@code ?continue=} serves the rest of that
+         * snapshot; a token that is unknown (or whose snapshot is done) is expired, 410.
+         */
+        private MockResponse page(RecordedRequest request, RequestInfo info) throws IOException {
+            String token = info.query().getOrDefault("continue", "");
+            long limit;
+            try {
+                limit = Long.parseLong(info.query().getOrDefault("limit", "0"));
+            } catch (NumberFormatException e) {
+                return status(400, "BadRequest", "limit must be a number", info);
+            }
+            ListSnapshot snapshot;
+            int from;
+            if (token.isEmpty()) {
+                MockResponse all = super.dispatch(request);
+                if (all.code() != 200 || limit <= 0) {
+                    return all;
+                }
+                ObjectNode list = (ObjectNode) JSON.readTree(all.getBody().readUtf8());
+                JsonNode items = list.remove("items");
+                snapshot = new ListSnapshot(UUID.randomUUID().toString(), list, items instanceof ArrayNode a ? a : JSON.createArrayNode());
+                from = 0;
+            } else {
+                String[] parts = token.split(":", 2);
+                snapshot = parts.length == 2 ? listSnapshots.get(parts[0]) : null;
+                if (snapshot == null) {
+                    return status(410, "Expired", "The provided continue parameter is too old to display a consistent list result.", info);
+                }
+                from = Integer.parseInt(parts[1]);
+            }
+            int to = (int) Math.min(snapshot.items().size(), limit <= 0 ? Long.MAX_VALUE : from + limit);
+            ObjectNode page = snapshot.list().deepCopy();
+            ArrayNode items = page.putArray("items");
+            for (int i = from; i < to; i++) {
+                items.add(snapshot.items().get(i));
+            }
+            ObjectNode metadata = page.with("metadata");
+            if (to < snapshot.items().size()) {
+                listSnapshots.put(snapshot.id(), snapshot);
+                metadata.put("continue", snapshot.id() + ":" + to);
+                metadata.put("remainingItemCount", snapshot.items().size() - to);
+            } else {
+                listSnapshots.remove(snapshot.id());
+            }
+            return json(200, JSON.writeValueAsString(page));
         }
 
         /** As the API server answers a watch from before its history: an ERROR event with a 410 Status, then the end of the watch. */

@@ -9,21 +9,26 @@ import dsp.core.port.AllocationStore;
 import dsp.kubernetes.Conflicts;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.crd.PoolVolume;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.fabric8.kubernetes.client.informers.cache.ItemStore;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * Allocations are PoolVolume objects (name = allocation id; a claim's is {@code pvc-<claim uid>}).
@@ -66,10 +71,27 @@ public final class PoolVolumeStore implements AllocationStore {
     /** The allocations as one list, rebuilt on the first read after a change (admission reads it on every admit). */
     private volatile List<Allocation> snapshot;
 
+    /**
+     * The store of a controller: the informer keeps only each PoolVolume's name and resourceVersion
+     * ({@link KeysOnly}) and this view keeps the one (slimmed) copy of each object, so the fleet's
+     * PoolVolumes are held once, not once by the informer and again (after a relist, as other
+     * instances) by the view. Registers before the informer runs, so every object arrives here whole;
+     * returns once the informer has listed them all.
+     */
+    public static PoolVolumeStore informing(KubernetesClient client, SharedIndexInformer<PoolVolume> notStarted, CapacityLedger ledger) {
+        notStarted.itemStore(new KeysOnly());
+        PoolVolumeStore store = new PoolVolumeStore(client, notStarted, ledger);
+        notStarted.run();
+        return store;
+    }
+
+    /**
+     * @param informer an informer whose store keeps whole objects, or one not started yet: objects it already
+     *                 holds arrive as additions when this registers
+     */
     public PoolVolumeStore(KubernetesClient client, SharedIndexInformer<PoolVolume> informer, CapacityLedger ledger) {
         this.client = client;
         this.ledger = ledger;
-        informer.getStore().list().forEach(this::remember);
         informer.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(PoolVolume v) {
@@ -101,10 +123,14 @@ public final class PoolVolumeStore implements AllocationStore {
             if (have != null && !newer(v, have.object())) {
                 return;
             }
+            if (have != null && sameVersion(v, have.object())) {
+                return; // the same object again (a relist, a handler added late): keep the copy we have
+            }
             if (have != null) {
                 unindex(name, have);
             }
-            Entry entry = new Entry(v, toAllocation(v));
+            PoolVolume slim = Slim.copy(v);
+            Entry entry = new Entry(slim, toAllocation(slim));
             view.put(name, entry);
             index(name, entry);
             snapshot = null;
@@ -173,6 +199,12 @@ public final class PoolVolumeStore implements AllocationStore {
                 names.remove(name);
             }
         }
+    }
+
+    private static boolean sameVersion(PoolVolume a, PoolVolume b) {
+        String mine = a.getMetadata().getResourceVersion();
+        return mine != null && mine.equals(b.getMetadata().getResourceVersion()) && a.getMetadata().getDeletionTimestamp() == null
+                && b.getMetadata().getDeletionTimestamp() == null;
     }
 
     static boolean newer(PoolVolume a, PoolVolume b) {
@@ -465,6 +497,144 @@ public final class PoolVolumeStore implements AllocationStore {
                     Optional.ofNullable(s.owner), phase));
         } catch (DomainException | java.time.format.DateTimeParseException bad) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * An informer store that keeps each PoolVolume's name and resourceVersion only (the view keeps the
+     * objects): what the informer needs to tell additions, updates and deletions apart.
+     */
+    static final class KeysOnly implements ItemStore<PoolVolume> {
+        private final Map<String, String> versions = new ConcurrentHashMap<>();
+
+        @Override
+        public String getKey(PoolVolume v) {
+            return Cache.metaNamespaceKeyFunc(v);
+        }
+
+        @Override
+        public PoolVolume put(String key, PoolVolume v) {
+            return stub(key, versions.put(key, Objects.requireNonNullElse(v.getMetadata().getResourceVersion(), "")));
+        }
+
+        @Override
+        public PoolVolume remove(String key) {
+            return stub(key, versions.remove(key));
+        }
+
+        @Override
+        public Stream<String> keySet() {
+            return versions.keySet().stream();
+        }
+
+        @Override
+        public Stream<PoolVolume> values() {
+            return versions.entrySet().stream().map(e -> stub(e.getKey(), e.getValue()));
+        }
+
+        @Override
+        public int size() {
+            return versions.size();
+        }
+
+        @Override
+        public PoolVolume get(String key) {
+            return stub(key, versions.get(key));
+        }
+
+        @Override
+        public boolean isFullState() {
+            return false;
+        }
+
+        private static PoolVolume stub(String name, String resourceVersion) {
+            if (resourceVersion == null) {
+                return null;
+            }
+            PoolVolume v = new PoolVolume();
+            v.setMetadata(new ObjectMetaBuilder().withName(name).withResourceVersion(resourceVersion).build());
+            return v;
+        }
+    }
+
+    /**
+     * The copy of a PoolVolume the view keeps: what this process reads of it, with the strings that
+     * repeat across the fleet (pool, node, kind, format, phase, labels, finalizers) shared, and
+     * without what nothing here reads (managedFields, empty collections).
+     */
+    static final class Slim {
+        /** Distinct values of fields with few of them; beyond this many, values are kept as they came. */
+        private static final int MAX_SHARED = 100_000;
+        private static final Map<Object, Object> SHARED = new ConcurrentHashMap<>();
+
+        private Slim() {
+        }
+
+        @SuppressWarnings("unchecked")
+        private static <T> T shared(T value) {
+            if (value == null) {
+                return null;
+            }
+            Object have = SHARED.get(value);
+            if (have != null) {
+                return (T) have;
+            }
+            if (SHARED.size() >= MAX_SHARED) {
+                return value;
+            }
+            Object was = SHARED.putIfAbsent(value, value);
+            return was == null ? value : (T) was;
+        }
+
+        private static Map<String, String> sharedMap(Map<String, String> m) {
+            return m == null || m.isEmpty() ? Map.of() : shared(Map.copyOf(m));
+        }
+
+        private static <T> List<T> sharedList(List<T> l) {
+            return l == null || l.isEmpty() ? List.of() : shared(List.copyOf(l));
+        }
+
+        static PoolVolume copy(PoolVolume v) {
+            ObjectMeta m = v.getMetadata();
+            PoolVolume c = new PoolVolume();
+            c.setMetadata(new ObjectMetaBuilder().withName(m.getName()).withNamespace(m.getNamespace()).withUid(m.getUid())
+                    .withResourceVersion(m.getResourceVersion()).withGeneration(m.getGeneration())
+                    .withCreationTimestamp(shared(m.getCreationTimestamp())).withDeletionTimestamp(m.getDeletionTimestamp())
+                    .withDeletionGracePeriodSeconds(m.getDeletionGracePeriodSeconds()).build());
+            c.getMetadata().setLabels(sharedMap(m.getLabels()));
+            c.getMetadata().setAnnotations(m.getAnnotations() == null || m.getAnnotations().isEmpty() ? Map.of() : Map.copyOf(m.getAnnotations()));
+            c.getMetadata().setFinalizers(sharedList(m.getFinalizers()));
+            c.getMetadata().setOwnerReferences(sharedList(m.getOwnerReferences()));
+            c.getMetadata().setManagedFields(List.of());
+            PoolVolume.Spec s = v.getSpec();
+            if (s != null) {
+                PoolVolume.Spec cs = new PoolVolume.Spec();
+                cs.name = s.name;
+                cs.pool = shared(s.pool);
+                cs.node = shared(s.node);
+                cs.sizeBytes = s.sizeBytes;
+                cs.format = shared(s.format);
+                cs.template = shared(s.template);
+                cs.owner = s.owner;
+                cs.kind = shared(s.kind);
+                cs.released = s.released;
+                cs.claimNamespace = shared(s.claimNamespace);
+                cs.claimName = s.claimName;
+                cs.claimUid = s.claimUid;
+                cs.createdAt = s.createdAt;
+                c.setSpec(cs);
+            }
+            PoolVolume.Status st = v.getStatus();
+            if (st != null) {
+                PoolVolume.Status cst = new PoolVolume.Status();
+                cst.phase = shared(st.phase);
+                cst.path = st.path;
+                cst.measuredBytes = st.measuredBytes;
+                cst.presentedBytes = st.presentedBytes;
+                cst.message = shared(st.message);
+                c.setStatus(cst);
+            }
+            return c;
         }
     }
 

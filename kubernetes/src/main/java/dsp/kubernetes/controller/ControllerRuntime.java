@@ -91,14 +91,14 @@ public final class ControllerRuntime implements AutoCloseable {
         this.identity = identity;
         // listed in pages, as client-go's informers do: one answer of 200,000 PoolVolumes is too big for one request
         SharedIndexInformer<Node> nodes = client.nodes().withLimit(Informers.LIST_PAGE).inform();
-        this.poolVolumes = client.resources(PoolVolume.class).withLimit(Informers.LIST_PAGE).inform();
+        this.poolVolumes = client.resources(PoolVolume.class).withLimit(Informers.LIST_PAGE).runnableInformer(0); // run by the store
         closing.add(nodes::close);
         closing.add(poolVolumes::close);
         informers.add(nodes);
         informers.add(poolVolumes);
         // the ledger lives in memory, fed by the informers: PoolVolumes through the store, Nodes and their reports here
         CapacityLedger ledger = new CapacityLedger(catalog);
-        PoolVolumeStore store = new PoolVolumeStore(client, poolVolumes, ledger);
+        PoolVolumeStore store = PoolVolumeStore.informing(client, poolVolumes, ledger);
         NodeLabelInventory inventory = new NodeLabelInventory(client, nodes);
         NodeReportedMeter meter = new NodeReportedMeter(nodes, node -> measuredOn(store, node));
         new NodeLedgerFeed(nodes, meter, ledger, clock);

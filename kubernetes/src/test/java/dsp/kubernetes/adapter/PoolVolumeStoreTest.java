@@ -55,4 +55,82 @@ class PoolVolumeStoreTest {
         assertThat(store.listAllocations()).extracting(Allocation::id).containsExactly(a.id());
         assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).hasSize(1);
     }
+
+    private static PoolVolume ready(String name, String node, long bytes) {
+        PoolVolume v = PoolVolumeStore.toObject(new Allocation(name, name, "k8s", node, bytes, "volume", Instant.now(), VolumeFormat.DIRECTORY,
+                Optional.empty(), Optional.empty(), VolumePhase.READY));
+        v.setStatus(new PoolVolume.Status());
+        v.getStatus().phase = "Ready";
+        v.getStatus().path = "/k8s-storage-pool/" + name;
+        v.getStatus().measuredBytes = 4096L;
+        return v;
+    }
+
+    /**
+     * A controller's store at fleet scale: the informer keeps names and resourceVersions only, the
+     * view the one copy of each object, whole (spec, status, finalizers), with the strings that
+     * repeat shared; lists come in pages; updates and deletions still reach the view and the ledger.
+     */
+    @Test
+    void informingKeepsKeysInTheInformerAndOneWholeCopyInTheView() {
+        var api = cluster.client.resources(PoolVolume.class);
+        for (int i = 0; i < 5; i++) {
+            PoolVolume v = ready("volume-" + i, "k8s-" + (i % 2), 1_000_000_000L);
+            PoolVolume.Status status = v.getStatus();
+            PoolVolume created = api.resource(v).create();
+            created.setStatus(status); // the agent's part, through the status subresource
+            api.resource(created).updateStatus();
+        }
+        var ledger = new dsp.core.ledger.CapacityLedger(dsp.core.model.PoolCatalog.guideDefaults());
+        SharedIndexInformer<PoolVolume> informer = cluster.clientAs(TestCluster.Workload.PROVISIONER).resources(PoolVolume.class)
+                .withLimit(2L).runnableInformer(0);
+        try {
+            PoolVolumeStore store = PoolVolumeStore.informing(cluster.clientAs(TestCluster.Workload.PROVISIONER), informer, ledger);
+
+            assertThat(informer.getStore().listKeys()).hasSize(5);
+            assertThat(informer.getStore().getByKey("volume-0").getSpec()).as("the informer keeps keys only").isNull();
+            PoolVolume zero = store.object("volume-0").orElseThrow();
+            assertThat(zero.getSpec().node).isEqualTo("k8s-0");
+            assertThat(zero.getSpec().sizeBytes).isEqualTo(1_000_000_000L);
+            assertThat(zero.getStatus().phase).isEqualTo("Ready");
+            assertThat(zero.getMetadata().getFinalizers()).containsExactly(dsp.kubernetes.Names.DATA_FINALIZER);
+            assertThat(zero.getMetadata().getResourceVersion()).isNotEmpty();
+            assertThat(store.object("volume-2").orElseThrow().getSpec().node).as("shared, not one string per object").isSameAs(zero.getSpec().node);
+            assertThat(store.listAllocations()).hasSize(5).allSatisfy(a -> assertThat(a.phase()).isEqualTo(VolumePhase.READY));
+            assertThat(ledger.allocatedOn("k8s-0")).isEqualTo(3_000_000_000L);
+
+            api.withName("volume-1").edit(v -> {
+                v.getSpec().sizeBytes = 2_000_000_000L;
+                return v;
+            });
+            api.withName("volume-3").delete();
+            api.withName("volume-3").edit(v -> {
+                v.getMetadata().setFinalizers(java.util.List.of()); // as its agent does once the data is gone
+                return v;
+            });
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> {
+                assertThat(store.object("volume-1").orElseThrow().getSpec().sizeBytes).isEqualTo(2_000_000_000L);
+                assertThat(store.object("volume-3")).isEmpty();
+                assertThat(ledger.allocatedOn("k8s-1")).isEqualTo(2_000_000_000L);
+            });
+            assertThat(informer.getStore().listKeys()).containsExactlyInAnyOrder("volume-0", "volume-1", "volume-2", "volume-4");
+        } finally {
+            informer.close();
+        }
+    }
+
+    /** The same object again (a relist, a handler added late) keeps the copy the view has: one copy per object, not two. */
+    @Test
+    void theSameVersionAgainKeepsTheCopyTheViewHas() {
+        PoolVolume created = cluster.client.resources(PoolVolume.class).resource(ready("volume-0", "k8s-0", 1_000_000_000L)).create();
+        SharedIndexInformer<PoolVolume> notWatching = cluster.client.resources(PoolVolume.class).runnableInformer(0);
+        PoolVolumeStore store = new PoolVolumeStore(cluster.client, notWatching,
+                new dsp.core.ledger.CapacityLedger(dsp.core.model.PoolCatalog.guideDefaults()));
+        store.remember(created);
+        PoolVolume kept = store.object("volume-0").orElseThrow();
+
+        store.remember(cluster.client.resources(PoolVolume.class).withName("volume-0").get());
+
+        assertThat(store.object("volume-0").orElseThrow()).isSameAs(kept);
+    }
 }
