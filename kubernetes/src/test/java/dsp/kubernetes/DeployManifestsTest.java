@@ -13,10 +13,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -111,6 +115,53 @@ class DeployManifestsTest {
                 assertThat(c.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/readyz");
             }
         }
+    }
+
+    /**
+     * The image runs bin/poolctl, which caps the heap per role (-Xmx); a pod limit below that heap plus
+     * the JVM's own memory (metaspace, threads, buffers) would be an OOM kill at fleet scale.
+     */
+    @Test
+    void everyLongRunningContainerHasRoomForTheHeapTheLauncherGivesItsRole() throws IOException {
+        Map<String, Long> heaps = launcherHeaps(Files.readString(Path.of("..", "bin", "poolctl")));
+        assertThat(heaps).containsKeys("controller", "agent", "*");
+        for (JsonNode w : objects.stream().filter(o -> Set.of("Deployment", "DaemonSet").contains(o.path("kind").asText())).toList()) {
+            for (JsonNode c : pod(w).path("containers")) {
+                String command = c.path("args").get(0).asText();
+                long heap = heaps.getOrDefault(command, heaps.get("*"));
+                long limit = quantity(c.at("/resources/limits/memory").asText());
+                assertThat(limit).as(name(w) + ": memory limit vs the launcher's -Xmx for '" + command + "' and half as much again")
+                        .isGreaterThanOrEqualTo(heap * 3 / 2);
+            }
+        }
+    }
+
+    /** The -Xmx bin/poolctl gives each first argument, from its case labels (e.g. {@code standalone|restore)}). */
+    static Map<String, Long> launcherHeaps(String launcher) {
+        Map<String, Long> heaps = new HashMap<>();
+        List<String> labels = List.of();
+        Pattern label = Pattern.compile("^\\s+([\\w|*]+)\\)\\s*$");
+        Pattern xmx = Pattern.compile("-Xmx(\\d+)([mMgG])");
+        for (String line : launcher.lines().toList()) {
+            Matcher l = label.matcher(line);
+            if (l.matches()) {
+                labels = List.of(l.group(1).split("\\|"));
+                continue;
+            }
+            Matcher x = xmx.matcher(line);
+            if (x.find()) {
+                long bytes = Long.parseLong(x.group(1)) << (x.group(2).equalsIgnoreCase("g") ? 30 : 20);
+                labels.forEach(k -> heaps.put(k, bytes));
+            }
+        }
+        return heaps;
+    }
+
+    /** A Kubernetes memory quantity in Mi or Gi. */
+    private static long quantity(String q) {
+        assertThat(q).as("a memory limit in Mi or Gi").matches("\\d+(Mi|Gi)");
+        long n = Long.parseLong(q.substring(0, q.length() - 2));
+        return q.endsWith("Gi") ? n << 30 : n << 20;
     }
 
     @Test

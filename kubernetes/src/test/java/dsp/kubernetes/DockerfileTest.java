@@ -112,8 +112,11 @@ class DockerfileTest {
         Instruction jar = runtime.all("COPY").stream().filter(i -> "build".equals(flags(i.args()).get("from"))).findFirst().orElseThrow();
         List<String> jarOps = operands(jar.args());
         assertThat(jarOps.get(0)).isEqualTo(workdir + "/cli/target/" + finalName.group(1) + ".jar");
-        String launcher = Files.readString(REPO.resolve("deploy/image/poolctl"));
-        assertThat(launcher).contains("-jar " + jarOps.get(1));
+        // and runs it through the launcher every install uses (bin/poolctl: heap and collector per role), told where the jar is
+        assertThat(runtime.all("ENV").stream().map(Instruction::args)).contains("POOLCTL_JAR=" + jarOps.get(1));
+        Instruction launcher = runtime.all("COPY").stream().filter(i -> i.args().contains("/usr/local/bin/poolctl")).findFirst().orElseThrow();
+        assertThat(operands(launcher.args())).containsExactly("bin/poolctl", "/usr/local/bin/poolctl");
+        assertThat(Files.readString(REPO.resolve("bin/poolctl"))).contains("jar=\"${POOLCTL_JAR:-").contains("-jar \"$jar\"");
 
         // every file taken from the context is there, and not left out by .dockerignore
         List<String> ignored = Files.readAllLines(REPO.resolve(".dockerignore")).stream()
