@@ -174,12 +174,17 @@ class KubernetesDaemonsTest {
                     String s = cm.getData().get(Names.POOL_STATUS_KEY);
                     return s != null && json.readTree(s).at("/k8s_pool/total_capacity_gb").asInt() == 4000;
                 });
-                await().atMost(WAIT).until(() -> {
-                    Node n = cluster.client.nodes().withName("vm-1").get();
-                    return n.getMetadata().getAnnotations() != null && n.getMetadata().getAnnotations().containsKey(Names.DISK_REPORT_ANNOTATION);
+                // each agent on its own schedule: one may report (and make its pool directory) well after the other
+                for (String node : agents.keySet()) {
+                    await().atMost(WAIT).until(() -> {
+                        Node n = cluster.client.nodes().withName(node).get();
+                        return n.getMetadata().getAnnotations() != null && n.getMetadata().getAnnotations().containsKey(Names.DISK_REPORT_ANNOTATION);
+                    });
+                }
+                await().atMost(WAIT).untilAsserted(() -> {
+                    assertThat(dir.resolve("vm-1/vm-storage-pool")).isDirectory();
+                    assertThat(dir.resolve("k8s-1/k8s-storage-pool")).isDirectory();
                 });
-                assertThat(dir.resolve("vm-1/vm-storage-pool")).isDirectory();
-                assertThat(dir.resolve("k8s-1/k8s-storage-pool")).isDirectory();
 
                 // the kubelet's probes, as deploy/ declares them, answered by every workload
                 String api = "http://127.0.0.1:" + logged("controller", "API listening on 127.0.0.1:(\\d+)");
