@@ -51,13 +51,7 @@ class BackupRestoreTest {
             server.ensureDemoTemplate();
             Http http = new Http("http://127.0.0.1:" + server.start("127.0.0.1", 0));
             String url = http.base();
-            assertThat(http.put("/api/v1/servers/backup-1", "{\"pool\": \"backup\"}").status()).isEqualTo(201);
-            assertThat(http.put("/api/v1/servers/k8s-server-2", "{\"pool\": \"vm\", \"capacity\": \"2T\"}").status()).isEqualTo(200);
-            JsonNode web = http.post("/api/v1/vms", "{\"name\": \"web\", \"image\": \"ubuntu22\", \"server_type\": \"cx21\", \"storage\": 60}").json();
-            assertThat(http.post("/api/v1/vms", "{\"name\": \"db\", \"namespace\": \"shop\", \"image\": \"ubuntu22\", \"server_type\": \"cx31\"}")
-                    .status()).isEqualTo(201);
-            assertThat(http.post("/api/v1/volumes", "{\"name\": \"app-data\", \"pool\": \"k8s\", \"size\": \"100Gi\"}").status()).isEqualTo(201);
-            webDisk = Path.of(web.get("disk_path").asText());
+            webDisk = fillForBackup(http);
             before = state(http);
 
             PoolctlRun b = poolctl("backup", plain.toString(), "--server", url);
@@ -138,6 +132,20 @@ class BackupRestoreTest {
         try (StandaloneServer server = new StandaloneServer(PoolConfig.load(dataDir.resolve("pools.yaml")), dataDir, Clock.systemUTC(), true)) {
             return state(new Http("http://127.0.0.1:" + server.start("127.0.0.1", 0)));
         }
+    }
+
+    /**
+     * What the round trips back up: a server in its own pool, a moved server with its own capacity, two VMs
+     * (one in another namespace) and a volume. Returns the web VM's disk.
+     */
+    static Path fillForBackup(Http http) {
+        assertThat(http.put("/api/v1/servers/backup-1", "{\"pool\": \"backup\"}").status()).isEqualTo(201);
+        assertThat(http.put("/api/v1/servers/k8s-server-2", "{\"pool\": \"vm\", \"capacity\": \"2T\"}").status()).isEqualTo(200);
+        JsonNode web = http.post("/api/v1/vms", "{\"name\": \"web\", \"image\": \"ubuntu22\", \"server_type\": \"cx21\", \"storage\": 60}").json();
+        assertThat(http.post("/api/v1/vms", "{\"name\": \"db\", \"namespace\": \"shop\", \"image\": \"ubuntu22\", \"server_type\": \"cx31\"}")
+                .status()).isEqualTo(201);
+        assertThat(http.post("/api/v1/volumes", "{\"name\": \"app-data\", \"pool\": \"k8s\", \"size\": \"100Gi\"}").status()).isEqualTo(201);
+        return Path.of(web.get("disk_path").asText());
     }
 
     /** What must survive a restore: allocated figures, servers, volumes, VMs, templates (not measured bytes or paths' roots). */

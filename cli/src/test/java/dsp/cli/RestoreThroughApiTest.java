@@ -57,13 +57,7 @@ class RestoreThroughApiTest {
             server.seedDemoIfEmpty();
             server.ensureDemoTemplate();
             Http http = new Http("http://127.0.0.1:" + server.start("127.0.0.1", 0));
-            assertThat(http.put("/api/v1/servers/backup-1", "{\"pool\": \"backup\"}").status()).isEqualTo(201);
-            assertThat(http.put("/api/v1/servers/k8s-server-2", "{\"pool\": \"vm\", \"capacity\": \"2T\"}").status()).isEqualTo(200);
-            JsonNode web = http.post("/api/v1/vms", "{\"name\": \"web\", \"image\": \"ubuntu22\", \"server_type\": \"cx21\", \"storage\": 60}").json();
-            assertThat(http.post("/api/v1/vms", "{\"name\": \"db\", \"namespace\": \"shop\", \"image\": \"ubuntu22\", \"server_type\": \"cx31\"}")
-                    .status()).isEqualTo(201);
-            assertThat(http.post("/api/v1/volumes", "{\"name\": \"app-data\", \"pool\": \"k8s\", \"size\": \"100Gi\"}").status()).isEqualTo(201);
-            webDisk = Path.of(web.get("disk_path").asText());
+            webDisk = BackupRestoreTest.fillForBackup(http);
             before = BackupRestoreTest.state(http);
             PoolctlRun b = PoolctlRun.of("backup", backup.toString(), "--with-disks", "--server", http.base());
             assertThat(b.code()).as(b.err()).isZero();
