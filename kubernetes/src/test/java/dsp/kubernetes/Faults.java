@@ -99,8 +99,19 @@ final class Faults {
      * nothing was applied). Closed with the test's resources.
      */
     Hold hold(String method, String pathRegex) {
-        Hold hold = new Hold();
+        Hold hold = new Hold(() -> { });
         rules.add(new Rule(method, Pattern.compile(pathRegex), false, new AtomicInteger(1), hold.port()));
+        return hold;
+    }
+
+    /**
+     * Every matching request from now on stalls, until {@link Hold#release()}: the held ones
+     * fail then (nothing applied) and the ones after go through.
+     */
+    Hold holdEvery(String method, String pathRegex) {
+        AtomicInteger left = new AtomicInteger(Integer.MAX_VALUE);
+        Hold hold = new Hold(() -> left.set(0));
+        rules.add(new Rule(method, Pattern.compile(pathRegex), false, left, hold.port()));
         return hold;
     }
 
@@ -108,8 +119,10 @@ final class Faults {
     static final class Hold implements AutoCloseable {
         private final ServerSocket server;
         private final List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final Runnable stopHolding;
 
-        private Hold() {
+        private Hold(Runnable stopHolding) {
+            this.stopHolding = stopHolding;
             try {
                 server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
             } catch (IOException e) {
@@ -144,6 +157,7 @@ final class Faults {
 
         @Override
         public void close() {
+            stopHolding.run(); // no request is sent here any more
             try {
                 server.close();
             } catch (IOException e) {
@@ -164,6 +178,6 @@ final class Faults {
 
     /** How many of the rule's failures are still to come (0: all happened). */
     int pending() {
-        return rules.stream().mapToInt(r -> r.left().get()).sum();
+        return (int) Math.min(Integer.MAX_VALUE, rules.stream().mapToLong(r -> r.left().get()).sum());
     }
 }

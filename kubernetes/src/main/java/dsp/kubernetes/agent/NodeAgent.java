@@ -64,8 +64,22 @@ public final class NodeAgent implements AutoCloseable {
             return t;
         });
         VolumeReconciler reconciler = new VolumeReconciler(node, catalog, this::storage, writes, () -> background.execute(this::reportQuietly));
-        this.queue = new WorkQueue("agent-" + node, 2, name -> reconciler.reconcile(volumes().getStore().getByKey(name)));
-        this.volumes = client.resources(PoolVolume.class).withLabel(dsp.kubernetes.Names.NODE_LABEL, dsp.kubernetes.Names.nodeLabelValue(node)).inform(new ResourceEventHandler<>() {
+        // every field is set before any watch starts: an informer's first events arrive on its own thread at once
+        this.volumes = client.resources(PoolVolume.class).withLabel(dsp.kubernetes.Names.NODE_LABEL, dsp.kubernetes.Names.nodeLabelValue(node))
+                .runnableInformer(60_000);
+        this.templates = client.resources(PoolTemplate.class).runnableInformer(0);
+        this.nodes = client.nodes().withField("metadata.name", node).runnableInformer(0); // its own Node only
+        this.queue = new WorkQueue("agent-" + node, 2, name -> reconciler.reconcile(volumes.getStore().getByKey(name)));
+        this.reporter = new DiskReporter(client, node, this::storage, writes, () -> volumes.getStore().list(), clock);
+        this.cleanup = new CleanupWorker(client, node, cleaner, () -> volumes.getStore().list().stream()
+                .map(PoolVolumeStore::toAllocation).flatMap(Optional::stream).toList(), clock);
+        TemplateImporter importer = new TemplateImporter(client, node, () -> storage().templates(), reporter::reportDisk, clock);
+        this.templateQueue = new WorkQueue("templates-" + node, 1, name -> {
+            if (inVmPool()) {
+                importer.reconcile(templates.getStore().getByKey(name));
+            }
+        });
+        volumes.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(PoolVolume v) {
                 queue.add(v.getMetadata().getName());
@@ -80,17 +94,8 @@ public final class NodeAgent implements AutoCloseable {
             public void onDelete(PoolVolume v, boolean unknown) {
                 background.execute(NodeAgent.this::reportQuietly);
             }
-        }, 60_000);
-        this.reporter = new DiskReporter(client, node, this::storage, writes, () -> volumes.getStore().list(), clock);
-        this.cleanup = new CleanupWorker(client, node, cleaner, () -> volumes.getStore().list().stream()
-                .map(PoolVolumeStore::toAllocation).flatMap(Optional::stream).toList(), clock);
-        TemplateImporter importer = new TemplateImporter(client, node, () -> storage().templates(), reporter::reportDisk, clock);
-        this.templateQueue = new WorkQueue("templates-" + node, 1, name -> {
-            if (inVmPool()) {
-                importer.reconcile(templates().getStore().getByKey(name));
-            }
         });
-        this.templates = client.resources(PoolTemplate.class).inform(new ResourceEventHandler<>() {
+        templates.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(PoolTemplate t) {
                 templateQueue.add(t.getMetadata().getName());
@@ -106,9 +111,9 @@ public final class NodeAgent implements AutoCloseable {
             @Override
             public void onDelete(PoolTemplate t, boolean unknown) {
             }
-        }, 0);
-        // its own Node only: a cleanup request is answered as soon as it is written
-        this.nodes = client.nodes().withField("metadata.name", node).inform(new ResourceEventHandler<>() {
+        });
+        // a cleanup request is answered as soon as it is written
+        nodes.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Node n) {
                 changed(n);
@@ -122,12 +127,11 @@ public final class NodeAgent implements AutoCloseable {
             @Override
             public void onDelete(Node n, boolean unknown) {
             }
-        }, 0);
+        });
+        nodes.run(); // before the others: which pool the node is in decides what their events do
+        templates.run();
+        volumes.run();
         background.scheduleWithFixedDelay(this::reportQuietly, 0, reportEvery.toMillis(), TimeUnit.MILLISECONDS);
-    }
-
-    private SharedIndexInformer<PoolVolume> volumes() {
-        return volumes;
     }
 
     private void changed(Node n) {
@@ -139,13 +143,9 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
-    private SharedIndexInformer<PoolTemplate> templates() {
-        return templates;
-    }
-
     /** Whether this node is labelled into the vm pool, whose nodes each hold every template. */
     private boolean inVmPool() {
-        Node n = nodes == null ? null : nodes.getStore().getByKey(node);
+        Node n = nodes.getStore().getByKey(node);
         Map<String, String> labels = n == null || n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels();
         return vmPoolLabel.equals(labels.get(dsp.kubernetes.Names.POOL_LABEL));
     }
