@@ -3,6 +3,7 @@ package dsp.kubernetes;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
@@ -10,6 +11,7 @@ import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
@@ -26,7 +28,22 @@ public final class Writes {
 
     /** Changes the object; NOOP when the change changes nothing or the object is gone. */
     public static <T extends HasMetadata> Result edit(KubernetesClient client, Resource<T> resource, UnaryOperator<T> change) {
-        return write(client, resource, change, false);
+        return write(client, resource, change, false, false, written -> { });
+    }
+
+    /** Changes the object, which must be there: one that is gone is a 404 ({@link KubernetesClientException}), not a NOOP. */
+    public static <T extends HasMetadata> Result editExisting(KubernetesClient client, Resource<T> resource, UnaryOperator<T> change) {
+        return editExisting(client, resource, change, written -> { });
+    }
+
+    /**
+     * As {@link #editExisting(KubernetesClient, Resource, UnaryOperator)}, and hands {@code after} the object as it
+     * stands after the write (as the API server answered the patch, or as read when nothing was written): for a
+     * cache that must see its own writes.
+     */
+    public static <T extends HasMetadata> Result editExisting(KubernetesClient client, Resource<T> resource, UnaryOperator<T> change,
+                                                              Consumer<? super T> after) {
+        return write(client, resource, change, false, true, after);
     }
 
     /**
@@ -35,7 +52,7 @@ public final class Writes {
      * nothing or the object is gone.
      */
     public static <T extends HasMetadata> Result editStatus(KubernetesClient client, Resource<T> resource, UnaryOperator<T> change) {
-        return write(client, resource, change, true);
+        return write(client, resource, change, true, false, written -> { });
     }
 
     /**
@@ -61,27 +78,33 @@ public final class Writes {
         return resource.delete().isEmpty() ? Result.NOOP : Result.DELETED;
     }
 
-    private static <T extends HasMetadata> Result write(KubernetesClient client, Resource<T> resource, UnaryOperator<T> change, boolean status) {
+    private static <T extends HasMetadata> Result write(KubernetesClient client, Resource<T> resource, UnaryOperator<T> change,
+                                                        boolean status, boolean mustExist, Consumer<? super T> after) {
         try {
             return Conflicts.retry(() -> {
                 T current = resource.get();
                 if (current == null) {
+                    if (mustExist) {
+                        throw new KubernetesClientException(new StatusBuilder().withCode(404).withReason("NotFound")
+                                .withMessage("not found: there is nothing to change").build());
+                    }
                     return Result.NOOP;
                 }
                 KubernetesSerialization json = client.getKubernetesSerialization();
                 T changed = change.apply(json.clone(current));
                 if (json.convertValue(changed, Map.class).equals(json.convertValue(current, Map.class))) {
+                    after.accept(current);
                     return Result.NOOP;
                 }
                 if (status) {
-                    client.resource(changed).updateStatus(); // as read: a newer version is a 409, and the change is made again on it
+                    after.accept(client.resource(changed).updateStatus()); // as read: a newer version is a 409, and the change is made again on it
                 } else {
-                    resource.edit(change); // a JSON patch of what the change changes, on the object as it is then
+                    after.accept(resource.edit(change)); // a JSON patch of what the change changes, on the object as it is then
                 }
                 return Result.PATCHED;
             });
         } catch (KubernetesClientException e) {
-            if (e.getCode() == 404) {
+            if (e.getCode() == 404 && !mustExist) {
                 return Result.NOOP; // deleted meanwhile: nothing left to change
             }
             throw e;

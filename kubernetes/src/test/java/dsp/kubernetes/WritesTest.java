@@ -1,12 +1,17 @@
 package dsp.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dsp.kubernetes.Writes.Result;
 import dsp.kubernetes.crd.StoragePool;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +54,44 @@ class WritesTest {
             return n;
         })).isEqualTo(Result.PATCHED);
         assertThat(node.get().getMetadata().getLabels()).containsEntry(Names.POOL_LABEL, "vm");
+    }
+
+    @Test
+    void aWriteThatChangesNothingSendsNoRequestAndAChangeSendsOnePatch() {
+        cluster.addNode("k8s-1", "k8s");
+        try (RequestLog log = new RequestLog(client)) {
+            var node = log.client.nodes().withName("k8s-1");
+            assertThat(Writes.edit(log.client, node, n -> {
+                n.getMetadata().getLabels().put(Names.POOL_LABEL, "k8s");
+                return n;
+            })).isEqualTo(Result.NOOP);
+            assertThat(log.writes()).as("nothing to change: no write").isEmpty();
+
+            List<Node> after = new ArrayList<>();
+            assertThat(Writes.editExisting(log.client, node, n -> {
+                n.getMetadata().getLabels().put(Names.POOL_LABEL, "vm");
+                return n;
+            }, after::add)).isEqualTo(Result.PATCHED);
+            assertThat(log.writes()).containsExactly("PATCH /api/v1/nodes/k8s-1");
+            assertThat(after).singleElement().satisfies(n -> {
+                assertThat(n.getMetadata().getLabels()).containsEntry(Names.POOL_LABEL, "vm");
+                assertThat(n.getMetadata().getResourceVersion()).isEqualTo(client.nodes().withName("k8s-1").get().getMetadata().getResourceVersion());
+            });
+
+            log.clear();
+            after.clear();
+            assertThat(Writes.editExisting(log.client, node, n -> n, after::add)).isEqualTo(Result.NOOP);
+            assertThat(log.writes()).isEmpty();
+            assertThat(after).as("the object as read").singleElement()
+                    .satisfies(n -> assertThat(n.getMetadata().getLabels()).containsEntry(Names.POOL_LABEL, "vm"));
+        }
+    }
+
+    @Test
+    void anEditOfWhatMustBeThereIsANotFoundWhenItIsGone() {
+        assertThatThrownBy(() -> Writes.editExisting(client, client.nodes().withName("gone"), n -> n))
+                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(404));
+        assertThat(client.nodes().withName("gone").get()).isNull();
     }
 
     @Test

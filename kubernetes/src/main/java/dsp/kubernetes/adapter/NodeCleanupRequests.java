@@ -3,7 +3,7 @@ package dsp.kubernetes.adapter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dsp.core.model.Allocation;
 import dsp.core.port.StorageCleaner;
-import dsp.kubernetes.Conflicts;
+import dsp.kubernetes.Writes;
 import dsp.kubernetes.crd.NodeCleanupReport;
 import dsp.kubernetes.crd.NodeCleanupRequest;
 import io.fabric8.kubernetes.api.model.Node;
@@ -49,12 +49,12 @@ public final class NodeCleanupRequests implements StorageCleaner {
     public Outcome clean(String run, String server, Supplier<List<Allocation>> referenced, boolean dryRun) {
         NodeCleanupRequest request = new NodeCleanupRequest(run, dryRun);
         try {
-            Conflicts.retry(() -> client.nodes().withName(server).edit(n -> {
+            Writes.editExisting(client, client.nodes().withName(server), n -> {
                 Map<String, String> a = n.getMetadata().getAnnotations() == null ? new HashMap<>() : new HashMap<>(n.getMetadata().getAnnotations());
                 a.put(NodeCleanupRequest.REQUESTED, request.encode());
                 n.getMetadata().setAnnotations(a);
                 return n;
-            }));
+            });
         } catch (KubernetesClientException e) {
             if (e.getCode() == 404) {
                 return Outcome.failed(server, dryRun, "node " + server + " no longer exists");

@@ -5,12 +5,14 @@ import dsp.core.model.Quantity;
 import dsp.core.model.Server;
 import dsp.core.port.ServerInventory;
 import dsp.kubernetes.Names;
+import dsp.kubernetes.Writes;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Instant;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,16 +51,13 @@ public final class NodeLabelInventory implements ServerInventory {
         return Optional.ofNullable(nodes.getStore().getByKey(name)).flatMap(NodeLabelInventory::toServer);
     }
 
+    /** Labels the node as {@code kubectl label} would; a node that already says so is not written. */
     @Override
     public void saveServer(Server server) {
-        Node node = client.nodes().withName(server.name()).get();
-        if (node == null) {
-            throw DomainException.notFound("node '" + server.name() + "' does not exist; in Kubernetes mode servers are Nodes");
-        }
         try {
-            dsp.kubernetes.Conflicts.retry(() -> client.nodes().withName(server.name()).edit(n -> {
-                Map<String, String> labels = n.getMetadata().getLabels() == null ? new java.util.HashMap<>() : new java.util.HashMap<>(n.getMetadata().getLabels());
-                Map<String, String> annotations = n.getMetadata().getAnnotations() == null ? new java.util.HashMap<>() : new java.util.HashMap<>(n.getMetadata().getAnnotations());
+            Writes.editExisting(client, client.nodes().withName(server.name()), n -> {
+                Map<String, String> labels = n.getMetadata().getLabels() == null ? new HashMap<>() : new HashMap<>(n.getMetadata().getLabels());
+                Map<String, String> annotations = n.getMetadata().getAnnotations() == null ? new HashMap<>() : new HashMap<>(n.getMetadata().getAnnotations());
                 if (server.pool().isPresent()) {
                     labels.put(Names.POOL_LABEL, server.pool().get());
                 } else {
@@ -72,8 +71,11 @@ public final class NodeLabelInventory implements ServerInventory {
                 n.getMetadata().setLabels(labels);
                 n.getMetadata().setAnnotations(annotations);
                 return n;
-            }));
+            });
         } catch (KubernetesClientException e) {
+            if (e.getCode() == 404) {
+                throw DomainException.notFound("node '" + server.name() + "' does not exist; in Kubernetes mode servers are Nodes");
+            }
             throw DomainException.storageFailed("cannot label node " + server.name() + ": " + e.getMessage());
         }
     }

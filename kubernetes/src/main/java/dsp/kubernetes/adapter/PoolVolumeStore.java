@@ -6,7 +6,7 @@ import dsp.core.model.Allocation;
 import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
 import dsp.core.port.AllocationStore;
-import dsp.kubernetes.Conflicts;
+import dsp.kubernetes.Writes;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.crd.PoolVolume;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
@@ -404,10 +405,12 @@ public final class PoolVolumeStore implements AllocationStore {
     /** Writes a promised new size; a failed write withdraws the promise (the old size counts again) and is rethrown. */
     public PoolVolume resize(String id, long sizeBytes) {
         try {
-            return keep(id, Conflicts.retry(() -> client.resources(PoolVolume.class).withName(id).edit(v -> {
+            AtomicReference<PoolVolume> written = new AtomicReference<>();
+            Writes.editExisting(client, client.resources(PoolVolume.class).withName(id), v -> {
                 v.getSpec().sizeBytes = Math.max(sizeBytes, v.getSpec().sizeBytes == null ? 0 : v.getSpec().sizeBytes);
                 return v;
-            })));
+            }, written::set);
+            return keep(id, written.get());
         } catch (RuntimeException e) {
             withdraw(id);
             throw e;
@@ -443,10 +446,10 @@ public final class PoolVolumeStore implements AllocationStore {
 
     private void edit(String id, Consumer<PoolVolume> change) {
         try {
-            remember(Conflicts.retry(() -> client.resources(PoolVolume.class).withName(id).edit(v -> {
+            Writes.editExisting(client, client.resources(PoolVolume.class).withName(id), v -> {
                 change.accept(v);
                 return v;
-            })));
+            }, this::remember);
         } catch (KubernetesClientException e) {
             throw DomainException.storageFailed("cannot update PoolVolume " + id + ": " + e.getMessage());
         }

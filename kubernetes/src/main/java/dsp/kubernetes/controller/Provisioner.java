@@ -11,6 +11,7 @@ import dsp.core.usecase.CapacityAdmission;
 import dsp.kubernetes.Conflicts;
 import dsp.kubernetes.JsonPatch;
 import dsp.kubernetes.Names;
+import dsp.kubernetes.Writes;
 import dsp.kubernetes.adapter.PoolVolumeStore;
 import dsp.kubernetes.adapter.PoolVolumeStore.ClaimOwner;
 import dsp.kubernetes.crd.PoolVirtualMachine;
@@ -389,10 +390,10 @@ public final class Provisioner implements AutoCloseable {
                 volumes.resize(id, want.longValueExact()); // outside the lock; a failure withdraws the growth and is retried
             }
             if (want.compareTo(onPv) > 0) {
-                Conflicts.retry(() -> client.persistentVolumes().withName(pvName).edit(p -> {
+                Writes.editExisting(client, client.persistentVolumes().withName(pvName), p -> {
                     p.getSpec().getCapacity().put("storage", requested);
                     return p;
-                }));
+                });
             }
         }
         Conflicts.retry(() -> client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
@@ -620,22 +621,16 @@ public final class Provisioner implements AutoCloseable {
     }
 
     private void setFinalizer(String pvName, boolean present) {
-        try {
-            Conflicts.retry(() -> client.persistentVolumes().withName(pvName).edit(p -> {
-                List<String> f = p.getMetadata().getFinalizers() == null ? new ArrayList<>() : new ArrayList<>(p.getMetadata().getFinalizers());
-                if (present && !f.contains(PV_FINALIZER) && p.getMetadata().getDeletionTimestamp() == null) {
-                    f.add(PV_FINALIZER);
-                } else if (!present) {
-                    f.remove(PV_FINALIZER);
-                }
-                p.getMetadata().setFinalizers(f);
-                return p;
-            }));
-        } catch (KubernetesClientException e) {
-            if (e.getCode() != 404) {
-                throw e;
+        Writes.edit(client, client.persistentVolumes().withName(pvName), p -> { // gone already: nothing to hold or release
+            List<String> f = p.getMetadata().getFinalizers() == null ? new ArrayList<>() : new ArrayList<>(p.getMetadata().getFinalizers());
+            if (present && !f.contains(PV_FINALIZER) && p.getMetadata().getDeletionTimestamp() == null) {
+                f.add(PV_FINALIZER);
+            } else if (!present) {
+                f.remove(PV_FINALIZER);
             }
-        }
+            p.getMetadata().setFinalizers(f);
+            return p;
+        });
     }
 
     // ---------------------------------------------------------------- sweep

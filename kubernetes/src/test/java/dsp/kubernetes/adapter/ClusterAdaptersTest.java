@@ -8,10 +8,13 @@ import dsp.core.DomainException;
 import dsp.core.model.Server;
 import dsp.core.port.Authorizer.Access;
 import dsp.core.port.Caller;
+import dsp.core.port.StorageCleaner.Outcome;
 import dsp.kubernetes.Names;
+import dsp.kubernetes.RequestLog;
 import dsp.kubernetes.TestCluster;
 import dsp.kubernetes.controller.Events;
 import dsp.kubernetes.Writes;
+import dsp.kubernetes.crd.NodeCleanupRequest;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Node;
@@ -22,6 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -158,6 +162,46 @@ class ClusterAdaptersTest {
                     .hasMessageContaining("kubectl label node k8s-1 pool-");
         } finally {
             nodes.close();
+        }
+    }
+
+    @Test
+    void aRelabelToWhatTheNodeSaysSendsNoWriteAndAChangeSendsOne() {
+        cluster.addNode("k8s-1", "k8s");
+        try (RequestLog log = new RequestLog(cluster.client)) {
+            NodeLabelInventory inventory = new NodeLabelInventory(log.client, log.client.nodes().runnableInformer(0));
+            inventory.saveServer(new Server("k8s-1", Optional.of("k8s"), Optional.empty(), Instant.EPOCH));
+            assertThat(log.writes()).as("the node is in that pool already").isEmpty();
+
+            inventory.saveServer(new Server("k8s-1", Optional.of("vm"), Optional.of(5_000_000_000L), Instant.EPOCH));
+            assertThat(log.writes()).containsExactly("PATCH /api/v1/nodes/k8s-1");
+            assertThat(cluster.client.nodes().withName("k8s-1").get().getMetadata().getAnnotations())
+                    .containsEntry(Names.SHARE_ANNOTATION, "5000000000");
+
+            log.clear();
+            inventory.saveServer(new Server("k8s-1", Optional.of("vm"), Optional.of(5_000_000_000L), Instant.EPOCH));
+            assertThat(log.writes()).isEmpty();
+        }
+    }
+
+    @Test
+    void aCleanupRequestIsOneWriteOnItsNodeAskedAgainNoneAndOnAMissingNodeAFailure() {
+        cluster.addNode("k8s-1", "k8s");
+        try (RequestLog log = new RequestLog(cluster.clientAs(TestCluster.Workload.PROVISIONER))) {
+            NodeCleanupRequests cleanup = new NodeCleanupRequests(log.client, log.client.nodes().runnableInformer(0), clock);
+            assertThat(cleanup.clean("run-1", "k8s-1", List::of, true).state()).isEqualTo(Outcome.State.PENDING);
+            assertThat(log.writes()).containsExactly("PATCH /api/v1/nodes/k8s-1");
+            assertThat(NodeCleanupRequest.parse(cluster.client.nodes().withName("k8s-1").get().getMetadata().getAnnotations()
+                    .get(NodeCleanupRequest.REQUESTED))).contains(new NodeCleanupRequest("run-1", true));
+
+            log.clear();
+            assertThat(cleanup.clean("run-1", "k8s-1", List::of, true).state()).isEqualTo(Outcome.State.PENDING);
+            assertThat(log.writes()).as("the node has that request already").isEmpty();
+
+            Outcome missing = cleanup.clean("run-1", "k8s-9", List::of, true);
+            assertThat(missing.state()).isEqualTo(Outcome.State.FAILED);
+            assertThat(missing.error()).contains("node k8s-9 no longer exists");
+            assertThat(log.writes()).isEmpty();
         }
     }
 

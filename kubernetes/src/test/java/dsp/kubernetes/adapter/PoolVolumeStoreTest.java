@@ -1,10 +1,12 @@
 package dsp.kubernetes.adapter;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dsp.core.model.Allocation;
 import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
+import dsp.kubernetes.RequestLog;
 import dsp.kubernetes.TestCluster;
 import dsp.kubernetes.crd.PoolVolume;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -54,6 +56,36 @@ class PoolVolumeStoreTest {
         assertThat(store.forClaim("6d0f3c52-1f7e-4a53-9a49-0f7b1c2f0c11")).isPresent();
         assertThat(store.listAllocations()).extracting(Allocation::id).containsExactly(a.id());
         assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).hasSize(1);
+    }
+
+    /** Writes go through the one write primitive: what the object already says is not written, a change is one patch. */
+    @Test
+    void anUnchangedAllocationOrASmallerSizeIsNotWrittenAndAChangeIsOnePatch() {
+        Allocation a = claimVolume("0b7e4c1d-5a2f-4f7e-9c3a-2d1e0f9a8b7c", 10_737_418_240L);
+        cluster.client.resources(PoolVolume.class).resource(PoolVolumeStore.toObject(a)).create();
+        try (RequestLog log = new RequestLog(cluster.clientAs(TestCluster.Workload.PROVISIONER))) {
+            PoolVolumeStore store = new PoolVolumeStore(log.client, log.client.resources(PoolVolume.class).runnableInformer(0),
+                    new dsp.core.ledger.CapacityLedger(dsp.core.model.PoolCatalog.guideDefaults()));
+            store.updateAllocation(a);
+            assertThat(store.resize(a.id(), 1_073_741_824L).getSpec().sizeBytes).as("grow only").isEqualTo(10_737_418_240L);
+            assertThat(log.writes()).as("nothing changed: nothing written").isEmpty();
+
+            assertThat(store.resize(a.id(), 21_474_836_480L).getSpec().sizeBytes).isEqualTo(21_474_836_480L);
+            assertThat(log.writes()).containsExactly("PATCH /apis/dynamicpools.io/v1alpha1/poolvolumes/" + a.id());
+            assertThat(store.object(a.id())).as("the store sees its own write").hasValueSatisfying(v ->
+                    assertThat(v.getSpec().sizeBytes).isEqualTo(21_474_836_480L));
+
+            log.clear();
+            store.updateAllocation(a.withSize(21_474_836_480L).withPhase(VolumePhase.RELEASED));
+            assertThat(log.writes()).hasSize(1);
+            assertThat(cluster.client.resources(PoolVolume.class).withName(a.id()).get().getSpec().released).isTrue();
+            log.clear();
+            store.release(a.id(), a.owner());
+            assertThat(log.writes()).as("released already, by that owner").isEmpty();
+
+            assertThatThrownBy(() -> store.updateAllocation(claimVolume("gone", 1L)))
+                    .isInstanceOf(dsp.core.DomainException.class).hasMessageContaining("cannot update PoolVolume");
+        }
     }
 
     private static PoolVolume ready(String name, String node, long bytes) {
