@@ -84,6 +84,8 @@ class ArchitectureTest {
         com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses()
                 .that().resideInAPackage("dsp.node..").and().doNotHaveFullyQualifiedName("dsp.node.ProcessRunner")
                 .should().dependOnClassesThat().areAssignableTo(ProcessBuilder.class)
+                .orShould().callMethodWhere(com.tngtech.archunit.base.DescribedPredicate.describe("Runtime.exec",
+                        call -> call.getTargetOwner().isAssignableTo(Runtime.class) && call.getName().equals("exec")))
                 .check(PRODUCT);
     }
 

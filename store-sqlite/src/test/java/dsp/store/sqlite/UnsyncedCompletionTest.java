@@ -47,6 +47,37 @@ class UnsyncedCompletionTest {
         }
     }
 
+    /** Which write comes unsynced is seen from inside SQLite: a trigger logs the synchronous setting each update ran under. */
+    @Test
+    void onlyACompletionIsWrittenUnsynced() {
+        Allocation pending = new Allocation("a1", "data", "k8s", "k8s-1", 100, "volume", Instant.parse("2026-11-26T03:00:00Z"))
+                .withPhase(VolumePhase.PENDING);
+        try (SqliteDatabase db = SqliteDatabase.open(dir.resolve("pools.db"))) {
+            SqliteAllocationStore store = new SqliteAllocationStore(db);
+            store.addAllocation(pending);
+            db.transaction(c -> {
+                try (Statement st = c.createStatement()) {
+                    st.execute("CREATE TABLE sync_log (sync INTEGER)");
+                    st.execute("CREATE TRIGGER log_sync AFTER UPDATE ON allocations BEGIN "
+                            + "INSERT INTO sync_log SELECT synchronous FROM pragma_synchronous; END");
+                }
+                return null;
+            });
+            store.completeAllocation(pending.withPhase(VolumePhase.READY));
+            store.updateAllocation(pending.withPhase(VolumePhase.DELETING));
+            List<Integer> logged = db.transaction(c -> {
+                List<Integer> out = new java.util.ArrayList<>();
+                try (Statement st = c.createStatement(); ResultSet r = st.executeQuery("SELECT sync FROM sync_log ORDER BY rowid")) {
+                    while (r.next()) {
+                        out.add(r.getInt(1));
+                    }
+                }
+                return out;
+            });
+            assertThat(logged).as("the completion under NORMAL, the next update under FULL").containsExactly(1, 2);
+        }
+    }
+
     @Test
     void aCompletedAllocationIsReadyAfterAReopen() {
         Path file = dir.resolve("pools.db");
