@@ -54,6 +54,7 @@ public final class CdsTraining {
                 cl.setOut(discard);
                 cl.setErr(discard);
                 cl.execute(withServer);
+                Daemon.isServing(); // as Poolctl.main asks after every command
             }
         } finally {
             server.stop(0);

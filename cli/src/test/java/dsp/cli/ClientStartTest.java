@@ -14,7 +14,8 @@ import picocli.CommandLine;
 /**
  * A client command loads only what it uses (#10, CLI start): no TLS for an {@code http://} URL, no
  * daemon (HTTP server, SQLite, Kubernetes client), no other command's model. What it costs in time
- * is measured by {@code make bench} (bench/cli-start.sh), not here.
+ * is measured by {@code make bench} (bench/standalone-scale.sh), not here; that it
+ * starts from the build's class-data-sharing archive is ClientArchiveIT's.
  */
 class ClientStartTest {
 
