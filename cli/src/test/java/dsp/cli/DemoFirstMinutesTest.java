@@ -1,6 +1,7 @@
 package dsp.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.cli.standalone.StandaloneServer;
@@ -9,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -35,13 +37,15 @@ class DemoFirstMinutesTest {
         try (StandaloneServer server = new StandaloneServer(PoolConfig.Configuration.guideDefaults(), data, Clock.systemUTC(), true)) {
             server.seedDemoIfEmpty();
             String url = "http://127.0.0.1:" + server.start("127.0.0.1", 0);
+            Http http = new Http(url);
+            // the disks are measured in the background, after the API serves (a first pass takes a moment)
+            await().atMost(Duration.ofSeconds(30)).until(() -> http.get("/api/v1/pools/health").json().path("notes").size() == 1);
 
             Run health = poolctl("health", "--server", url);
             assertThat(health.code()).as(health.out()).isZero();
             assertThat(health.out()).startsWith("status: healthy").contains("NOTE     demo: declared capacity exceeds the real disk")
                     .doesNotContain("WARNING");
 
-            Http http = new Http(url);
             JsonNode h = http.get("/api/v1/pools/health").json();
             assertThat(h.get("status").asText()).isEqualTo("healthy");
             assertThat(h.get("warnings")).isEmpty();
