@@ -1,0 +1,238 @@
+package dsp.kubernetes.strict;
+
+import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesResponseComposer;
+import io.fabric8.mockwebserver.crud.Attribute;
+import io.fabric8.mockwebserver.crud.AttributeSet;
+import io.fabric8.mockwebserver.crud.AttributeType;
+import io.fabric8.mockwebserver.crud.CrudDispatcher;
+import io.fabric8.mockwebserver.http.MockResponse;
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.AbstractMap;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+
+/**
+ * fabric8's CRUD mock with an indexed store. The mock finds objects by testing every stored object's
+ * attribute set against the request's (each get, create, update, patch and delete): at 5,000 Nodes and
+ * 200,000 PoolVolumes that is 205,000 tests per request, and the test API server's own time swamped
+ * what the controllers' cold start measures. Here the store (the same map from attribute set to JSON, in
+ * the same order) also indexes its keys by name and by resource, so a lookup tests only the objects
+ * with the request's name (or, for a list, of its resource) with the mock's own matching: the same
+ * answers in the same order, under the mock's own lock. Watches, and lists that find nothing (which
+ * the mock may answer with API resources), are left to the mock.
+ */
+public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
+
+    private final Store store = new Store();
+    /** The view the mock's own code reads and writes through (it synchronizes on it). */
+    private final Map<AttributeSet, String> guarded = Collections.synchronizedMap(store);
+    /** The mock's lock: a write holds it for the whole request, a read to read. */
+    private final ReadWriteLock lock;
+    private final AtomicLong resourceVersion;
+    private final Method processDelete;
+    private final KubernetesResponseComposer lists = new KubernetesResponseComposer();
+    private final AtomicLong examined = new AtomicLong();
+
+    public IndexedCrudDispatcher() {
+        try {
+            Field map = CrudDispatcher.class.getDeclaredField("map");
+            map.setAccessible(true);
+            map.set(this, guarded);
+            lock = (ReadWriteLock) field("lock").get(this);
+            resourceVersion = (AtomicLong) field("resourceVersion").get(this);
+            processDelete = KubernetesCrudDispatcher.class.getDeclaredMethod("processDelete", String.class, AttributeSet.class, AttributeSet.class);
+            processDelete.setAccessible(true);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("fabric8's mock changed: its store can no longer be indexed here", e);
+        }
+    }
+
+    private static Field field(String name) throws NoSuchFieldException {
+        Field f = KubernetesCrudDispatcher.class.getDeclaredField(name);
+        f.setAccessible(true);
+        return f;
+    }
+
+    /** How many stored objects lookups have tested against a request so far (the index's point: not every one). */
+    public long examined() {
+        return examined.get();
+    }
+
+    @Override
+    public Map.Entry<AttributeSet, String> findResource(AttributeSet query) {
+        List<Map.Entry<AttributeSet, String>> found = matching(query);
+        return found.isEmpty() ? null : found.get(0);
+    }
+
+    @Override
+    public MockResponse handleGet(String path) {
+        if (watch(path)) {
+            return super.handleGet(path);
+        }
+        lock.readLock().lock();
+        try {
+            AttributeSet query = getKey(path);
+            List<Map.Entry<AttributeSet, String>> found = matching(query);
+            if (!query.containsKey(KubernetesAttributesExtractor.NAME) && found.isEmpty()) {
+                return super.handleGet(path); // an empty list, or the mock's API resources for a CRD's path
+            }
+            return answer(query, found);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public MockResponse handleDelete(String path) {
+        lock.writeLock().lock();
+        try {
+            AttributeSet query = getKey(path);
+            List<Map.Entry<AttributeSet, String>> found = matching(query);
+            for (Map.Entry<AttributeSet, String> e : found) {
+                processDelete.invoke(this, path, query, e.getKey()); // the mock's own: finalizers mark, the rest go
+            }
+            return answer(query, found);
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        } catch (InvocationTargetException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** As the mock answers: the first object found for a name (404 if none), else a List. */
+    private MockResponse answer(AttributeSet query, List<Map.Entry<AttributeSet, String>> found) {
+        if (query.containsKey(KubernetesAttributesExtractor.NAME)) {
+            return found.isEmpty() ? new MockResponse().setResponseCode(HttpURLConnection.HTTP_NOT_FOUND)
+                    : new MockResponse().setResponseCode(HttpURLConnection.HTTP_OK).setBody(found.get(0).getValue());
+        }
+        return new MockResponse().setResponseCode(HttpURLConnection.HTTP_OK)
+                .setBody(lists.compose(found.stream().map(Map.Entry::getValue).toList(), String.valueOf(resourceVersion.get())));
+    }
+
+    /** The stored objects whose attributes satisfy the query's, in the store's order. */
+    private List<Map.Entry<AttributeSet, String>> matching(AttributeSet query) {
+        List<Map.Entry<AttributeSet, String>> found = new ArrayList<>();
+        synchronized (guarded) {
+            for (AttributeSet key : store.candidates(query)) {
+                examined.incrementAndGet();
+                if (key.matches(query)) {
+                    found.add(Map.entry(key, store.get(key)));
+                }
+            }
+        }
+        return found;
+    }
+
+    /** As the mock tells a watch: {@code watch=true} in the query. */
+    private static boolean watch(String path) {
+        try {
+            String query = new URI(path).getQuery();
+            return query != null && query.contains("watch=true");
+        } catch (URISyntaxException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The store: attribute set to JSON in insertion order (as the mock's LinkedHashMap), its keys also
+     * indexed by their name and their resource (plural) attribute, each index in the store's order.
+     */
+    static final class Store extends AbstractMap<AttributeSet, String> {
+
+        /** Most selective first: a name is shared by few objects, a resource by many. */
+        private static final List<String> INDEXED = List.of(KubernetesAttributesExtractor.NAME, KubernetesAttributesExtractor.PLURAL);
+
+        private final LinkedHashMap<AttributeSet, String> objects = new LinkedHashMap<>();
+        private final Map<Attribute, Set<AttributeSet>> byAttribute = new HashMap<>();
+
+        /**
+         * The keys that can satisfy the query, in the store's order: those holding its name (or resource)
+         * attribute, which a stored key must hold to satisfy it; every key when it asks for neither.
+         */
+        Collection<AttributeSet> candidates(AttributeSet query) {
+            for (String indexed : INDEXED) {
+                Attribute wanted = query.getAttribute(indexed);
+                if (wanted != null && wanted.getType() == AttributeType.WITH) {
+                    return byAttribute.getOrDefault(wanted, Set.of());
+                }
+            }
+            return objects.keySet();
+        }
+
+        @Override
+        public String get(Object key) {
+            return objects.get(key);
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            return objects.containsKey(key);
+        }
+
+        @Override
+        public int size() {
+            return objects.size();
+        }
+
+        @Override
+        public String put(AttributeSet key, String value) {
+            if (!objects.containsKey(key)) {
+                for (String indexed : INDEXED) {
+                    Attribute a = key.getAttribute(indexed);
+                    if (a != null) {
+                        byAttribute.computeIfAbsent(a, x -> new LinkedHashSet<>()).add(key);
+                    }
+                }
+            }
+            return objects.put(key, value);
+        }
+
+        @Override
+        public String remove(Object key) {
+            if (!(key instanceof AttributeSet k) || !objects.containsKey(k)) {
+                return null;
+            }
+            for (String indexed : INDEXED) {
+                Attribute a = k.getAttribute(indexed);
+                Set<AttributeSet> keys = a == null ? null : byAttribute.get(a);
+                if (keys != null) {
+                    keys.remove(k);
+                    if (keys.isEmpty()) {
+                        byAttribute.remove(a);
+                    }
+                }
+            }
+            return objects.remove(k);
+        }
+
+        @Override
+        public void clear() {
+            objects.clear();
+            byAttribute.clear();
+        }
+
+        /** Read-only: every change goes through put, remove or clear, which keep the indexes. */
+        @Override
+        public Set<Map.Entry<AttributeSet, String>> entrySet() {
+            return Collections.unmodifiableMap(objects).entrySet();
+        }
+    }
+}
