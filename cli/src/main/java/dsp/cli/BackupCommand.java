@@ -3,6 +3,7 @@ package dsp.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.cli.client.ApiClient;
 import dsp.cli.client.CliFailure;
+import dsp.cli.client.JsonTrees;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
@@ -43,7 +44,7 @@ public final class BackupCommand extends ApiCommand {
             return 0;
         }
         ApiClient client = options.client();
-        JsonNode op = client.postAsync("/api/v1/backup", ApiClient.json().createObjectNode().put("with_disks", withDisks));
+        JsonNode op = client.postAsync("/api/v1/backup", JsonTrees.nodes().objectNode().put("with_disks", withDisks));
         JsonNode result = Progress.follow(client, op, spec.commandLine().getErr(), Progress.terminal());
         client.download(result.path("download").asText(), file);
         client.delete(result.path("download").asText()); // the server keeps no copy once it is here

@@ -1,6 +1,7 @@
 package dsp.cli;
 
 import dsp.cli.client.CliFailure;
+import dsp.cli.client.JsonTrees;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.net.URLEncoder;
@@ -38,7 +39,7 @@ public final class CleanupCommand extends ApiCommand {
         var client = options.client();
         // an operation: which server it is at shows on stderr while it runs (then, in Kubernetes mode, the nodes' answers)
         JsonNode r = Progress.follow(client, client.postAsync("/api/v1/cleanup" + (dryRun ? "?dry_run=true" : ""),
-                dsp.cli.client.ApiClient.json().createObjectNode()), spec.commandLine().getErr(), Progress.terminal());
+                JsonTrees.nodes().objectNode()), spec.commandLine().getErr(), Progress.terminal());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
         String run = URLEncoder.encode(r.path("run").asText(), StandardCharsets.UTF_8);
         while (!r.path("pending").isEmpty() && System.nanoTime() < deadline) {

@@ -1,8 +1,7 @@
 package dsp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dsp.cli.client.ApiClient;
-import dsp.cli.client.CliFailure;
+import dsp.cli.client.JsonTrees;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,13 +15,9 @@ final class Output {
     }
 
     static void json(CommandSpec spec, JsonNode node) {
-        try {
-            PrintWriter out = spec.commandLine().getOut();
-            out.println(ApiClient.json().writerWithDefaultPrettyPrinter().writeValueAsString(node));
-            out.flush();
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new CliFailure(CliFailure.REFUSED, "cannot print the answer: " + e.getOriginalMessage());
-        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(JsonTrees.pretty(node));
+        out.flush();
     }
 
     /** A column: its title, how a row shows in it, and whether it lines up on the right (figures). */
@@ -43,7 +38,7 @@ final class Output {
         if (json) {
             json(spec, node);
         } else {
-            table(spec, ApiClient.json().createArrayNode().add(node), columns);
+            table(spec, JsonTrees.nodes().arrayNode().add(node), columns);
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dsp.cli.client.ApiClient;
 import dsp.cli.client.CliFailure;
+import dsp.cli.client.JsonTrees;
 import dsp.core.operation.Operations;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -75,7 +76,7 @@ final class Progress {
     static final class Local implements Operations.Progress {
         private static final Duration REDRAW = Duration.ofMillis(200);
         private final Meter meter;
-        private ObjectNode last = ApiClient.json().createObjectNode();
+        private ObjectNode last = JsonTrees.nodes().objectNode();
         private long drawnAt = System.nanoTime() - REDRAW.toNanos();
 
         private Local(Meter meter) {
@@ -85,7 +86,7 @@ final class Progress {
         @Override
         public synchronized void progress(long done, long total, String step) {
             boolean newStep = !step.equals(last.path("step").asText(null));
-            last = ApiClient.json().createObjectNode().put("done", done).put("total", total).put("step", step);
+            last = JsonTrees.nodes().objectNode().put("done", done).put("total", total).put("step", step);
             if (total > 0) {
                 last.put("percent", Math.min(100.0, 100.0 * done / total));
             }

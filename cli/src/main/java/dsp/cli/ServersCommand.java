@@ -2,7 +2,7 @@ package dsp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dsp.cli.client.ApiClient;
+import dsp.cli.client.JsonTrees;
 import dsp.core.model.Names;
 import java.io.PrintWriter;
 import picocli.CommandLine.Command;
@@ -56,7 +56,7 @@ public final class ServersCommand implements Runnable {
         public Integer call() throws Exception {
             boolean json = options.json();
             Names.requireServer(name);
-            ObjectNode body = ApiClient.json().createObjectNode();
+            ObjectNode body = JsonTrees.nodes().objectNode();
             if (pool.equals("none") || pool.equals("-")) {
                 body.putNull("pool");
             } else {
@@ -115,8 +115,8 @@ public final class ServersCommand implements Runnable {
             Names.requireServer(name);
             var client = options.client();
             String path = "/api/v1/servers/" + name + "/drain";
-            JsonNode r = dryRun ? client.post(path + "?dry_run=true", ApiClient.json().createObjectNode())
-                    : Progress.follow(client, client.postAsync(path, ApiClient.json().createObjectNode()), spec.commandLine().getErr(), Progress.terminal());
+            JsonNode r = dryRun ? client.post(path + "?dry_run=true", JsonTrees.nodes().objectNode())
+                    : Progress.follow(client, client.postAsync(path, JsonTrees.nodes().objectNode()), spec.commandLine().getErr(), Progress.terminal());
             if (options.json()) {
                 Output.json(spec, r);
             } else {

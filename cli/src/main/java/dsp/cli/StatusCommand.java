@@ -3,6 +3,7 @@ package dsp.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dsp.cli.client.ApiClient;
+import dsp.cli.client.JsonTrees;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
@@ -60,7 +61,7 @@ public final class StatusCommand extends ApiCommand {
     }
 
     private static ArrayNode rows(JsonNode status, JsonNode health) {
-        ArrayNode rows = ApiClient.json().createArrayNode();
+        ArrayNode rows = JsonTrees.nodes().arrayNode();
         for (Map.Entry<String, JsonNode> e : status.properties()) {
             JsonNode p = e.getValue();
             boolean reserve = e.getKey().equals(RESERVE);

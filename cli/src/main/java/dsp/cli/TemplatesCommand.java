@@ -2,8 +2,8 @@ package dsp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dsp.cli.client.ApiClient;
 import dsp.cli.client.CliFailure;
+import dsp.cli.client.JsonTrees;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -56,7 +56,7 @@ public final class TemplatesCommand extends ApiCommand {
         @Override
         public Integer call() {
             boolean json = options.json();
-            ObjectNode body = ApiClient.json().createObjectNode().put("name", name);
+            ObjectNode body = JsonTrees.nodes().objectNode().put("name", name);
             if ((file == null) == (url == null)) {
                 throw new CliFailure(CliFailure.USAGE, "give either FILE or --url URL --sha256 HEX");
             }
@@ -95,7 +95,7 @@ public final class TemplatesCommand extends ApiCommand {
             boolean json = options.json();
             var client = options.client();
             var r = Progress.follow(client, client.postAsync("/api/v1/templates/" + Paths.segment(name) + "/optimize",
-                    ApiClient.json().createObjectNode()), spec.commandLine().getErr(), Progress.terminal());
+                    JsonTrees.nodes().objectNode()), spec.commandLine().getErr(), Progress.terminal());
             if (json) {
                 Output.json(spec, r);
             } else {

@@ -2,7 +2,7 @@ package dsp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dsp.cli.client.ApiClient;
+import dsp.cli.client.JsonTrees;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -62,7 +62,7 @@ public final class VmsCommand implements Runnable {
         @Override
         public Integer call() {
             options.json();
-            ObjectNode body = ApiClient.json().createObjectNode();
+            ObjectNode body = JsonTrees.nodes().objectNode();
             body.put("name", name);
             body.put("image", image);
             if (serverType != null) {
@@ -137,7 +137,7 @@ public final class VmsCommand implements Runnable {
         @Override
         public Integer call() {
             options.json();
-            ObjectNode body = ApiClient.json().createObjectNode().put("new_size_gb", size);
+            ObjectNode body = JsonTrees.nodes().objectNode().put("new_size_gb", size);
             show(spec, options, options.client().post("/api/v1/vms/" + Paths.segment(vm.id(options)) + "/resize", body));
             return 0;
         }

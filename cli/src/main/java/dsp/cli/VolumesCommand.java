@@ -2,7 +2,7 @@ package dsp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dsp.cli.client.ApiClient;
+import dsp.cli.client.JsonTrees;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -57,7 +57,7 @@ public final class VolumesCommand implements Runnable {
         @Override
         public Integer call() {
             boolean json = options.json();
-            ObjectNode body = ApiClient.json().createObjectNode().put("name", name).put("pool", pool).put("size", size);
+            ObjectNode body = JsonTrees.nodes().objectNode().put("name", name).put("pool", pool).put("size", size);
             if (format != null) {
                 body.put("format", format);
             }

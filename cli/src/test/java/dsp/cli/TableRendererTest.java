@@ -3,7 +3,7 @@ package dsp.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dsp.cli.client.ApiClient;
+import dsp.cli.client.JsonTrees;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class TableRendererTest {
 
     private static JsonNode json(String text) throws Exception {
-        return ApiClient.json().readTree(text);
+        return JsonTrees.parse(text);
     }
 
     @Test

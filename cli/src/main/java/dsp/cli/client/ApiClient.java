@@ -1,7 +1,6 @@
 package dsp.cli.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -29,7 +28,6 @@ public final class ApiClient {
         System.setProperty("sun.net.http.retryPost", "false");
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CONNECT_TIMEOUT_MS = 5_000;
     private static final int READ_TIMEOUT_MS = 60_000;
     private final URI base;
@@ -99,7 +97,7 @@ public final class ApiClient {
                 String message = "HTTP " + status;
                 try (InputStream in = c.getErrorStream()) {
                     if (in != null) {
-                        message = JSON.readTree(in).path("error").path("message").asText(message);
+                        message = JsonTrees.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8)).path("error").path("message").asText(message);
                     }
                 } catch (IOException notJson) {
                     // keep the status
@@ -121,10 +119,6 @@ public final class ApiClient {
                 // nothing left to tidy that matters
             }
         }
-    }
-
-    public static ObjectMapper json() {
-        return JSON;
     }
 
     private HttpURLConnection open(String method, String path, boolean async) throws IOException {
@@ -189,7 +183,7 @@ public final class ApiClient {
         JsonNode parsed = null;
         if (!answer.isBlank()) {
             try {
-                parsed = JSON.readTree(answer);
+                parsed = JsonTrees.parse(answer);
             } catch (IOException e) {
                 parsed = null;
             }
@@ -200,6 +194,6 @@ public final class ApiClient {
                     : status == 401 ? "the server needs a token for changes: set POOLCTL_TOKEN or give --token-file FILE" : "HTTP " + status;
             throw new CliFailure(CliFailure.REFUSED, message + " (HTTP " + status + ")");
         }
-        return parsed == null ? JSON.createObjectNode() : parsed;
+        return parsed == null ? JsonTrees.nodes().objectNode() : parsed;
     }
 }
