@@ -102,8 +102,10 @@ class DashboardBrowserTest {
                 assertThat(browser.executeScript("return document.querySelectorAll('#vms tbody tr').length;")).isEqualTo(1L));
         browser.findElement(By.id("vmFilter")).clear();
         browser.findElement(By.id("vmFilter")).sendKeys(" ");
-        browser.findElement(By.cssSelector("#vms th[data-key='storage']")).click();
-        browser.findElement(By.cssSelector("#vms th[data-key='storage']")).click(); // descending
+        // clicked in the page: the live refresh may redraw the table between a find and a click (a stale element)
+        String clickStorageHeader = "document.querySelector(\"#vms th[data-key='storage']\").click();";
+        browser.executeScript(clickStorageHeader);
+        browser.executeScript(clickStorageHeader); // descending
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(text("#vms tbody tr td")).isEqualTo("db-vm"));
 
         // the guide's Example 3 through the API: the page follows within its refresh

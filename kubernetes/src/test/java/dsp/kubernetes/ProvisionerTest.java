@@ -327,34 +327,35 @@ class ProvisionerTest {
     @Test
     void aReadyVolumeGetsItsPvBeforeClaimsWaitingForAdmission() throws Exception {
         world = new ProvisioningWorld(disks);
+        Duration setup = Duration.ofMinutes(2); // 34 claims on a loaded 2-core machine: waits for the world, not for what is measured
         Faults faults = new Faults(world.cluster.clientAs(TestCluster.Workload.PROVISIONER));
         world.startController(faults.client, Clock.systemUTC(), Set.of(Role.PROVISIONER));
         var provisioner = world.controller.runtime(TestCluster.Workload.PROVISIONER);
         PersistentVolumeClaim ready = world.claim("ready", "k8s-pool-storage", "1Gi", "k8s-1");
         String readyName = "pvc-" + ready.getMetadata().getUid();
-        await().until(() -> world.poolVolume(readyName).isPresent()); // no agent on k8s-1 yet: it stays Pending
+        await().atMost(setup).until(() -> world.poolVolume(readyName).isPresent()); // no agent on k8s-1 yet: it stays Pending
         List<Faults.Hold> holds = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             holds.add(faults.hold("POST", ".*/poolvolumes"));
             world.claim("held-" + i, "k8s-pool-storage", "1Gi", "k8s-2");
         }
-        await().until(() -> holds.stream().allMatch(Faults.Hold::holding)); // every worker waits on the API server
+        await().atMost(setup).until(() -> holds.stream().allMatch(Faults.Hold::holding)); // every worker waits on the API server
         List<PersistentVolumeClaim> waiting = new ArrayList<>();
         for (int i = 0; i < 30; i++) {
             waiting.add(world.claim("waiting-" + i, "k8s-pool-storage", "1Gi", "k8s-2"));
         }
-        await().until(() -> provisioner.provisionerBacklog().get("admissions") == 30);
+        await().atMost(setup).until(() -> provisioner.provisionerBacklog().get("admissions") == 30);
         try (Faults.Hold admissionWrites = faults.holdEvery("POST", ".*/poolvolumes")) {
             world.startAgent("k8s-1");
             // the provisioner has seen it Ready (its completion is queued with that): the only completion there is
-            await().until(() -> provisioner.store().object(readyName).map(v -> v.getStatus() != null && "Ready".equals(v.getStatus().phase))
+            await().atMost(setup).until(() -> provisioner.store().object(readyName).map(v -> v.getStatus() != null && "Ready".equals(v.getStatus().phase))
                     .orElse(false) && provisioner.provisionerBacklog().get("completions") == 1);
             holds.forEach(Faults.Hold::release);
-            await().until(() -> world.pvFor(ready) != null);
+            await().atMost(setup).until(() -> world.pvFor(ready) != null);
             assertThat(waiting).noneMatch(c -> world.poolVolume("pvc-" + c.getMetadata().getUid()).isPresent());
         }
         // the stalled writes failed (nothing written) and are retried: every waiting claim is admitted in the end
-        await().until(() -> waiting.stream().allMatch(c -> world.poolVolume("pvc-" + c.getMetadata().getUid()).isPresent()));
+        await().atMost(setup).until(() -> waiting.stream().allMatch(c -> world.poolVolume("pvc-" + c.getMetadata().getUid()).isPresent()));
         holds.forEach(Faults.Hold::close);
     }
 

@@ -77,13 +77,32 @@ public final class PoolVolumeStore implements AllocationStore {
      * ({@link KeysOnly}) and this view keeps the one (slimmed) copy of each object, so the fleet's
      * PoolVolumes are held once, not once by the informer and again (after a relist, as other
      * instances) by the view. Registers before the informer runs, so every object arrives here whole;
-     * returns once the informer has listed them all.
+     * returns once the view (and with it the ledger) holds every object the informer listed.
      */
     public static PoolVolumeStore informing(KubernetesClient client, SharedIndexInformer<PoolVolume> notStarted, CapacityLedger ledger) {
         notStarted.itemStore(new KeysOnly());
         PoolVolumeStore store = new PoolVolumeStore(client, notStarted, ledger);
         notStarted.run();
+        store.awaitView(notStarted);
         return store;
+    }
+
+    /**
+     * The informer's store is complete when it has synced, but its handlers (this view) are told on
+     * the informer's own thread a moment later: until then the ledger would count too little, and an
+     * admission could promise space that is taken.
+     */
+    private void awaitView(SharedIndexInformer<PoolVolume> informer) {
+        try {
+            while (!informer.getStore().list().stream().allMatch(v -> view.containsKey(v.getMetadata().getName()))) {
+                if (!informer.isRunning()) {
+                    return; // stopped meanwhile: whoever stopped it is not waiting for the view
+                }
+                Thread.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
