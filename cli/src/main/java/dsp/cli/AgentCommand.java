@@ -36,6 +36,14 @@ public final class AgentCommand implements Callable<Integer> {
             description = "serve /healthz and /readyz on this port for the kubelet's probes (default: none)")
     int healthPort;
 
+    @Option(names = "--peer-port", defaultValue = "-1",
+            description = "serve the images of volumes a drain moves away from this node to the target nodes' agents on this port (default: none)")
+    int peerPort;
+
+    @Option(names = "--pod-ip", defaultValue = "${env:POD_IP}",
+            description = "the address other nodes' agents reach this pod at, published with the peer port in the node's disk report (default: $POD_IP)")
+    String podIp;
+
     @Override
     public Integer call() {
         if (node == null || node.isBlank()) {
@@ -51,14 +59,26 @@ public final class AgentCommand implements Callable<Integer> {
         if (healthPort < -1 || healthPort > 65535) {
             throw new CliFailure(CliFailure.USAGE, "--health-port must be a port number");
         }
+        if (peerPort < -1 || peerPort > 65535) {
+            throw new CliFailure(CliFailure.USAGE, "--peer-port must be a port number");
+        }
+        if (peerPort >= 0 && (podIp == null || podIp.isBlank())) {
+            throw new CliFailure(CliFailure.USAGE, "--peer-port needs the pod's address: --pod-ip or $POD_IP (the downward API's status.podIP)");
+        }
         KubernetesClient client = kube.client();
         var configuration = kube.configuration(client);
         Clock clock = Clock.systemUTC();
         LocalNode local = new LocalNode(node, root, configuration.catalog(), configuration.vmPool(), QemuImg.onPath(), clock);
         NodeAgent agent = new NodeAgent(client, node, configuration.catalog(), configuration.vmPool(), () -> {
             local.prepare(); // only once the node holds pool data
-            return new NodeStorage(local.maker(), local.templates(), local.meter());
+            var copier = local.copier();
+            return new NodeStorage(local.maker(), local.templates(), local.meter(), copier, copier::read, copier::receive);
         }, local.cleaner(), clock, Duration.ofSeconds(reportEvery));
+        if (peerPort >= 0) {
+            String host = podIp.contains(":") ? "[" + podIp + "]" : podIp; // an IPv6 pod address in a URL
+            int bound = agent.servePeers("0.0.0.0", peerPort, port -> "http://" + host + ":" + port);
+            org.slf4j.LoggerFactory.getLogger(AgentCommand.class).info("node {}: moving volumes served to peers on port {}", node, bound);
+        }
         HealthEndpoint health = healthPort < 0 ? null : new HealthEndpoint("0.0.0.0", healthPort, agent::isLive, agent::isReady);
         if (health != null) {
             org.slf4j.LoggerFactory.getLogger(AgentCommand.class).info("node {}: /healthz and /readyz on port {}", node, health.port());

@@ -165,8 +165,9 @@ class KubernetesDaemonsTest {
                 for (Map.Entry<String, Deployed> a : agents.entrySet()) {
                     String node = a.getKey();
                     Files.createDirectories(dir.resolve(node));
-                    daemons.add(poolctl("agent-" + node, Map.of("NODE_NAME", node), a.getValue().args(Map.of("--root", dir.resolve(node).toString(),
-                            "--health-port", "0"), "--kubeconfig", kubeconfig.toString(), "--report-every", "1")));
+                    daemons.add(poolctl("agent-" + node, Map.of("NODE_NAME", node, "POD_IP", "127.0.0.1"), a.getValue().args(Map.of("--root",
+                            dir.resolve(node).toString(), "--health-port", "0", "--peer-port", "0"), "--kubeconfig", kubeconfig.toString(),
+                            "--report-every", "1")));
                 }
                 ObjectMapper json = new ObjectMapper();
                 await().atMost(WAIT).until(() -> {
@@ -185,6 +186,9 @@ class KubernetesDaemonsTest {
                     assertThat(dir.resolve("vm-1/vm-storage-pool")).isDirectory();
                     assertThat(dir.resolve("k8s-1/k8s-storage-pool")).isDirectory();
                 });
+                // where the other agents fetch a volume a drain moves away: $POD_IP and the peer port deploy/ passes
+                await().atMost(WAIT).until(() -> cluster.client.nodes().withName("vm-1").get().getMetadata().getAnnotations()
+                        .get(Names.DISK_REPORT_ANNOTATION).contains("\"peerAddress\":\"http://127.0.0.1:"));
 
                 // the kubelet's probes, as deploy/ declares them, answered by every workload
                 String api = "http://127.0.0.1:" + logged("controller", "API listening on 127.0.0.1:(\\d+)");

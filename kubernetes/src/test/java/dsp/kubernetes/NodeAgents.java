@@ -21,7 +21,8 @@ public final class NodeAgents {
         LocalNode local = new LocalNode(node, root, catalog, vmPool, qemu, clock);
         return new NodeAgent(client, node, catalog, vmPool, () -> {
             local.prepare();
-            return new NodeStorage(local.maker(), local.templates(), local.meter());
+            var copier = local.copier();
+            return new NodeStorage(local.maker(), local.templates(), local.meter(), copier, copier::read, copier::receive);
         }, local.cleaner(), clock, reportEvery);
     }
 }

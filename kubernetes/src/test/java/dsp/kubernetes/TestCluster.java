@@ -106,6 +106,8 @@ public final class TestCluster implements AutoCloseable {
     private final Dispatcher dispatcher;
     private final ApiOutage outage;
     private final Map<String, User> tokens = new ConcurrentHashMap<>();
+    /** Tokens bound to a pod, by the node the pod runs on. */
+    private final Map<String, String> podTokens = new ConcurrentHashMap<>();
     private final List<KubernetesClient> clients = new CopyOnWriteArrayList<>();
     private final Set<Grant> used = ConcurrentHashMap.newKeySet();
     /** Permissions used by any cluster of this JVM: a module's whole test run, for {@code LeastPrivilegeTest}. */
@@ -258,13 +260,29 @@ public final class TestCluster implements AutoCloseable {
     public String token(String namespace, String serviceAccount) {
         User user = User.serviceAccount(namespace, serviceAccount);
         for (Map.Entry<String, User> e : tokens.entrySet()) {
-            if (e.getValue().equals(user)) {
+            if (e.getValue().equals(user) && !podTokens.containsKey(e.getKey())) {
                 return e.getKey();
             }
         }
         String token = "sa-" + serviceAccount + "-" + UUID.randomUUID();
         tokens.put(token, user);
         return token;
+    }
+
+    /**
+     * The token the kubelet mounts into a workload's pod on {@code node}: the ServiceAccount's
+     * identity, and TokenReview says which node the pod runs on ({@code user.extra}, Kubernetes 1.30+).
+     */
+    public String podToken(Workload workload, String node) {
+        String token = "pod-" + workload.serviceAccount + "-" + node + "-" + UUID.randomUUID();
+        tokens.put(token, User.serviceAccount(Names.NAMESPACE, workload.serviceAccount));
+        podTokens.put(token, node);
+        return token;
+    }
+
+    /** A client of a workload's pod on {@code node} (an agent: its calls to peers carry this token). */
+    public KubernetesClient clientAsPodOn(Workload workload, String node) {
+        return newClient(podToken(workload, node), Names.NAMESPACE);
     }
 
     /** A client with a workload's own identity. */
@@ -662,7 +680,8 @@ public final class TestCluster implements AutoCloseable {
         /** What the API server's authenticator does: a known token is a user, anything else is not. */
         private MockResponse tokenReview(RecordedRequest request) throws IOException {
             ObjectNode review = (ObjectNode) JSON.readTree(request.getBody().getBytes());
-            User user = tokens.get(review.path("spec").path("token").asText());
+            String token = review.path("spec").path("token").asText();
+            User user = tokens.get(token);
             ObjectNode status = review.putObject("status");
             status.put("authenticated", user != null);
             if (user != null) {
@@ -670,6 +689,10 @@ public final class TestCluster implements AutoCloseable {
                 u.put("username", user.name());
                 ArrayNode groups = u.putArray("groups");
                 user.groups().forEach(groups::add);
+                String node = podTokens.get(token);
+                if (node != null) {
+                    u.putObject("extra").putArray("authentication.kubernetes.io/node-name").add(node);
+                }
             }
             return json(201, JSON.writeValueAsString(review));
         }

@@ -95,6 +95,42 @@ final class Files2 {
         }
     }
 
+    /**
+     * Writes a stream to a new file in 1 MB blocks, skipping blocks of zeros (a thin image stays
+     * thin), and returns the sha256 (hex) of every byte that arrived.
+     */
+    static String writeSparse(java.io.InputStream in, Path target) throws IOException {
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        try (FileChannel out = FileChannel.open(target, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW)) {
+            byte[] buffer = new byte[1 << 20];
+            long at = 0;
+            while (true) {
+                int n = in.readNBytes(buffer, 0, buffer.length);
+                if (n <= 0) {
+                    break;
+                }
+                sha.update(buffer, 0, n);
+                java.nio.ByteBuffer block = java.nio.ByteBuffer.wrap(buffer, 0, n);
+                if (!zeros(block)) {
+                    long p = at;
+                    while (block.hasRemaining()) {
+                        p += out.write(block, p);
+                    }
+                }
+                at += n;
+            }
+            if (out.size() < at) {
+                out.write(java.nio.ByteBuffer.wrap(new byte[1]), at - 1); // a file ending in zeros still has its full length
+            }
+        }
+        return java.util.HexFormat.of().formatHex(sha.digest());
+    }
+
     private static boolean zeros(java.nio.ByteBuffer b) {
         int i = b.position();
         for (; i + 8 <= b.limit(); i += 8) {

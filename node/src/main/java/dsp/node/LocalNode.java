@@ -18,6 +18,7 @@ public final class LocalNode {
     private final ServerRoots roots;
     private final Supplier<FileTemplateLibrary> templates;
     private final Supplier<dsp.core.port.VolumeMaker> maker;
+    private final Supplier<LocalVolumeCopier> copier;
     private final PoolCleaner cleaner;
     private final PoolDirectoryMeter meter;
 
@@ -28,7 +29,9 @@ public final class LocalNode {
         this.templates = memoize(() -> new FileTemplateLibrary(roots.poolRoot(node, catalog.require(vmPool)).resolve(LocalVolumeMaker.TEMPLATES),
                 qemu, roots, catalog, Optional.empty()));
         // on a node, raw disks are KubeVirt's hostDisks: QEMU opens them as its own user
-        this.maker = memoize(() -> new QemuOwnedRawDisks(new LocalVolumeMaker(roots, catalog, templates.get(), qemu), QemuOwnedRawDisks.QEMU_UID));
+        Supplier<LocalVolumeMaker> engine = memoize(() -> new LocalVolumeMaker(roots, catalog, templates.get(), qemu));
+        this.maker = memoize(() -> new QemuOwnedRawDisks(engine.get(), QemuOwnedRawDisks.QEMU_UID));
+        this.copier = memoize(() -> new LocalVolumeCopier(engine.get(), qemu));
         this.cleaner = new PoolCleaner(roots, catalog, clock);
         this.meter = new PoolDirectoryMeter(roots, catalog);
     }
@@ -46,6 +49,11 @@ public final class LocalNode {
 
     public dsp.core.port.VolumeMaker maker() {
         return maker.get();
+    }
+
+    /** Sends this node's images to peers and builds copies from what peers send (a drain's move). */
+    public LocalVolumeCopier copier() {
+        return copier.get();
     }
 
     /** Never creates anything: a node without pool directories has nothing to clean. */

@@ -28,6 +28,10 @@ import org.slf4j.LoggerFactory;
  * a qcow2 overlay is then pointed at the target's own copy of its template) and verified with
  * {@code qemu-img compare}; once its record says so, it is linked into place without replacing anything. While it copies, the
  * source image carries the byte-range lock QEMU itself takes, so no VM can start on it.
+ *
+ * <p>Between machines (Kubernetes mode's node agents) the same copy is built from the bytes a
+ * peer sends ({@link #receive}): checked against the sender's sha256, pointed at this node's own
+ * template and checked as an import is, under the same temporary name.
  */
 public final class LocalVolumeCopier implements VolumeCopier {
 
@@ -144,6 +148,101 @@ public final class LocalVolumeCopier implements VolumeCopier {
         } catch (RuntimeException e) {
             Files2.deleteTree(temporary);
             throw e;
+        }
+    }
+
+    /**
+     * The bytes of the volume's image file as they are on this server (a qcow2 overlay without its
+     * template; a raw disk's {@code disk.img}). Hold it first ({@link #hold}) so nothing writes to it meanwhile.
+     */
+    public java.io.InputStream read(Allocation volume) {
+        if (volume.format() == VolumeFormat.DIRECTORY) {
+            throw DomainException.invalid("a directory volume has no image to send");
+        }
+        try {
+            return Files.newInputStream(maker.dataPath(volume), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        } catch (IOException e) {
+            throw DomainException.storageFailed("the data of " + volume.name() + " cannot be read on " + volume.server() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Builds {@code copy} (on this server; the source's name, format and template) from the bytes a
+     * peer sent, under the same temporary name as {@link #copy}: what arrived must hash to
+     * {@code sha256} (what the sender computed), a qcow2 overlay is pointed at this server's own copy
+     * of {@code template}, and the image must pass the checks of an import. On any failure nothing
+     * of it is left. Put it in place with {@link #publish}.
+     */
+    public void receive(Allocation copy, Optional<Template> template, java.io.InputStream bytes, String sha256) {
+        if (copy.format() == VolumeFormat.DIRECTORY) {
+            throw new IllegalArgumentException("only images are received");
+        }
+        Path root = maker.poolRoot(copy);
+        Path entry = entry(copy);
+        Path temporary = temporary(copy);
+        Path image = copy.format() == VolumeFormat.RAW ? temporary.resolve("disk.img") : temporary;
+        String format = copy.format().display();
+        try {
+            Files.createDirectories(root);
+            if (Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
+                throw DomainException.conflict("server " + copy.server() + " already has '" + entry.getFileName() + "' in pool "
+                        + copy.pool() + ", which is not this volume's; it is left alone");
+            }
+            Files2.deleteTree(temporary);
+            if (copy.format() == VolumeFormat.RAW) {
+                Files.createDirectories(temporary);
+            }
+            String arrived = Files2.writeSparse(bytes, image);
+            if (!arrived.equalsIgnoreCase(sha256)) {
+                throw DomainException.storageFailed("the copy of " + copy.name() + " that arrived on " + copy.server()
+                        + " is not what was sent (sha256 differs); the original is kept");
+            }
+            Optional<Path> backing = Optional.empty();
+            if (copy.format() == VolumeFormat.QCOW2 && template.isPresent()) {
+                backing = Optional.of(maker.templateOn(root, template.get()).toAbsolutePath());
+                qemu.rebaseOnto(image, backing.get(), template.get().format().display());
+            }
+            afterCopy.accept(image);
+            requireSound(copy, image, format, backing);
+            Files2.sync(image);
+            LOG.info("volume {} received on {} and verified", copy.name(), copy.server());
+        } catch (IOException e) {
+            Files2.deleteTree(temporary);
+            throw DomainException.storageFailed("cannot receive " + copy.name() + " on " + copy.server() + ": " + e.getMessage());
+        } catch (RuntimeException e) {
+            Files2.deleteTree(temporary);
+            throw e;
+        }
+    }
+
+    /**
+     * The rules of an import, for an image that came over the network: the format it should be,
+     * qemu-img finds nothing wrong in it ({@code check}), and it names nothing outside itself but,
+     * for an overlay, exactly this node's own template.
+     */
+    private void requireSound(Allocation copy, Path image, String format, Optional<Path> backing) {
+        com.fasterxml.jackson.databind.JsonNode info;
+        try {
+            info = qemu.info(image, format, true);
+        } catch (DomainException e) {
+            throw DomainException.storageFailed("the copy of " + copy.name() + " is not a " + format + " image qemu-img can open");
+        }
+        if (!format.equals(info.path("format").asText()) || info.path("virtual-size").asLong() <= 0) {
+            throw DomainException.storageFailed("the copy of " + copy.name() + " is not a " + format + " image");
+        }
+        if (copy.format() == VolumeFormat.QCOW2 && !qemu.check(image, format)) {
+            throw DomainException.storageFailed("the copy of " + copy.name() + " fails qemu-img check; the original is kept");
+        }
+        List<String> outside = new java.util.ArrayList<>(ImageRules.references(info));
+        if (backing.isPresent()) {
+            String named = info.path("full-backing-filename").asText(info.path("backing-filename").asText());
+            if (!Path.of(named).toAbsolutePath().normalize().equals(backing.get().normalize())) {
+                throw DomainException.storageFailed("the copy of " + copy.name() + " is not based on this node's copy of its template");
+            }
+            outside.removeIf(r -> r.equals("a backing file") || r.equals("a 'backing' child"));
+        }
+        if (!outside.isEmpty()) {
+            throw DomainException.storageFailed("the copy of " + copy.name() + " is not self-contained: it has " + String.join(", ", outside));
         }
     }
 

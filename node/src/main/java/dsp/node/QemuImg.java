@@ -118,6 +118,16 @@ public final class QemuImg {
                 image.toString()), image);
     }
 
+    /** Whether {@code qemu-img check} finds the image consistent (no corruption, no leaked clusters). */
+    public boolean check(Path image, String format) {
+        try {
+            run(List.of("check", "-q", "-U", "-f", format, image.toString()), image);
+            return true;
+        } catch (DomainException inconsistent) {
+            return false;
+        }
+    }
+
     /** Whether two images show the guest the same content ({@code qemu-img compare}). */
     public boolean sameContent(Path a, String formatA, Path b, String formatB) {
         return sameContent(a, formatA, b, formatB, NO_PROGRESS);

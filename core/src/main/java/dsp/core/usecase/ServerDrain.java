@@ -251,6 +251,7 @@ public final class ServerDrain {
                 decided = true;
                 admission.moveTo(a.id(), copy.server());
                 admission.release(copy.id());
+                vm.ifPresent(vms::updateVm); // where the VM's record shows its disk (Kubernetes: PoolVirtualMachine status.node)
             }
             // the hold is gone: the original is deleted now, unless a process opened it meanwhile (then it waits)
             maker.delete(original);

@@ -316,10 +316,17 @@ public final class PoolVolumeStore implements AllocationStore {
         }
     }
 
-    /** Size, owner and release are the controller's to change; the phase is the node agent's. */
+    /**
+     * Size, owner, release and node (a drain's switch, once the copy there is Ready) are the
+     * controller's to change; the phase is the node agent's.
+     */
     @Override
     public void updateAllocation(Allocation a) {
         edit(a.id(), v -> {
+            v.getSpec().node = a.server();
+            Map<String, String> labels = v.getMetadata().getLabels() == null ? new java.util.HashMap<>() : new java.util.HashMap<>(v.getMetadata().getLabels());
+            labels.put(Names.NODE_LABEL, Names.nodeLabelValue(a.server())); // the node's agent watches by this label
+            v.getMetadata().setLabels(labels);
             v.getSpec().sizeBytes = a.sizeBytes();
             v.getSpec().owner = a.owner().orElse(null);
             v.getSpec().released = a.phase() == VolumePhase.RELEASED ? Boolean.TRUE : null;

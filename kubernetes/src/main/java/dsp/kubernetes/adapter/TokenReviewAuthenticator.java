@@ -27,7 +27,17 @@ public final class TokenReviewAuthenticator implements Authenticator {
     private static final Logger LOG = LoggerFactory.getLogger(TokenReviewAuthenticator.class);
     private static final Duration TTL = Duration.ofSeconds(60);
 
-    private record Answer(Optional<Caller> caller, Instant at) {
+    /**
+     * What TokenReview says of a pod's ServiceAccount token since Kubernetes 1.30: the node its pod
+     * runs on ({@code user.extra}), so a peer on one node can tell which node's agent is asking.
+     */
+    public static final String NODE_NAME_EXTRA = "authentication.kubernetes.io/node-name";
+
+    /** A caller and the node its token is bound to, if it is a pod's token. */
+    public record NodeCaller(Caller caller, Optional<String> node) {
+    }
+
+    private record Answer(Optional<NodeCaller> caller, Instant at) {
     }
 
     private final KubernetesClient client;
@@ -47,21 +57,26 @@ public final class TokenReviewAuthenticator implements Authenticator {
     /** The user and groups the API server vouches for (its authenticators: ServiceAccount tokens, OIDC, ...). */
     @Override
     public Optional<Caller> caller(String bearerToken) {
+        return callerOnNode(bearerToken).map(NodeCaller::caller);
+    }
+
+    /** The caller and, for a pod's bound token, the node the pod runs on. */
+    public Optional<NodeCaller> callerOnNode(String bearerToken) {
         String key = hash(bearerToken);
         Answer a = cache.get(key);
         Instant now = clock.instant();
         if (a != null && a.at().plus(TTL).isAfter(now)) {
             return a.caller();
         }
-        Optional<Caller> caller;
+        Optional<NodeCaller> caller;
         try {
             TokenReview review = client.tokenReviews().create(new TokenReviewBuilder()
                     .withNewSpec().withToken(bearerToken).endSpec().build());
             var status = review.getStatus();
             caller = status != null && Boolean.TRUE.equals(status.getAuthenticated()) && status.getUser() != null
                     && status.getUser().getUsername() != null
-                    ? Optional.of(new Caller(status.getUser().getUsername(),
-                    status.getUser().getGroups() == null ? Set.of() : Set.copyOf(status.getUser().getGroups())))
+                    ? Optional.of(new NodeCaller(new Caller(status.getUser().getUsername(),
+                    status.getUser().getGroups() == null ? Set.of() : Set.copyOf(status.getUser().getGroups())), boundNode(status.getUser().getExtra())))
                     : Optional.empty();
         } catch (KubernetesClientException e) {
             LOG.warn("TokenReview failed: {}", e.getMessage());
@@ -69,6 +84,11 @@ public final class TokenReviewAuthenticator implements Authenticator {
         }
         cache.put(key, new Answer(caller, now));
         return caller;
+    }
+
+    private static Optional<String> boundNode(Map<String, java.util.List<String>> extra) {
+        java.util.List<String> nodes = extra == null ? null : extra.get(NODE_NAME_EXTRA);
+        return nodes == null || nodes.size() != 1 ? Optional.empty() : Optional.of(nodes.get(0));
     }
 
     private static String hash(String token) {

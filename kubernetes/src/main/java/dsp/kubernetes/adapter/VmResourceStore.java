@@ -97,7 +97,9 @@ public final class VmResourceStore implements VmStore {
 
     @Override
     public void updateVm(VirtualMachine vm) {
-        find(vm.id()).ifPresent(r -> writeStatus(vm, r.getStatus() == null ? null : r.getStatus().node));
+        // the node its disk is on now (a drain moves it)
+        find(vm.id()).ifPresent(r -> writeStatus(vm, volumes.findAllocation(vm.diskId()).map(a -> a.server())
+                .orElse(r.getStatus() == null ? null : r.getStatus().node)));
     }
 
     /** Where KubeVirt runs the VMs, their disks are raw: its hostDisk hands QEMU a raw image whatever the file holds. */

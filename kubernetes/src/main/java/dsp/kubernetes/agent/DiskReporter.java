@@ -41,6 +41,8 @@ final class DiskReporter {
     private final PoolVolumeWrites writes;
     private final Supplier<List<PoolVolume>> volumes;
     private final Clock clock;
+    /** Where peers fetch a moving volume's bytes from this agent; null while it serves none. */
+    private volatile String peerAddress;
 
     DiskReporter(KubernetesClient client, String node, Supplier<NodeStorage> storage, PoolVolumeWrites writes,
                  Supplier<List<PoolVolume>> volumes, Clock clock) {
@@ -50,6 +52,11 @@ final class DiskReporter {
         this.writes = writes;
         this.volumes = volumes;
         this.clock = clock;
+    }
+
+    /** From now on the report tells peers where to fetch a moving volume's bytes. */
+    void advertise(String address) {
+        this.peerAddress = address;
     }
 
     /** Writes this node's disk figures and templates into its Node's annotation. */
@@ -97,7 +104,7 @@ final class DiskReporter {
             templates.add(new NodeDiskReport.TemplateInfo(x.name(), x.format().display(), x.virtualBytes(), x.fileBytes()));
         }
         return new NodeDiskReport(new HashMap<>(u.poolBytes()), u.otherBytes(), u.filesystemBytes(), u.filesystemFreeBytes(), templates,
-                clock.instant().toString());
+                clock.instant().toString(), peerAddress);
     }
 
     /** Unchanged figures are still written this often, so a report's age tells whether the agent lives (an alert watches it). */
@@ -118,6 +125,7 @@ final class DiskReporter {
             NodeDiskReport b = JSON.readValue(before, NodeDiskReport.class);
             return Objects.equals(b.poolBytes(), now.poolBytes()) && b.otherBytes() == now.otherBytes()
                     && b.filesystemBytes() == now.filesystemBytes() && Objects.equals(b.templates(), now.templates())
+                    && Objects.equals(b.peerAddress(), now.peerAddress())
                     && Math.abs(b.filesystemFreeBytes() - now.filesystemFreeBytes()) < FREE_SPACE_SLACK;
         } catch (IOException malformed) {
             return false;

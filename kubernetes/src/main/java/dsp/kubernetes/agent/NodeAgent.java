@@ -46,6 +46,8 @@ public final class NodeAgent implements AutoCloseable {
     private final String vmPoolLabel;
     private final SharedIndexInformer<PoolTemplate> templates;
     private final WorkQueue templateQueue;
+    private final KubernetesClient client;
+    private volatile MoveSource moveSource;
 
     /**
      * @param vmPool  the pool whose nodes hold VM templates: while this node is in it, it fetches every PoolTemplate
@@ -63,10 +65,12 @@ public final class NodeAgent implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        VolumeReconciler reconciler = new VolumeReconciler(node, catalog, this::storage, writes, () -> background.execute(this::reportQuietly));
+        this.client = client;
         // every field is set before any watch starts: an informer's first events arrive on its own thread at once
         this.volumes = client.resources(PoolVolume.class).withLabel(dsp.kubernetes.Names.NODE_LABEL, dsp.kubernetes.Names.nodeLabelValue(node))
                 .runnableInformer(60_000);
+        VolumeReconciler reconciler = new VolumeReconciler(node, catalog, this::storage, writes, () -> background.execute(this::reportQuietly),
+                new MoveTarget(client, node, catalog, this::storage, writes, new PodToken(client)), new SharedPlaces(client, node, () -> volumes.getStore().list()));
         this.templates = client.resources(PoolTemplate.class).runnableInformer(0);
         this.nodes = client.nodes().withField("metadata.name", node).runnableInformer(0); // its own Node only
         this.queue = new WorkQueue("agent-" + node, 2, name -> reconciler.reconcile(volumes.getStore().getByKey(name)));
@@ -194,6 +198,20 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * Serves the images of this node's volumes that a drain moves to the agents of their target
+     * nodes, on {@code host:port}, and tells peers (in the disk report) to fetch them at
+     * {@code advertised} ({@code http://<pod IP>:<port>}); the port actually bound is returned.
+     */
+    public synchronized int servePeers(String host, int port, java.util.function.IntFunction<String> advertised) {
+        if (moveSource == null) {
+            moveSource = new MoveSource(client, node, this::storage, new dsp.kubernetes.adapter.TokenReviewAuthenticator(client, Clock.systemUTC()), host, port);
+            reporter.advertise(advertised.apply(moveSource.port()));
+            background.execute(this::reportQuietly);
+        }
+        return moveSource.port();
+    }
+
     /** Liveness: its watches and its report loop are running (fabric8 informers reconnect by themselves). */
     public boolean isLive() {
         return volumes.isRunning() && nodes.isRunning() && templates.isRunning() && !background.isShutdown();
@@ -211,6 +229,9 @@ public final class NodeAgent implements AutoCloseable {
 
     @Override
     public void close() {
+        if (moveSource != null) {
+            moveSource.close();
+        }
         background.shutdownNow();
         templateQueue.close();
         templates.close();

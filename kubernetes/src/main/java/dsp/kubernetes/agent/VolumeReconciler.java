@@ -2,6 +2,7 @@ package dsp.kubernetes.agent;
 
 import dsp.core.DomainException;
 import dsp.core.model.Allocation;
+import dsp.core.model.MoveRecords;
 import dsp.core.model.VolumeFormat;
 import dsp.core.vm.Template;
 import dsp.kubernetes.adapter.PoolVolumeStore;
@@ -27,9 +28,14 @@ final class VolumeReconciler {
     private final Supplier<NodeStorage> storage;
     private final PoolVolumeWrites writes;
     private final Runnable dataChanged;
+    private final MoveTarget moves;
+    private final SharedPlaces places;
 
     /** @param dataChanged told after data was deleted, so the disk report follows at once */
-    VolumeReconciler(String node, dsp.core.model.PoolCatalog catalog, Supplier<NodeStorage> storage, PoolVolumeWrites writes, Runnable dataChanged) {
+    VolumeReconciler(String node, dsp.core.model.PoolCatalog catalog, Supplier<NodeStorage> storage, PoolVolumeWrites writes, Runnable dataChanged,
+                     MoveTarget moves, SharedPlaces places) {
+        this.moves = moves;
+        this.places = places;
         this.node = node;
         this.catalog = catalog;
         this.storage = storage;
@@ -49,10 +55,26 @@ final class VolumeReconciler {
         }
         Allocation allocation = a.get();
         if (v.getMetadata().getDeletionTimestamp() != null) {
+            if (places.heldByAnother(v)) {
+                // a drain's copy once the volume switched to it, or an original the volume still points at: the data is the volume's
+                if (MoveRecords.COPY.equals(allocation.kind())) {
+                    storage.get().copier().discard(allocation); // only its temporary, if one is left
+                }
+                writes.releaseFinalizer(name);
+                LOG.info("PoolVolume {}: released; its data {} stays on node {} as another PoolVolume's", name, allocation.name(), node);
+                return;
+            }
             storage.get().maker().delete(allocation);
             writes.releaseFinalizer(name);
             LOG.info("PoolVolume {}: data {} deleted on node {}", name, allocation.name(), node);
             dataChanged.run();
+            return;
+        }
+        if (MoveRecords.ORIGINAL.equals(allocation.kind())) {
+            return; // the data is the moved volume's as it was; it is deleted with this record, once the volume points elsewhere
+        }
+        if (MoveRecords.COPY.equals(allocation.kind())) {
+            moves.reconcile(v, allocation); // fetched from the node the volume is on, never made empty
             return;
         }
         try {

@@ -1,0 +1,342 @@
+package dsp.kubernetes;
+
+import static dsp.kubernetes.ScalingControllerTest.FAST;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import dsp.core.model.MoveRecords;
+import dsp.core.model.PoolCatalog;
+import dsp.kubernetes.TestCluster.Workload;
+import dsp.kubernetes.agent.NodeAgent;
+import dsp.kubernetes.controller.ControllerRuntime;
+import dsp.kubernetes.crd.PoolVirtualMachine;
+import dsp.kubernetes.crd.PoolVolume;
+import dsp.node.QemuImg;
+import dsp.testing.RequiredTool;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Drain in Kubernetes mode moves a stopped VM's disk between nodes, TopoLVM style: the copy is a
+ * PoolVolume on the target node whose agent fetches the image from the source node's agent (each
+ * agent its own data dir, its own pod token), verifies it and puts it in place; only then does the
+ * controller switch the records and the source agent delete the old data. A failure midway (the
+ * source agent gone, a corrupted transfer) leaves the original where it was and the records as
+ * they were; the source serves a moving image only to the agent of the node it moves to.
+ */
+class KubernetesDrainMoveTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String A = "vm-1";
+    private static final String B = "vm-2";
+
+    @TempDir
+    Path disks;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final QemuImg qemu = QemuImg.onPath();
+    private final List<AutoCloseable> running = new ArrayList<>();
+    private final Map<String, NodeAgent> agents = new HashMap<>();
+    private TestCluster cluster;
+    private String api;
+
+    @BeforeEach
+    void start() throws Exception {
+        RequiredTool.QEMU_IMG.require();
+        cluster = new TestCluster();
+        Path template = disks.resolve("ubuntu22.qcow2");
+        qemu.create(template, "qcow2", 256L << 20, Optional.empty(), "qcow2");
+        run("qemu-io", "-f", "qcow2", "-c", "write -P 0x5a 0 1M", template.toString()); // the guest sees the template's data through the overlay
+        for (String node : List.of(A, B)) {
+            cluster.addNode(node, "vm");
+            Path templates = disks.resolve(node).resolve("vm-storage-pool/templates");
+            Files.createDirectories(templates);
+            Files.copy(template, templates.resolve("ubuntu22.qcow2")); // imported on every vm node, as an import by URL leaves it
+        }
+        RunningRoles controller = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST);
+        running.add(controller);
+        api = "http://127.0.0.1:" + controller.apiPort();
+        await().atMost(Duration.ofSeconds(30)).until(controller::isAdmissionLeader);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            running.get(i).close();
+        }
+        cluster.close();
+    }
+
+    /** An agent as deploy/ runs it: its pod's token, its own "/" and its peer port, advertised at the address peers reach. */
+    private NodeAgent agent(String node, java.util.function.IntFunction<String> advertised) {
+        NodeAgent a = NodeAgents.start(cluster.clientAsPodOn(Workload.AGENT, node), node, disks.resolve(node), PoolCatalog.guideDefaults(), "vm",
+                qemu, Clock.systemUTC(), Duration.ofMillis(300));
+        running.add(a);
+        agents.put(node, a);
+        a.servePeers("127.0.0.1", 0, advertised);
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            var n = cluster.client.nodes().withName(node).get();
+            String report = n.getMetadata().getAnnotations() == null ? null : n.getMetadata().getAnnotations().get(Names.DISK_REPORT_ANNOTATION);
+            return report != null && report.contains("ubuntu22") && report.contains("peerAddress");
+        });
+        return a;
+    }
+
+    private NodeAgent agent(String node) {
+        return agent(node, port -> "http://127.0.0.1:" + port);
+    }
+
+    /** A stopped VM from the template, with data the guest wrote into its overlay; returns its disk's PoolVolume. */
+    private PoolVolume stoppedVmWithData() throws Exception {
+        JsonNode vm = call("POST", "/api/v1/vms", """
+                {"name": "web", "image": "ubuntu22", "cpu": 1, "memory": 1, "storage": 1, "namespace": "default"}""", 201);
+        String node = vm.get("node").asText();
+        PoolVolume disk = cluster.client.resources(PoolVolume.class).list().getItems().stream()
+                .filter(v -> node.equals(v.getSpec().node)).findFirst().orElseThrow();
+        await().atMost(Duration.ofSeconds(60)).until(() -> "Ready".equals(phase(disk.getMetadata().getName())));
+        await().atMost(Duration.ofSeconds(60)).until(() -> call("GET", "/api/v1/vms", null, 200).toString().contains("\"stopped\""));
+        run("qemu-io", "-f", "qcow2", "-c", "write -P 0xab 1M 64k", "-c", "write -P 0xcd 200M 4k", image(node, disk).toString());
+        // the controller sees it Ready (the agent measures it again after the write)
+        await().atMost(Duration.ofSeconds(60)).until(() -> call("POST", "/api/v1/servers/" + node + "/drain?dry_run=true", "{}", 200)
+                .path("volumes").path(0).path("phase").asText().equals("Ready"));
+        return cluster.client.resources(PoolVolume.class).withName(disk.getMetadata().getName()).get();
+    }
+
+    @Test
+    void aStoppedVmsDiskMovesToAnotherNodeAndReadsTheSameBytes() throws Exception {
+        agent(A);
+        agent(B);
+        PoolVolume disk = stoppedVmWithData();
+        String from = disk.getSpec().node;
+        String to = from.equals(A) ? B : A;
+        Path before = snapshot(image(from, disk));
+        double used = vmPoolUsedGb();
+
+        JsonNode drain = call("POST", "/api/v1/servers/" + from + "/drain", "{}", 200);
+
+        assertThat(drain.get("moved").asInt()).as(drain.toString()).isEqualTo(1);
+        assertThat(drain.get("volumes").get(0).get("target").asText()).isEqualTo(to);
+        String name = disk.getMetadata().getName();
+        assertThat(cluster.client.resources(PoolVolume.class).withName(name).get().getSpec().node).isEqualTo(to);
+        assertThat(cluster.client.resources(PoolVolume.class).withName(name).get().getMetadata().getLabels())
+                .containsEntry(Names.NODE_LABEL, to);
+        PoolVirtualMachine vm = cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").withName("web").get();
+        assertThat(vm.getStatus().node).isEqualTo(to);
+        Path moved = image(to, disk);
+        assertThat(qemu.sameContent(before, "qcow2", moved, "qcow2")).as("the guest reads the same bytes on " + to).isTrue();
+        assertThat(qemu.info(moved, "qcow2", true).path("full-backing-filename").asText())
+                .isEqualTo(disks.resolve(to).resolve("vm-storage-pool/templates/ubuntu22.qcow2").toAbsolutePath().toString());
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(image(from, disk)).as("the original on " + from).doesNotExist();
+            assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).as("only the volume's record is left")
+                    .extracting(v -> v.getMetadata().getName()).containsExactly(name);
+        });
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(vmPoolUsedGb()).as("counted once").isEqualTo(used));
+        assertThat(leftovers(to)).as("no temporary left on " + to).isEmpty();
+        assertThat(phase(name)).isEqualTo("Ready");
+    }
+
+    @Test
+    void aSourceAgentThatIsGoneLeavesTheOriginalInPlaceAndTheRecordUnchanged() throws Exception {
+        agent(A);
+        agent(B);
+        PoolVolume disk = stoppedVmWithData();
+        String from = disk.getSpec().node;
+        Path before = snapshot(image(from, disk));
+        agents.get(from).close(); // its disk report still names its address: nobody answers there
+
+        JsonNode drain = call("POST", "/api/v1/servers/" + from + "/drain", "{}", 200);
+
+        assertUnmoved(drain, disk, before);
+        assertThat(drain.get("volumes").get(0).get("reason").asText()).contains("cannot reach the agent on node " + from);
+    }
+
+    @Test
+    void aCorruptedTransferIsRefusedAndNothingMoves() throws Exception {
+        // what each agent sends passes a relay that flips one bit of it: the sha256 the source sent no longer matches
+        agent(A, this::corruptingRelayTo);
+        agent(B, this::corruptingRelayTo);
+        PoolVolume disk = stoppedVmWithData();
+        String from = disk.getSpec().node;
+        Path before = snapshot(image(from, disk));
+
+        JsonNode drain = call("POST", "/api/v1/servers/" + from + "/drain", "{}", 200);
+
+        assertUnmoved(drain, disk, before);
+        assertThat(drain.get("volumes").get(0).get("reason").asText()).contains("sha256 differs");
+    }
+
+    /** A relay in front of an agent's peer port that flips one bit of every image it passes on; its address. */
+    private String corruptingRelayTo(int agentPort) {
+        HttpServer relay;
+        try {
+            relay = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        relay.createContext("/", x -> {
+            HttpResponse<byte[]> r;
+            try {
+                r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agentPort + x.getRequestURI()))
+                        .header("Authorization", x.getRequestHeaders().getFirst("Authorization")).build(), HttpResponse.BodyHandlers.ofByteArray());
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+            byte[] body = r.body();
+            if (r.statusCode() == 200 && body.length > 70_000) {
+                body[70_000] ^= 1;
+            }
+            r.headers().firstValue("X-Content-Sha256").ifPresent(v -> x.getResponseHeaders().add("X-Content-Sha256", v));
+            x.sendResponseHeaders(r.statusCode(), body.length);
+            try (OutputStream out = x.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        relay.start();
+        running.add(() -> relay.stop(0));
+        return "http://127.0.0.1:" + relay.getAddress().getPort();
+    }
+
+    @Test
+    void theSourceServesAMovingImageOnlyToTheTargetNodesAgentAndNeverWhileItIsInUse() throws Exception {
+        NodeAgent source = agent(A);
+        PoolVolume disk = stoppedVmWithData();
+        assertThat(disk.getSpec().node).isEqualTo(A);
+        int port = source.servePeers("127.0.0.1", 0, p -> "unused");
+        // a move to B as the controller records it, with no agent on B to take it: the test asks in its place
+        PoolVolume copy = new PoolVolume();
+        copy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("move-1")
+                .addToLabels(Names.NODE_LABEL, B).addToFinalizers(Names.DATA_FINALIZER).build());
+        PoolVolume.Spec spec = JSON.convertValue(disk.getSpec(), PoolVolume.Spec.class);
+        spec.node = B;
+        spec.kind = MoveRecords.COPY;
+        spec.owner = disk.getMetadata().getName();
+        copy.setSpec(spec);
+        cluster.client.resources(PoolVolume.class).resource(copy).create();
+        String url = "http://127.0.0.1:" + port + "/moves/move-1";
+
+        assertThat(fetch(url, null).statusCode()).isEqualTo(401);
+        assertThat(fetch(url, "not-a-token").statusCode()).isEqualTo(401);
+        HttpResponse<byte[]> wrongNode = fetch(url, cluster.podToken(Workload.AGENT, "vm-3"));
+        assertThat(wrongNode.statusCode()).isEqualTo(403);
+        assertThat(new String(wrongNode.body(), StandardCharsets.UTF_8)).contains("another node");
+        assertThat(fetch(url, cluster.podToken(Workload.PROVISIONER, B)).statusCode()).as("not an agent").isEqualTo(403);
+        assertThat(fetch(url, cluster.token(Workload.AGENT.serviceAccount)).statusCode()).as("a token bound to no node").isEqualTo(403);
+        assertThat(fetch("http://127.0.0.1:" + port + "/moves/" + disk.getMetadata().getName(), cluster.podToken(Workload.AGENT, B))
+                .statusCode()).as("not a copy").isEqualTo(403);
+        assertThat(fetch("http://127.0.0.1:" + port + "/moves/nothing", cluster.podToken(Workload.AGENT, B)).statusCode()).isEqualTo(404);
+
+        Process vm = new ProcessBuilder("qemu-io", "-f", "qcow2", image(A, disk).toString()).redirectErrorStream(true).start();
+        try {
+            await().atMost(Duration.ofSeconds(30)).until(() -> qemu.inUse(image(A, disk)));
+            assertThat(fetch(url, cluster.podToken(Workload.AGENT, B)).statusCode()).as("held by a running VM").isEqualTo(409);
+        } finally {
+            vm.getOutputStream().close(); // qemu-io quits at the end of its input
+            assertThat(vm.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+        HttpResponse<byte[]> served = fetch(url, cluster.podToken(Workload.AGENT, B));
+        assertThat(served.statusCode()).isEqualTo(200);
+        byte[] file = Files.readAllBytes(image(A, disk));
+        assertThat(served.body()).isEqualTo(file);
+        assertThat(served.headers().firstValue("X-Content-Sha256")).contains(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file)));
+    }
+
+    private void assertUnmoved(JsonNode drain, PoolVolume disk, Path before) throws Exception {
+        String from = disk.getSpec().node;
+        String to = from.equals(A) ? B : A;
+        String name = disk.getMetadata().getName();
+        assertThat(drain.get("moved").asInt()).as(drain.toString()).isZero();
+        assertThat(drain.get("volumes").get(0).get("action").asText()).as(drain.toString()).isEqualTo("failed");
+        assertThat(cluster.client.resources(PoolVolume.class).withName(name).get().getSpec().node).isEqualTo(from);
+        assertThat(cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").withName("web").get().getStatus().node).isEqualTo(from);
+        assertThat(qemu.sameContent(before, "qcow2", image(from, disk), "qcow2")).as("the original reads as before").isTrue();
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).as("the copy's record is gone")
+                    .extracting(v -> v.getMetadata().getName()).containsExactly(name);
+            assertThat(image(to, disk)).as("nothing at its place on " + to).doesNotExist();
+            assertThat(leftovers(to)).as("no temporary left on " + to).isEmpty();
+        });
+    }
+
+    private HttpResponse<byte[]> fetch(String url, String token) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).GET();
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private Path image(String node, PoolVolume disk) {
+        return disks.resolve(node).resolve("vm-storage-pool").resolve(disk.getSpec().name + ".qcow2");
+    }
+
+    private List<Path> leftovers(String node) throws IOException {
+        Path pool = disks.resolve(node).resolve("vm-storage-pool");
+        if (!Files.isDirectory(pool)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(pool)) {
+            return s.filter(p -> p.getFileName().toString().startsWith(".tmp-")).toList();
+        }
+    }
+
+    /** A copy of the overlay as it is now (still based on its node's template), to compare with afterwards. */
+    private Path snapshot(Path image) throws IOException {
+        Path copy = disks.resolve("before-" + image.getFileName());
+        Files.copy(image, copy);
+        return copy;
+    }
+
+    private String phase(String name) {
+        PoolVolume v = cluster.client.resources(PoolVolume.class).withName(name).get();
+        return v == null || v.getStatus() == null ? null : v.getStatus().phase;
+    }
+
+    private double vmPoolUsedGb() throws Exception {
+        return call("GET", "/api/v1/pools/status", null, 200).path("vm_pool").path("used_capacity_gb").asDouble(-1);
+    }
+
+    private JsonNode call(String method, String path, String body, int expected) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(api + path)).header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(method + " " + path + " -> " + r.body()).isEqualTo(expected);
+        return r.body().isBlank() ? null : JSON.readTree(r.body());
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", command) + ": " + out).isZero();
+    }
+}
