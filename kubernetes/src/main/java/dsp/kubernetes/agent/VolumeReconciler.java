@@ -80,6 +80,9 @@ final class VolumeReconciler {
         try {
             make(v, allocation);
         } catch (DomainException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw e; // the agent is stopping: nothing is wrong with the volume, its status stays as it was
+            }
             if (e.code() == DomainException.Code.CONFLICT) {
                 writes.status(name, PoolVolumeWrites.status(v.getStatus() == null ? "Pending" : v.getStatus().phase, null, e.getMessage(), null, null));
                 throw e; // busy image: retry with backoff

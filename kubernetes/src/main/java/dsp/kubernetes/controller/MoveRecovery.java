@@ -1,0 +1,62 @@
+package dsp.kubernetes.controller;
+
+import dsp.core.usecase.MoveSettlement;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A drain's move that a crash of the controller left half-way is brought to one of its two ends
+ * as soon as this process leads admission (with its PoolVolumes listed): {@link MoveSettlement}
+ * reads only the records. A copy without an original record was never switched to: its record
+ * is deleted, and with it, by its finalizer, what the target's agent had fetched; the volume
+ * stays where it was. With an original record the move was decided: the volume's record points
+ * at the copy, and the original's record is deleted, and with it the old data. One pass; what it
+ * cannot settle is logged and settled by the next drain of that volume.
+ */
+final class MoveRecovery implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MoveRecovery.class);
+
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "move-recovery");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile boolean done;
+
+    /**
+     * @param leading whether this process leads admission (only the leader changes records)
+     * @param synced  whether the PoolVolumes are listed, so the records are all known
+     */
+    MoveRecovery(MoveSettlement settlement, BooleanSupplier leading, BooleanSupplier synced) {
+        thread.scheduleWithFixedDelay(() -> {
+            if (done || !leading.getAsBoolean() || !synced.getAsBoolean()) {
+                return;
+            }
+            done = true;
+            try {
+                MoveSettlement.Outcome o = settlement.settleAll();
+                if (o.changedAnything()) {
+                    LOG.info("moves left half-way settled: undone {}, finished {}", o.undone(), o.finished());
+                }
+                o.problems().forEach(p -> LOG.warn("not settled (the next drain of it settles it): {}", p));
+            } catch (RuntimeException e) {
+                LOG.warn("settling moves left half-way failed: {} (the next drain of each settles it)", e.getMessage());
+            }
+        }, 0, 500, TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether the pass ran (for tests). */
+    boolean done() {
+        return done;
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+    }
+}
