@@ -11,7 +11,10 @@ import dsp.core.model.Server;
 import dsp.core.usecase.CleanupService;
 import dsp.core.usecase.OperationOrder;
 import dsp.core.usecase.ServerAdministration;
+import dsp.core.usecase.MoveSettlement;
 import dsp.core.usecase.ServerDrain;
+import dsp.kubernetes.adapter.PoolVolumeCopies;
+import dsp.kubernetes.controller.MoveRecovery;
 import dsp.core.usecase.TemplateService;
 import dsp.core.usecase.VmService;
 import dsp.core.usecase.VolumeService;
@@ -68,9 +71,11 @@ final class KubernetesApi implements ApiFrontend {
                 new CleanupService(parts.inventory(), parts.store(), new NodeCleanupRequests(parts.client(), parts.nodes(), clock), clock),
                 access.ready(), history), metrics);
         api.livenessFrom(access.unhealthy());
-        // drain shows its plan only here: moving a disk between nodes would need the agents to stream it (not built)
-        api.serveDrains(new ServerDrain(catalog, parts.inventory(), parts.store(), vms, parts.admission(), requests, Optional.empty(),
+        // a move's copy is a PoolVolume the target node's agent fetches from the source node's agent
+        api.serveDrains(new ServerDrain(catalog, parts.inventory(), parts.store(), vms, parts.admission(), requests,
+                Optional.of(new PoolVolumeCopies(parts.store(), Duration.ofMinutes(2), Duration.ofHours(6))),
                 templates, new OperationOrder(), () -> UUID.randomUUID().toString()));
+        MoveRecovery recovery = new MoveRecovery(new MoveSettlement(parts.store(), parts.admission(), requests), access.writable());
         api.guardWrites(access.writable(), "this replica does not hold the " + ControllerRuntime.ADMISSION_LEASE
                 + " lease and cannot change anything; retry (the vm-pool-api Service routes to the replica that does)");
         if (kubernetesAuth) {
@@ -83,6 +88,7 @@ final class KubernetesApi implements ApiFrontend {
             api.start(host, port);
         } catch (RuntimeException e) {
             sampler.close();
+            recovery.close();
             throw e;
         }
         return new Served() {
@@ -95,6 +101,7 @@ final class KubernetesApi implements ApiFrontend {
             public void close() {
                 api.stop();
                 sampler.close();
+                recovery.close();
             }
         };
     }

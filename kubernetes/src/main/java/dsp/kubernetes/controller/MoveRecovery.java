@@ -10,14 +10,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A drain's move that a crash of the controller left half-way is brought to one of its two ends
- * as soon as this process leads admission (with its PoolVolumes listed): {@link MoveSettlement}
+ * as soon as this process leads admission (its PoolVolumes are listed before the API serves): {@link MoveSettlement}
  * reads only the records. A copy without an original record was never switched to: its record
  * is deleted, and with it, by its finalizer, what the target's agent had fetched; the volume
  * stays where it was. With an original record the move was decided: the volume's record points
  * at the copy, and the original's record is deleted, and with it the old data. One pass; what it
  * cannot settle is logged and settled by the next drain of that volume.
  */
-final class MoveRecovery implements AutoCloseable {
+public final class MoveRecovery implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MoveRecovery.class);
 
@@ -28,13 +28,10 @@ final class MoveRecovery implements AutoCloseable {
     });
     private volatile boolean done;
 
-    /**
-     * @param leading whether this process leads admission (only the leader changes records)
-     * @param synced  whether the PoolVolumes are listed, so the records are all known
-     */
-    MoveRecovery(MoveSettlement settlement, BooleanSupplier leading, BooleanSupplier synced) {
+    /** @param leading whether this process leads admission (only the leader changes records) */
+    public MoveRecovery(MoveSettlement settlement, BooleanSupplier leading) {
         thread.scheduleWithFixedDelay(() -> {
-            if (done || !leading.getAsBoolean() || !synced.getAsBoolean()) {
+            if (done || !leading.getAsBoolean()) {
                 return;
             }
             done = true;

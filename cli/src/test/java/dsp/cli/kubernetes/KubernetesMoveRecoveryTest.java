@@ -1,6 +1,6 @@
-package dsp.kubernetes;
+package dsp.cli.kubernetes;
 
-import static dsp.kubernetes.ScalingControllerTest.FAST;
+import static dsp.kubernetes.RunningRoles.FAST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -8,6 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dsp.core.model.MoveRecords;
 import dsp.core.model.PoolCatalog;
+import dsp.kubernetes.Names;
+import dsp.kubernetes.NodeAgents;
+import dsp.kubernetes.RunningRoles;
+import dsp.kubernetes.TestCluster;
 import dsp.kubernetes.TestCluster.Workload;
 import dsp.kubernetes.agent.NodeAgent;
 import dsp.kubernetes.controller.ControllerRuntime;
@@ -91,7 +95,7 @@ class KubernetesMoveRecoveryTest {
     }
 
     private RunningRoles startController() {
-        RunningRoles r = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST);
+        RunningRoles r = ComposedRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST);
         await().atMost(Duration.ofSeconds(60)).until(r::isAdmissionLeader);
         return r;
     }

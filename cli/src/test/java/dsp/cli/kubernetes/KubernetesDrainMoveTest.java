@@ -1,6 +1,6 @@
-package dsp.kubernetes;
+package dsp.cli.kubernetes;
 
-import static dsp.kubernetes.ScalingControllerTest.FAST;
+import static dsp.kubernetes.RunningRoles.FAST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,6 +9,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dsp.core.model.MoveRecords;
 import dsp.core.model.PoolCatalog;
+import dsp.kubernetes.Names;
+import dsp.kubernetes.NodeAgents;
+import dsp.kubernetes.RunningRoles;
+import dsp.kubernetes.TestCluster;
 import dsp.kubernetes.TestCluster.Workload;
 import dsp.kubernetes.agent.NodeAgent;
 import dsp.kubernetes.controller.ControllerRuntime;
@@ -82,7 +86,7 @@ class KubernetesDrainMoveTest {
             Files.createDirectories(templates);
             Files.copy(template, templates.resolve("ubuntu22.qcow2")); // imported on every vm node, as an import by URL leaves it
         }
-        RunningRoles controller = RunningRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST);
+        RunningRoles controller = ComposedRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST);
         running.add(controller);
         api = "http://127.0.0.1:" + controller.apiPort();
         await().atMost(Duration.ofSeconds(30)).until(controller::isAdmissionLeader);
