@@ -76,7 +76,8 @@ public final class AgentCommand implements Callable<Integer> {
         }, local.cleaner(), clock, Duration.ofSeconds(reportEvery));
         if (peerPort >= 0) {
             String host = podIp.contains(":") ? "[" + podIp + "]" : podIp; // an IPv6 pod address in a URL
-            int bound = agent.servePeers("0.0.0.0", peerPort, port -> "http://" + host + ":" + port);
+            int bound = agent.servePeers("0.0.0.0", peerPort, port -> "http://" + host + ":" + port,
+                    new dsp.kubernetes.agent.PodToken(dsp.kubernetes.agent.PodToken.PROJECTED));
             org.slf4j.LoggerFactory.getLogger(AgentCommand.class).info("node {}: moving volumes served to peers on port {}", node, bound);
         }
         HealthEndpoint health = healthPort < 0 ? null : new HealthEndpoint("0.0.0.0", healthPort, agent::isLive, agent::isReady);

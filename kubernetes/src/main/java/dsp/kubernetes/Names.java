@@ -24,6 +24,11 @@ public final class Names {
     public static final String POOL_STATUS_KEY = "pool-status";
     public static final String CONFIG_KEY = "pools.yaml";
     public static final String HOSTNAME_LABEL = "kubernetes.io/hostname";
+    /**
+     * The audience of the token an agent shows a peer agent when it fetches a volume a drain moves
+     * (a projected ServiceAccount token, deploy/50-agents.yaml): the API server accepts no such token.
+     */
+    public static final String PEER_AUDIENCE = "dynamic-storage-pools-peer";
     private static final int MAX_LABEL_VALUE = 63;
 
     /** External-provisioner contract annotations. */

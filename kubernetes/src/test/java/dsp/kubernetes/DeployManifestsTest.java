@@ -218,6 +218,32 @@ class DeployManifestsTest {
         assertThat(((ArrayNode) pod.path("containers")).size()).isEqualTo(1);
     }
 
+    @Test
+    void everyAgentShowsItsPeersATokenOfTheirOwnAudienceWhereItReadsIt() {
+        for (JsonNode w : kind("DaemonSet")) {
+            JsonNode pod = pod(w);
+            String volume = null;
+            for (JsonNode v : pod.path("volumes")) {
+                for (JsonNode s : v.at("/projected/sources")) {
+                    if (s.at("/serviceAccountToken/audience").asText().equals(Names.PEER_AUDIENCE)) {
+                        volume = v.path("name").asText();
+                        assertThat(Path.of("/").resolve(s.at("/serviceAccountToken/path").asText()).getFileName())
+                                .isEqualTo(dsp.kubernetes.agent.PodToken.PROJECTED.getFileName());
+                    }
+                }
+            }
+            assertThat(volume).as(name(w) + ": a projected token of audience " + Names.PEER_AUDIENCE + " (a default token would open the API server)")
+                    .isNotNull();
+            String mounted = null;
+            for (JsonNode m : pod.path("containers").get(0).path("volumeMounts")) {
+                if (m.path("name").asText().equals(volume)) {
+                    mounted = m.path("mountPath").asText();
+                }
+            }
+            assertThat(mounted).as(name(w)).isEqualTo(dsp.kubernetes.agent.PodToken.PROJECTED.getParent().toString());
+        }
+    }
+
     /** The rules RBAC gives a ServiceAccount through the bindings deploy/ makes. */
     private static List<JsonNode> rulesOf(String namespace, String serviceAccount) {
         List<JsonNode> rules = new ArrayList<>();

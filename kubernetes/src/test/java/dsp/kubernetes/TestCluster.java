@@ -108,6 +108,10 @@ public final class TestCluster implements AutoCloseable {
     private final Map<String, User> tokens = new ConcurrentHashMap<>();
     /** Tokens bound to a pod, by the node the pod runs on. */
     private final Map<String, String> podTokens = new ConcurrentHashMap<>();
+    /** Tokens projected for an audience other than the API server's, which it does not accept (TokenReview with that audience does). */
+    private final Map<String, String> audiences = new ConcurrentHashMap<>();
+    /** The API server's own audience: what a token is for unless projected for another. */
+    static final String API_AUDIENCE = "https://kubernetes.default.svc.cluster.local";
     private final List<KubernetesClient> clients = new CopyOnWriteArrayList<>();
     private final Set<Grant> used = ConcurrentHashMap.newKeySet();
     /** Permissions used by any cluster of this JVM: a module's whole test run, for {@code LeastPrivilegeTest}. */
@@ -280,6 +284,18 @@ public final class TestCluster implements AutoCloseable {
         return token;
     }
 
+    /** A token projected into a workload's pod on {@code node} for {@code audience} (a projected serviceAccountToken volume). */
+    public String podToken(Workload workload, String node, String audience) {
+        String token = podToken(workload, node);
+        audiences.put(token, audience);
+        return token;
+    }
+
+    /** A client that shows {@code token} (e.g. one that should not get in). */
+    public KubernetesClient clientWithToken(String token) {
+        return newClient(token, Names.NAMESPACE);
+    }
+
     /** A client of a workload's pod on {@code node} (an agent: its calls to peers carry this token). */
     public KubernetesClient clientAsPodOn(Workload workload, String node) {
         return newClient(podToken(workload, node), Names.NAMESPACE);
@@ -449,7 +465,8 @@ public final class TestCluster implements AutoCloseable {
         public MockResponse dispatch(RecordedRequest request) {
             RequestInfo info = RequestInfo.parse(request.getMethod(), request.getPath());
             String auth = request.getHeader("Authorization");
-            User user = auth != null && auth.startsWith("Bearer ") ? tokens.get(auth.substring("Bearer ".length()).trim()) : null;
+            String bearer = auth != null && auth.startsWith("Bearer ") ? auth.substring("Bearer ".length()).trim() : null;
+            User user = bearer == null || audiences.containsKey(bearer) ? null : tokens.get(bearer); // another audience's token: not for us
             if (user == null) {
                 refusals.add("401 (no or unknown token) for " + info);
                 return status(401, "Unauthorized", "Unauthorized", info);
@@ -681,10 +698,16 @@ public final class TestCluster implements AutoCloseable {
         private MockResponse tokenReview(RecordedRequest request) throws IOException {
             ObjectNode review = (ObjectNode) JSON.readTree(request.getBody().getBytes());
             String token = review.path("spec").path("token").asText();
-            User user = tokens.get(token);
+            // a token counts only for the audiences asked (none asked: the API server's own)
+            String audience = audiences.getOrDefault(token, API_AUDIENCE);
+            List<String> asked = new ArrayList<>();
+            review.path("spec").path("audiences").forEach(a -> asked.add(a.asText()));
+            User user = asked.isEmpty() ? (audience.equals(API_AUDIENCE) ? tokens.get(token) : null)
+                    : asked.contains(audience) ? tokens.get(token) : null;
             ObjectNode status = review.putObject("status");
             status.put("authenticated", user != null);
             if (user != null) {
+                status.putArray("audiences").add(audience);
                 ObjectNode u = status.putObject("user");
                 u.put("username", user.name());
                 ArrayNode groups = u.putArray("groups");

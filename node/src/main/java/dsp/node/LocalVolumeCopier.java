@@ -114,20 +114,10 @@ public final class LocalVolumeCopier implements VolumeCopier {
         }
         Path from = maker.dataPath(source);
         Path root = maker.poolRoot(copy);
-        Path entry = entry(copy);
         Path temporary = temporary(copy);
-        Path image = copy.format() == VolumeFormat.RAW ? temporary.resolve("disk.img") : temporary;
         String format = copy.format().display();
         try {
-            Files.createDirectories(root);
-            if (Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
-                throw DomainException.conflict("server " + copy.server() + " already has '" + entry.getFileName() + "' in pool "
-                        + copy.pool() + ", which is not this volume's; it is left alone");
-            }
-            Files2.deleteTree(temporary);
-            if (copy.format() == VolumeFormat.RAW) {
-                Files.createDirectories(temporary);
-            }
+            Path image = emptyTemporary(copy);
             cp(from, image);
             if (copy.format() == VolumeFormat.QCOW2 && template.isPresent()) {
                 Path backing = maker.templateOn(root, template.get());
@@ -149,6 +139,27 @@ public final class LocalVolumeCopier implements VolumeCopier {
             Files2.deleteTree(temporary);
             throw e;
         }
+    }
+
+    /**
+     * Where a copy is built, emptied of anything an earlier attempt left: its image file (a raw
+     * disk's {@code disk.img} in its directory). CONFLICT when the copy's place on the server is
+     * taken by something that is not this volume's.
+     */
+    private Path emptyTemporary(Allocation copy) throws IOException {
+        Path entry = entry(copy);
+        Path temporary = temporary(copy);
+        Files.createDirectories(maker.poolRoot(copy));
+        if (Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
+            throw DomainException.conflict("server " + copy.server() + " already has '" + entry.getFileName() + "' in pool "
+                    + copy.pool() + ", which is not this volume's; it is left alone");
+        }
+        Files2.deleteTree(temporary);
+        if (copy.format() == VolumeFormat.RAW) {
+            Files.createDirectories(temporary);
+            return temporary.resolve("disk.img");
+        }
+        return temporary;
     }
 
     /**
@@ -178,20 +189,10 @@ public final class LocalVolumeCopier implements VolumeCopier {
             throw new IllegalArgumentException("only images are received");
         }
         Path root = maker.poolRoot(copy);
-        Path entry = entry(copy);
         Path temporary = temporary(copy);
-        Path image = copy.format() == VolumeFormat.RAW ? temporary.resolve("disk.img") : temporary;
         String format = copy.format().display();
         try {
-            Files.createDirectories(root);
-            if (Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
-                throw DomainException.conflict("server " + copy.server() + " already has '" + entry.getFileName() + "' in pool "
-                        + copy.pool() + ", which is not this volume's; it is left alone");
-            }
-            Files2.deleteTree(temporary);
-            if (copy.format() == VolumeFormat.RAW) {
-                Files.createDirectories(temporary);
-            }
+            Path image = emptyTemporary(copy);
             String arrived = Files2.writeSparse(bytes, image);
             if (!arrived.equalsIgnoreCase(sha256)) {
                 throw DomainException.storageFailed("the copy of " + copy.name() + " that arrived on " + copy.server()

@@ -62,20 +62,26 @@ final class KubernetesApi implements ApiFrontend {
         ReportedTemplates templates = new ReportedTemplates(parts.meter(), parts.client(), () -> parts.inventory().listServers().stream()
                 .filter(s -> s.pool().equals(catalog.find(config.vmPool()).map(PoolDefinition::label)))
                 .map(Server::name).collect(Collectors.toSet()), clock);
+        // one turn per VM and per volume across the VM, volume and drain use cases and the settling of moves:
+        // a delete or resize never interleaves with a move of the same disk
+        OperationOrder order = new OperationOrder();
         VmService vmService = new VmService(catalog, config.vmPool(), config.serverTypes(), parts.admission(), parts.store(), vms,
-                requests, templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12));
+                requests, templates, clock, () -> UUID.randomUUID().toString().replace("-", "").substring(0, 12), order);
         CapacityHistory history = ApiServices.defaultHistory();
         PoolApi api = new PoolApi(new ApiServices(parts.queries(), new ServerAdministration(parts.ledger(), parts.inventory(), parts.lock(), clock),
-                vmService, new VolumeService(catalog, parts.admission(), parts.store(), requests),
+                vmService, new VolumeService(catalog, parts.admission(), parts.store(), requests, order),
                 new TemplateService(templates, parts.store(), parts.lock()),
                 new CleanupService(parts.inventory(), parts.store(), new NodeCleanupRequests(parts.client(), parts.nodes(), clock), clock),
                 access.ready(), history), metrics);
         api.livenessFrom(access.unhealthy());
         // a move's copy is a PoolVolume the target node's agent fetches from the source node's agent
         api.serveDrains(new ServerDrain(catalog, parts.inventory(), parts.store(), vms, parts.admission(), requests,
-                Optional.of(new PoolVolumeCopies(parts.store(), Duration.ofMinutes(2), Duration.ofHours(6))),
-                templates, new OperationOrder(), () -> UUID.randomUUID().toString()));
-        MoveRecovery recovery = new MoveRecovery(new MoveSettlement(parts.store(), parts.admission(), requests), access.writable());
+                Optional.of(new PoolVolumeCopies(parts.store(), vms, Duration.ofMinutes(2), Duration.ofHours(6))),
+                templates, order, () -> UUID.randomUUID().toString()));
+        MoveRecovery recovery = new MoveRecovery(new MoveSettlement(parts.store(), parts.admission(), requests, order), access.writable(),
+                // the VM follows its disk: its status shows the node, a halted KubeVirt VM is pinned there
+                volume -> parts.store().findAllocation(volume).flatMap(dsp.core.model.Allocation::owner).flatMap(vms::findVm)
+                        .ifPresent(vm -> order.run(vm.id(), () -> vms.updateVm(vm))));
         api.guardWrites(access.writable(), "this replica does not hold the " + ControllerRuntime.ADMISSION_LEASE
                 + " lease and cannot change anything; retry (the vm-pool-api Service routes to the replica that does)");
         if (kubernetesAuth) {

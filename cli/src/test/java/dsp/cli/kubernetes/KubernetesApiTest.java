@@ -99,7 +99,8 @@ class KubernetesApiTest {
         }
     }
 
-    private static void installKubeVirt(TestCluster cluster) {
+    /** KubeVirt's VirtualMachine CRD (no KubeVirt controller: a test starts a VM as virtctl would, by its runStrategy). */
+    static void installKubeVirt(TestCluster cluster) {
         cluster.client.apiextensions().v1().customResourceDefinitions().resource(new io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder()
                 .withNewMetadata().withName("virtualmachines.kubevirt.io").endMetadata()
                 .withNewSpec().withGroup("kubevirt.io").withScope("Namespaced")
@@ -107,7 +108,7 @@ class KubernetesApiTest {
                 .addNewVersion().withName("v1").withServed(true).withStorage(true).endVersion().endSpec().build()).create();
     }
 
-    private static final ResourceDefinitionContext KUBEVIRT = new ResourceDefinitionContext.Builder().withGroup("kubevirt.io").withVersion("v1")
+    static final ResourceDefinitionContext KUBEVIRT = new ResourceDefinitionContext.Builder().withGroup("kubevirt.io").withVersion("v1")
             .withKind("VirtualMachine").withPlural("virtualmachines").withNamespaced(true).build();
 
     @Test

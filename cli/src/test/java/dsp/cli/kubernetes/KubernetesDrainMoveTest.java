@@ -2,6 +2,7 @@ package dsp.cli.kubernetes;
 
 import static dsp.kubernetes.RunningRoles.FAST;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -9,8 +10,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dsp.core.model.MoveRecords;
 import dsp.core.model.PoolCatalog;
+import dsp.kubernetes.KubeVirtRules;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.NodeAgents;
+import dsp.kubernetes.Root;
 import dsp.kubernetes.RunningRoles;
 import dsp.kubernetes.TestCluster;
 import dsp.kubernetes.TestCluster.Workload;
@@ -20,6 +23,8 @@ import dsp.kubernetes.crd.PoolVirtualMachine;
 import dsp.kubernetes.crd.PoolVolume;
 import dsp.node.QemuImg;
 import dsp.testing.RequiredTool;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -42,6 +47,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -72,6 +81,9 @@ class KubernetesDrainMoveTest {
     private final Map<String, NodeAgent> agents = new HashMap<>();
     private TestCluster cluster;
     private String api;
+    /** Fetches through a gated relay wait while this is closed; each one that arrives releases {@link #relayed}. */
+    private volatile CountDownLatch gate = new CountDownLatch(0);
+    private final Semaphore relayed = new Semaphore(0);
 
     @BeforeEach
     void start() throws Exception {
@@ -102,11 +114,16 @@ class KubernetesDrainMoveTest {
 
     /** An agent as deploy/ runs it: its pod's token, its own "/" and its peer port, advertised at the address peers reach. */
     private NodeAgent agent(String node, java.util.function.IntFunction<String> advertised) {
+        return agent(node, advertised, Duration.ofSeconds(60));
+    }
+
+    /** @param stall how long a peer may send nothing before this agent gives up a transfer */
+    private NodeAgent agent(String node, java.util.function.IntFunction<String> advertised, Duration stall) {
         NodeAgent a = NodeAgents.start(cluster.clientAsPodOn(Workload.AGENT, node), node, disks.resolve(node), PoolCatalog.guideDefaults(), "vm",
-                qemu, Clock.systemUTC(), Duration.ofMillis(300));
+                qemu, Clock.systemUTC(), Duration.ofMillis(300), stall);
         running.add(a);
         agents.put(node, a);
-        a.servePeers("127.0.0.1", 0, advertised);
+        a.servePeers("127.0.0.1", 0, advertised, () -> peerToken(Workload.AGENT, node));
         await().atMost(Duration.ofSeconds(60)).until(() -> {
             var n = cluster.client.nodes().withName(node).get();
             String report = n.getMetadata().getAnnotations() == null ? null : n.getMetadata().getAnnotations().get(Names.DISK_REPORT_ANNOTATION);
@@ -122,13 +139,13 @@ class KubernetesDrainMoveTest {
     /** A stopped VM from the template, with data the guest wrote into its overlay; returns its disk's PoolVolume. */
     private PoolVolume stoppedVmWithData() throws Exception {
         JsonNode vm = call("POST", "/api/v1/vms", """
-                {"name": "web", "image": "ubuntu22", "cpu": 1, "memory": 1, "storage": 1, "namespace": "default"}""", 201);
+                {"name": "web", "image": "ubuntu22", "cpu": 1, "memory": 1, "storage": "256Mi", "namespace": "default"}""", 201);
         String node = vm.get("node").asText();
         PoolVolume disk = cluster.client.resources(PoolVolume.class).list().getItems().stream()
                 .filter(v -> node.equals(v.getSpec().node)).findFirst().orElseThrow();
         await().atMost(Duration.ofSeconds(60)).until(() -> "Ready".equals(phase(disk.getMetadata().getName())));
         await().atMost(Duration.ofSeconds(60)).until(() -> call("GET", "/api/v1/vms", null, 200).toString().contains("\"stopped\""));
-        run("qemu-io", "-f", "qcow2", "-c", "write -P 0xab 1M 64k", "-c", "write -P 0xcd 200M 4k", image(node, disk).toString());
+        run("qemu-io", "-f", disk.getSpec().format, "-c", "write -P 0xab 1M 64k", "-c", "write -P 0xcd 200M 4k", image(node, disk).toString());
         // the controller sees it Ready (the agent measures it again after the write)
         await().atMost(Duration.ofSeconds(60)).until(() -> call("POST", "/api/v1/servers/" + node + "/drain?dry_run=true", "{}", 200)
                 .path("volumes").path(0).path("phase").asText().equals("Ready"));
@@ -201,22 +218,34 @@ class KubernetesDrainMoveTest {
 
     /** A relay in front of an agent's peer port that flips one bit of every image it passes on; its address. */
     private String corruptingRelayTo(int agentPort) {
+        return relayTo(agentPort, true);
+    }
+
+    /** A relay in front of an agent's peer port that passes each fetch on once {@link #gate} is open; its address. */
+    private String gatedRelayTo(int agentPort) {
+        return relayTo(agentPort, false);
+    }
+
+    private String relayTo(int agentPort, boolean corrupt) {
         HttpServer relay;
         try {
             relay = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+        relay.setExecutor(Executors.newCachedThreadPool());
         relay.createContext("/", x -> {
             HttpResponse<byte[]> r;
             try {
+                relayed.release();
+                gate.await();
                 r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + agentPort + x.getRequestURI()))
                         .header("Authorization", x.getRequestHeaders().getFirst("Authorization")).build(), HttpResponse.BodyHandlers.ofByteArray());
             } catch (InterruptedException e) {
                 throw new IOException(e);
             }
             byte[] body = r.body();
-            if (r.statusCode() == 200 && body.length > 70_000) {
+            if (corrupt && r.statusCode() == 200 && body.length > 70_000) {
                 body[70_000] ^= 1;
             }
             r.headers().firstValue("X-Content-Sha256").ifPresent(v -> x.getResponseHeaders().add("X-Content-Sha256", v));
@@ -226,7 +255,11 @@ class KubernetesDrainMoveTest {
             }
         });
         relay.start();
-        running.add(() -> relay.stop(0));
+        running.add(() -> {
+            gate.countDown();
+            relay.stop(0);
+            ((java.util.concurrent.ExecutorService) relay.getExecutor()).shutdownNow();
+        });
         return "http://127.0.0.1:" + relay.getAddress().getPort();
     }
 
@@ -235,43 +268,223 @@ class KubernetesDrainMoveTest {
         NodeAgent source = agent(A);
         PoolVolume disk = stoppedVmWithData();
         assertThat(disk.getSpec().node).isEqualTo(A);
-        int port = source.servePeers("127.0.0.1", 0, p -> "unused");
+        int port = source.servePeers("127.0.0.1", 0, p -> "unused", () -> peerToken(Workload.AGENT, A));
         // a move to B as the controller records it, with no agent on B to take it: the test asks in its place
-        PoolVolume copy = new PoolVolume();
-        copy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("move-1")
-                .addToLabels(Names.NODE_LABEL, B).addToFinalizers(Names.DATA_FINALIZER).build());
-        PoolVolume.Spec spec = JSON.convertValue(disk.getSpec(), PoolVolume.Spec.class);
-        spec.node = B;
-        spec.kind = MoveRecords.COPY;
-        spec.owner = disk.getMetadata().getName();
-        copy.setSpec(spec);
+        PoolVolume copy = KubernetesMoveRecoveryTest.record(disk, "move-1", B, MoveRecords.COPY);
         cluster.client.resources(PoolVolume.class).resource(copy).create();
         String url = "http://127.0.0.1:" + port + "/moves/move-1";
 
         assertThat(fetch(url, null).statusCode()).isEqualTo(401);
         assertThat(fetch(url, "not-a-token").statusCode()).isEqualTo(401);
-        HttpResponse<byte[]> wrongNode = fetch(url, cluster.podToken(Workload.AGENT, "vm-3"));
+        assertThat(fetch(url, cluster.podToken(Workload.AGENT, B)).statusCode()).as("the pod's token for the API server").isEqualTo(401);
+        cluster.expectRefusals();
+        assertThatThrownBy(() -> cluster.clientWithToken(peerToken(Workload.AGENT, B)).nodes().list()).as("a peer token seen on the wire")
+                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(401));
+        HttpResponse<byte[]> wrongNode = fetch(url, peerToken(Workload.AGENT, "vm-3"));
         assertThat(wrongNode.statusCode()).isEqualTo(403);
         assertThat(new String(wrongNode.body(), StandardCharsets.UTF_8)).contains("another node");
-        assertThat(fetch(url, cluster.podToken(Workload.PROVISIONER, B)).statusCode()).as("not an agent").isEqualTo(403);
-        assertThat(fetch(url, cluster.token(Workload.AGENT.serviceAccount)).statusCode()).as("a token bound to no node").isEqualTo(403);
-        assertThat(fetch("http://127.0.0.1:" + port + "/moves/" + disk.getMetadata().getName(), cluster.podToken(Workload.AGENT, B))
+        assertThat(fetch(url, peerToken(Workload.PROVISIONER, B)).statusCode()).as("not an agent").isEqualTo(403);
+        assertThat(fetch(url, cluster.token(Workload.AGENT.serviceAccount)).statusCode()).as("a token for the API server, bound to no node")
+                .isEqualTo(401);
+        assertThat(fetch("http://127.0.0.1:" + port + "/moves/" + disk.getMetadata().getName(), peerToken(Workload.AGENT, B))
                 .statusCode()).as("not a copy").isEqualTo(403);
-        assertThat(fetch("http://127.0.0.1:" + port + "/moves/nothing", cluster.podToken(Workload.AGENT, B)).statusCode()).isEqualTo(404);
+        assertThat(fetch("http://127.0.0.1:" + port + "/moves/nothing", peerToken(Workload.AGENT, B)).statusCode()).isEqualTo(404);
 
         Process vm = new ProcessBuilder("qemu-io", "-f", "qcow2", image(A, disk).toString()).redirectErrorStream(true).start();
         try {
             await().atMost(Duration.ofSeconds(30)).until(() -> qemu.inUse(image(A, disk)));
-            assertThat(fetch(url, cluster.podToken(Workload.AGENT, B)).statusCode()).as("held by a running VM").isEqualTo(409);
+            assertThat(fetch(url, peerToken(Workload.AGENT, B)).statusCode()).as("held by a running VM").isEqualTo(409);
         } finally {
             vm.getOutputStream().close(); // qemu-io quits at the end of its input
             assertThat(vm.waitFor(30, TimeUnit.SECONDS)).isTrue();
         }
-        HttpResponse<byte[]> served = fetch(url, cluster.podToken(Workload.AGENT, B));
+        HttpResponse<byte[]> served = fetch(url, peerToken(Workload.AGENT, B));
         assertThat(served.statusCode()).isEqualTo(200);
         byte[] file = Files.readAllBytes(image(A, disk));
         assertThat(served.body()).isEqualTo(file);
         assertThat(served.headers().firstValue("X-Content-Sha256")).contains(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file)));
+    }
+
+    @Test
+    void aStoppedKubeVirtVmsRawDiskMovesAndItsVirtualMachineIsPinnedToTheTarget() throws Exception {
+        Root.require(); // KubeVirt's QEMU (uid 107) must own a raw disk.img
+        KubernetesApiTest.installKubeVirt(cluster);
+        agent(A);
+        agent(B);
+        PoolVolume disk = stoppedVmWithData();
+        assertThat(disk.getSpec().format).isEqualTo("raw");
+        String from = disk.getSpec().node;
+        String to = from.equals(A) ? B : A;
+        Path before = snapshot(image(from, disk));
+        assertThat(kubeVirtNode()).isEqualTo(from);
+
+        JsonNode drain = call("POST", "/api/v1/servers/" + from + "/drain", "{}", 200);
+
+        assertThat(drain.get("moved").asInt()).as(drain.toString()).isEqualTo(1);
+        assertThat(cluster.client.resources(PoolVolume.class).withName(disk.getMetadata().getName()).get().getSpec().node).isEqualTo(to);
+        assertThat(qemu.sameContent(before, "raw", image(to, disk), "raw")).as("the guest reads the same bytes on " + to).isTrue();
+        assertThat(kubeVirtNode()).as("KubeVirt starts it where its disk is now").isEqualTo(to);
+        GenericKubernetesResource kv = cluster.client.genericKubernetesResources(KubernetesApiTest.KUBEVIRT).inNamespace("default").withName("web").get();
+        assertThat(KubeVirtRules.violations(JSON.valueToTree(kv), disks::resolve, qemu)).isEmpty();
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(image(from, disk)).as("the original on " + from).doesNotExist());
+    }
+
+    @Test
+    void aRunningKubeVirtVmsDiskStaysAndTheDrainSaysWhy() throws Exception {
+        Root.require();
+        KubernetesApiTest.installKubeVirt(cluster);
+        agent(A);
+        agent(B);
+        PoolVolume disk = stoppedVmWithData();
+        String from = disk.getSpec().node;
+        Path before = snapshot(image(from, disk));
+        startKubeVirtVm(); // virtctl start web
+
+        JsonNode drain = call("POST", "/api/v1/servers/" + from + "/drain", "{}", 200);
+
+        assertThat(drain.get("moved").asInt()).as(drain.toString()).isZero();
+        assertThat(drain.at("/volumes/0/action").asText()).isEqualTo("stays");
+        assertThat(drain.at("/volumes/0/reason").asText()).isEqualTo("VM web is running (KubeVirt VirtualMachine default/web is set to run"
+                + " (runStrategy Always)); stop it and drain again");
+        assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).as("no copy was asked for").hasSize(1);
+        assertThat(kubeVirtNode()).isEqualTo(from);
+        assertThat(qemu.sameContent(before, "raw", image(from, disk), "raw")).isTrue();
+    }
+
+    @Test
+    void aKubeVirtVmStartedWhileItsDiskIsCopiedKeepsItsDiskWhereItWas() throws Exception {
+        Root.require();
+        KubernetesApiTest.installKubeVirt(cluster);
+        agent(A, this::gatedRelayTo);
+        agent(B, this::gatedRelayTo);
+        HeldMove move = moveHeldInTransfer();
+        startKubeVirtVm(); // the user starts the VM on the source while its disk is on its way
+        gate.countDown();
+
+        JsonNode report = JSON.readTree(move.drain().get(120, TimeUnit.SECONDS).body());
+        assertThat(report.get("moved").asInt()).as(report.toString()).isZero();
+        assertThat(report.at("/volumes/0/action").asText()).isEqualTo("failed");
+        assertThat(report.at("/volumes/0/reason").asText()).contains("KubeVirt VirtualMachine default/web is set to run (runStrategy Always)")
+                .contains("it was started while its disk was copied to " + move.to() + ", so the copy is abandoned and the disk stays on " + move.from());
+        assertThat(kubeVirtNode()).as("it runs where its disk is").isEqualTo(move.from());
+        assertUnmoved(report, move.disk(), move.before());
+    }
+
+    @Test
+    void aVmDeleteThatArrivesDuringAMoveWaitsForTheMoveToEnd() throws Exception {
+        agent(A, this::gatedRelayTo);
+        agent(B, this::gatedRelayTo);
+        HeldMove move = moveHeldInTransfer();
+        CompletableFuture<HttpResponse<String>> delete = async("DELETE", "/api/v1/vms/" + move.disk().getSpec().owner, null);
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10)).until(() -> !delete.isDone()
+                && cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").withName("web").get() != null);
+        gate.countDown();
+
+        assertThat(JSON.readTree(move.drain().get(120, TimeUnit.SECONDS).body()).get("moved").asInt()).isEqualTo(1);
+        HttpResponse<String> deleted = delete.get(60, TimeUnit.SECONDS);
+        assertThat(deleted.statusCode()).as(deleted.body()).isEqualTo(200);
+        assertThat(JSON.readTree(deleted.body()).at("/disk/result").asText()).isEqualTo("released");
+        PoolVolume kept = cluster.client.resources(PoolVolume.class).withName(move.disk().getMetadata().getName()).get();
+        assertThat(kept.getSpec().node).as("the released disk is the moved one").isEqualTo(move.to());
+        assertThat(image(move.to(), move.disk())).exists();
+    }
+
+    @Test
+    void anAgentThatStopsMidTransferLeavesTheCopyToTheNextAgentAndTheMoveFinishes() throws Exception {
+        agent(A, this::gatedRelayTo);
+        agent(B, this::gatedRelayTo);
+        HeldMove move = moveHeldInTransfer();
+        String copy = copyName();
+        agents.get(move.to()).close(); // a rollout stops the target's agent mid-transfer
+
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10)).until(() -> !"Failed".equals(phase(copy)));
+        assertThat(leftovers(move.to())).as("the broken-off transfer left nothing").isEmpty();
+        agent(move.to()); // the next agent on that node takes the copy up again
+        gate.countDown();
+
+        JsonNode report = JSON.readTree(move.drain().get(120, TimeUnit.SECONDS).body());
+        assertThat(report.get("moved").asInt()).as(report.toString()).isEqualTo(1);
+        assertThat(qemu.sameContent(move.before(), "qcow2", image(move.to(), move.disk()), "qcow2")).as("the guest reads the same bytes").isTrue();
+    }
+
+    @Test
+    void transfersStalledOnAPeerHoldUpNoOtherVolumeOfTheNode() throws Exception {
+        agent(A, this::gatedRelayTo);
+        agent(B, this::gatedRelayTo);
+        PoolVolume disk = stoppedVmWithData();
+        String to = disk.getSpec().node.equals(A) ? B : A;
+        gate = new CountDownLatch(1);
+        // two moves to the same node, each fetch stalled on the source's side: as many as the agent has reconcile workers
+        for (String copy : List.of("move-1", "move-2")) {
+            cluster.client.resources(PoolVolume.class).resource(KubernetesMoveRecoveryTest.record(disk, copy, to, MoveRecords.COPY)).create();
+        }
+        assertThat(relayed.tryAcquire(2, 60, TimeUnit.SECONDS)).as("both fetches are waiting on the source").isTrue();
+
+        PoolVolume other = KubernetesMoveRecoveryTest.record(disk, "other", to, null);
+        other.getSpec().name = "other";
+        other.getSpec().owner = null;
+        cluster.client.resources(PoolVolume.class).resource(other).create();
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> "Ready".equals(phase("other")));
+        assertThat(phase("move-1")).isNotIn("Ready", "Failed");
+    }
+
+    @Test
+    void aPeerThatStallsIsGivenUpAndTheDiskStaysWhereItWas() throws Exception {
+        agent(A, this::gatedRelayTo, Duration.ofSeconds(2));
+        agent(B, this::gatedRelayTo, Duration.ofSeconds(2));
+        PoolVolume disk = stoppedVmWithData();
+        String from = disk.getSpec().node;
+        Path before = snapshot(image(from, disk));
+        gate = new CountDownLatch(1); // the source's side answers nothing, ever
+
+        JsonNode report = JSON.readTree(async("POST", "/api/v1/servers/" + from + "/drain", "{}").get(120, TimeUnit.SECONDS).body());
+
+        assertUnmoved(report, disk, before);
+        assertThat(report.at("/volumes/0/reason").asText()).contains("sent nothing for 2 s; the transfer is given up");
+    }
+
+    /** A drain of a stopped VM's disk, under way: the target's agent is fetching it, held at the source's relay until {@link #gate} opens. */
+    private record HeldMove(PoolVolume disk, String from, String to, Path before, CompletableFuture<HttpResponse<String>> drain) {
+    }
+
+    private HeldMove moveHeldInTransfer() throws Exception {
+        PoolVolume disk = stoppedVmWithData();
+        String from = disk.getSpec().node;
+        Path before = snapshot(image(from, disk));
+        gate = new CountDownLatch(1);
+        CompletableFuture<HttpResponse<String>> drain = async("POST", "/api/v1/servers/" + from + "/drain", "{}");
+        assertThat(relayed.tryAcquire(60, TimeUnit.SECONDS)).as("the target's agent is fetching the disk").isTrue();
+        return new HeldMove(disk, from, from.equals(A) ? B : A, before, drain);
+    }
+
+    /** The name of the move's copy PoolVolume, once the drain has asked for it. */
+    private String copyName() {
+        return await().atMost(Duration.ofSeconds(60)).until(() -> cluster.client.resources(PoolVolume.class).list().getItems().stream()
+                .filter(v -> MoveRecords.COPY.equals(v.getSpec().kind)).map(v -> v.getMetadata().getName()).findFirst(), Optional::isPresent).get();
+    }
+
+    /** What virtctl start does to a VirtualMachine: its runStrategy becomes Always. */
+    private void startKubeVirtVm() {
+        cluster.client.genericKubernetesResources(KubernetesApiTest.KUBEVIRT).inNamespace("default").withName("web")
+                .edit(kv -> {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> spec = (Map<String, Object>) kv.getAdditionalProperties().get("spec");
+                    spec.put("runStrategy", "Always");
+                    return kv;
+                });
+    }
+
+    /** The node the KubeVirt VirtualMachine "web" runs on when started. */
+    private String kubeVirtNode() {
+        GenericKubernetesResource kv = cluster.client.genericKubernetesResources(KubernetesApiTest.KUBEVIRT).inNamespace("default").withName("web").get();
+        return JSON.valueToTree(kv).at("/spec/template/spec/nodeSelector/kubernetes.io~1hostname").asText();
+    }
+
+    private CompletableFuture<HttpResponse<String>> async(String method, String path, String body) {
+        return http.sendAsync(HttpRequest.newBuilder(URI.create(api + path)).header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private void assertUnmoved(JsonNode drain, PoolVolume disk, Path before) throws Exception {
@@ -282,13 +495,19 @@ class KubernetesDrainMoveTest {
         assertThat(drain.get("volumes").get(0).get("action").asText()).as(drain.toString()).isEqualTo("failed");
         assertThat(cluster.client.resources(PoolVolume.class).withName(name).get().getSpec().node).isEqualTo(from);
         assertThat(cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").withName("web").get().getStatus().node).isEqualTo(from);
-        assertThat(qemu.sameContent(before, "qcow2", image(from, disk), "qcow2")).as("the original reads as before").isTrue();
+        String format = disk.getSpec().format;
+        assertThat(qemu.sameContent(before, format, image(from, disk), format)).as("the original reads as before").isTrue();
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
             assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).as("the copy's record is gone")
                     .extracting(v -> v.getMetadata().getName()).containsExactly(name);
             assertThat(image(to, disk)).as("nothing at its place on " + to).doesNotExist();
             assertThat(leftovers(to)).as("no temporary left on " + to).isEmpty();
         });
+    }
+
+    /** The token deploy/ projects into a workload's pod on {@code node} for its peers. */
+    private String peerToken(Workload workload, String node) {
+        return cluster.podToken(workload, node, Names.PEER_AUDIENCE);
     }
 
     private HttpResponse<byte[]> fetch(String url, String token) throws Exception {
@@ -300,7 +519,8 @@ class KubernetesDrainMoveTest {
     }
 
     private Path image(String node, PoolVolume disk) {
-        return disks.resolve(node).resolve("vm-storage-pool").resolve(disk.getSpec().name + ".qcow2");
+        Path pool = disks.resolve(node).resolve("vm-storage-pool");
+        return "raw".equals(disk.getSpec().format) ? pool.resolve(disk.getSpec().name).resolve("disk.img") : pool.resolve(disk.getSpec().name + ".qcow2");
     }
 
     private List<Path> leftovers(String node) throws IOException {

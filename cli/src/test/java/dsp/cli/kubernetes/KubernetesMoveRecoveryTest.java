@@ -74,7 +74,7 @@ class KubernetesMoveRecoveryTest {
             NodeAgent agent = NodeAgents.start(cluster.clientAsPodOn(Workload.AGENT, node), node, disks.resolve(node), PoolCatalog.guideDefaults(),
                     "vm", qemu, Clock.systemUTC(), Duration.ofMillis(300));
             running.add(agent);
-            agent.servePeers("127.0.0.1", 0, port -> "http://127.0.0.1:" + port);
+            agent.servePeers("127.0.0.1", 0, port -> "http://127.0.0.1:" + port, () -> cluster.podToken(Workload.AGENT, node, Names.PEER_AUDIENCE));
             await().atMost(Duration.ofSeconds(60)).until(() -> {
                 var report = cluster.client.nodes().withName(node).get().getMetadata().getAnnotations();
                 return report != null && String.valueOf(report.get(Names.DISK_REPORT_ANNOTATION)).contains("peerAddress");
@@ -155,8 +155,8 @@ class KubernetesMoveRecoveryTest {
         assertThat(qemu.sameContent(before, "qcow2", image(to(disk), disk), "qcow2")).isTrue();
     }
 
-    /** A move's record as the controller writes it (CapacityAdmission.admitCopy / recordOriginal). */
-    private static PoolVolume record(PoolVolume disk, String name, String node, String kind) {
+    /** A move's record as the controller writes it (CapacityAdmission.admitCopy / recordOriginal); of kind {@code null}, a plain volume. */
+    static PoolVolume record(PoolVolume disk, String name, String node, String kind) {
         PoolVolume r = new PoolVolume();
         r.setMetadata(new ObjectMetaBuilder().withName(name).addToLabels(Names.NODE_LABEL, node).addToLabels(Names.POOL_NAME_LABEL, "vm")
                 .addToFinalizers(Names.DATA_FINALIZER).build());

@@ -12,12 +12,26 @@ public interface VolumeCopier {
 
     /** Held while a volume's data is copied: no VM can open the image until it is closed. */
     interface Hold extends AutoCloseable {
+        /**
+         * Right before the move is decided: checks again that nothing started using the volume
+         * while it was copied, and points what runs it at the copy's server, as one step; CONFLICT
+         * (saying why) when something did, and the move is then abandoned with the original kept.
+         * Nothing to do where the hold itself keeps every user out.
+         */
+        default void switchTo(Allocation copy) {
+        }
+
         @Override
         void close();
     }
 
     /** True when a running VM (any writer) holds the image's lock. */
     boolean inUse(Allocation volume);
+
+    /** Why the volume is in use ({@link #inUse}), as the drain reports it; empty when it is not. */
+    default Optional<String> whyInUse(Allocation volume) {
+        return inUse(volume) ? Optional.of("its image lock is held") : Optional.empty();
+    }
 
     /**
      * Keeps every VM from opening the volume's image until the hold is closed, atomically with

@@ -30,11 +30,19 @@ public final class MoveSettlement {
     private final AllocationStore allocations;
     private final CapacityAdmission admission;
     private final VolumeMaker maker;
+    private final OperationOrder order;
 
+    /** For a process where nothing else changes volumes meanwhile (start-up). */
     public MoveSettlement(AllocationStore allocations, CapacityAdmission admission, VolumeMaker maker) {
+        this(allocations, admission, maker, new OperationOrder());
+    }
+
+    /** @param order the turns the VM, volume and drain use cases take: each move is settled in its VM's and volume's turn */
+    public MoveSettlement(AllocationStore allocations, CapacityAdmission admission, VolumeMaker maker, OperationOrder order) {
         this.allocations = allocations;
         this.admission = admission;
         this.maker = maker;
+        this.order = order;
     }
 
     /** Settles every move the records show (start-up). */
@@ -50,7 +58,8 @@ public final class MoveSettlement {
         List<String> problems = new ArrayList<>();
         for (String id : moved) {
             try {
-                if (settle(id)) {
+                Optional<String> owner = allocations.findAllocation(id).flatMap(Allocation::owner);
+                if (order.onVolume(owner, id, () -> settle(id))) {
                     finished.add(id);
                 } else {
                     undone.add(id);

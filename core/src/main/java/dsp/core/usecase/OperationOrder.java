@@ -2,6 +2,7 @@ package dsp.core.usecase;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -37,6 +38,15 @@ public final class OperationOrder {
                 }
             }
         }
+    }
+
+    /**
+     * A volume's operation in the turns every use case that touches a VM's disk takes, in this
+     * order: its owner's (the VM's: a delete or resize of it waits), then the volume's own.
+     */
+    public <T> T onVolume(Optional<String> owner, String volumeId, Supplier<T> operation) {
+        Supplier<T> inTurn = () -> on(volumeId, operation);
+        return owner.isPresent() ? on(owner.get(), inTurn) : inTurn.get();
     }
 
     public void run(String key, Runnable operation) {

@@ -107,7 +107,7 @@ public final class ServerDrain {
         this.copier = copier;
         this.templates = templates;
         this.order = order;
-        this.settlement = new MoveSettlement(allocations, admission, maker);
+        this.settlement = new MoveSettlement(allocations, admission, maker, order);
         this.ids = ids;
     }
 
@@ -201,9 +201,10 @@ public final class ServerDrain {
         if (vm.isPresent() && vm.get().status() != VmStatus.STOPPED) {
             return Optional.of("VM " + vm.get().name() + " is " + vm.get().status().display() + "; drain again when it is stopped");
         }
-        if (copier.isPresent() && copier.get().inUse(a)) {
+        Optional<String> inUse = copier.flatMap(c -> c.whyInUse(a));
+        if (inUse.isPresent()) {
             return Optional.of(vm.map(v -> "VM " + v.name() + " is running").orElse("a process has it open")
-                    + " (its image lock is held); stop it and drain again");
+                    + " (" + inUse.get() + "); stop it and drain again");
         }
         return Optional.empty();
     }
@@ -217,8 +218,7 @@ public final class ServerDrain {
     /** Moves one volume in its turn (the VM's, then the volume's own), re-checking it now that it is ours. */
     private Item move(Item planned) {
         Allocation seen = planned.volume();
-        Supplier<Item> inTurn = () -> order.on(seen.id(), () -> moveNow(seen, planned.vm()));
-        return planned.vm().isPresent() ? order.on(planned.vm().get().id(), inTurn) : inTurn.get();
+        return order.onVolume(planned.vm().map(VirtualMachine::id), seen.id(), () -> moveNow(seen, planned.vm()));
     }
 
     private Item moveNow(Allocation seen, Optional<VirtualMachine> vmSeen) {
@@ -247,6 +247,7 @@ public final class ServerDrain {
                 copy = admission.update(copy.withPhase(VolumePhase.READY)); // verified: what is at its place from now on is ours
                 copier.get().publish(copy);
                 placed = true;
+                hold.switchTo(copy); // started meanwhile: the copy is abandoned, the original stays
                 original = admission.recordOriginal(a, "moved-" + ids.get());
                 decided = true;
                 admission.moveTo(a.id(), copy.server());

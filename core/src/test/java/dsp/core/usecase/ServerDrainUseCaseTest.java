@@ -2,6 +2,7 @@ package dsp.core.usecase;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dsp.core.DomainException;
 import dsp.core.Fleet;
@@ -18,13 +19,17 @@ import dsp.core.usecase.ServerDrain.Report;
 import dsp.core.vm.Template;
 import dsp.core.vm.VirtualMachine;
 import dsp.core.vm.VmStatus;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -514,6 +519,47 @@ class ServerDrainUseCaseTest {
         assertCounted("vm-1", "vm-2");
     }
 
+    /** web's disk on vm-1, its verified copy on vm-2 and the move decided (its original recorded), as a crash leaves it. */
+    private Allocation decidedMoveOfWeb() {
+        fleet.label("vm-1", "vm");
+        fleet.label("vm-2", "vm");
+        Allocation disk = vmDisk("web", "vm-1", 40 * GB, VmStatus.STOPPED);
+        Allocation copy = fleet.admission.update(fleet.admission.admitCopy(disk, s -> true, "copy-1").withPhase(VolumePhase.READY));
+        disks.data.put(Disks.place(copy), "data of web");
+        fleet.admission.recordOriginal(disk, "original-1");
+        return disk;
+    }
+
+    @Test
+    void settlingAMoveWaitsForTheTurnOfItsVmSoADeleteOrResizeNeverInterleaves() throws Exception {
+        Allocation disk = decidedMoveOfWeb();
+        OperationOrder order = new OperationOrder();
+        MoveSettlement shared = new MoveSettlement(fleet.store, fleet.admission, disks, order);
+        CountDownLatch inTurn = new CountDownLatch(1);
+        CountDownLatch letGo = new CountDownLatch(1);
+        // a VM operation (a delete, a resize) holds the VM's turn
+        Thread vmOperation = new Thread(() -> order.run("vm-web", () -> {
+            inTurn.countDown();
+            try {
+                letGo.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }));
+        vmOperation.start();
+        inTurn.await();
+        CompletableFuture<MoveSettlement.Outcome> settling = CompletableFuture.supplyAsync(shared::settleAll);
+
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+                .until(() -> !settling.isDone() && record(disk).server().equals("vm-1"));
+        letGo.countDown();
+
+        assertThat(settling.get(30, TimeUnit.SECONDS).finished()).containsExactly(disk.id());
+        vmOperation.join();
+        assertThat(record(disk).server()).isEqualTo("vm-2");
+        assertThat(disks.data).containsOnlyKeys("vm-2/vm/web");
+    }
+
     @Test
     void aDecidedMoveIsFinishedAtSettlementAndAnUnverifiedCopyIsNeverSwitchedTo() {
         fleet.label("vm-1", "vm");
@@ -546,12 +592,7 @@ class ServerDrainUseCaseTest {
 
     @Test
     void aMoveWhoseSwitchWasRecordedButWhoseCopyRecordRemainsIsFinishedWithoutTouchingTheCopy() {
-        fleet.label("vm-1", "vm");
-        fleet.label("vm-2", "vm");
-        Allocation disk = vmDisk("web", "vm-1", 40 * GB, VmStatus.STOPPED);
-        Allocation copy = fleet.admission.update(fleet.admission.admitCopy(disk, s -> true, "copy-1").withPhase(VolumePhase.READY));
-        disks.data.put(Disks.place(copy), "data of web");
-        fleet.admission.recordOriginal(disk, "original-1");
+        Allocation disk = decidedMoveOfWeb();
         fleet.admission.moveTo(disk.id(), "vm-2"); // crash right after the switch
 
         assertThat(settlement.settle(disk.id())).isTrue();

@@ -7,6 +7,8 @@ import dsp.core.vm.Template;
 import dsp.kubernetes.crd.PoolVolume;
 import java.time.Duration;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A drain's move in Kubernetes mode, TopoLVM style: this process does no disk I/O. The copy's
@@ -19,7 +21,10 @@ import java.util.Optional;
  */
 public final class PoolVolumeCopies implements VolumeCopier {
 
+    private static final Logger LOG = LoggerFactory.getLogger(PoolVolumeCopies.class);
+
     private final PoolVolumeStore store;
+    private final VmResourceStore vms;
     private final Duration takeUp;
     private final Duration timeout;
     private final Object changed = new Object();
@@ -28,8 +33,9 @@ public final class PoolVolumeCopies implements VolumeCopier {
      * @param takeUp  how long the target's agent may take to start on the copy (it writes the copy's status)
      * @param timeout how long a copy may take in all; after either the move is given up (the copy is then deleted)
      */
-    public PoolVolumeCopies(PoolVolumeStore store, Duration takeUp, Duration timeout) {
+    public PoolVolumeCopies(PoolVolumeStore store, VmResourceStore vms, Duration takeUp, Duration timeout) {
         this.store = store;
+        this.vms = vms;
         this.takeUp = takeUp;
         this.timeout = timeout;
         store.onChange(v -> {
@@ -40,18 +46,60 @@ public final class PoolVolumeCopies implements VolumeCopier {
     }
 
     /**
-     * A running VM shows in its status, which the drain checks first; a process that holds the
-     * image on its node makes the source agent refuse to send it, and the move fails cleanly.
+     * A VM runs here as its KubeVirt VirtualMachine: one set to run, or with an instance, may be
+     * writing its disk on the source node, so it does not move (the source agent also refuses to
+     * send an image a process holds, but only while it sends).
      */
     @Override
     public boolean inUse(Allocation volume) {
-        return false;
+        return whyInUse(volume).isPresent();
     }
 
-    /** The source agent holds the image on its node while it sends it; moves of one volume are ordered by the drain. */
+    @Override
+    public Optional<String> whyInUse(Allocation volume) {
+        return volume.owner().flatMap(vms::whyRunning);
+    }
+
+    /**
+     * Nothing here can keep a user from starting the VM while its disk is copied (virtctl start);
+     * so it is refused when it runs now, checked again right before the switch, and pinned to the
+     * copy's node in the same write that checks it is still halted (a start in between makes the
+     * write fail). Closing pins it wherever the volume's record then points: back to the original
+     * when the move was abandoned after the switch step.
+     */
     @Override
     public Hold hold(Allocation volume) {
-        return () -> { };
+        whyInUse(volume).ifPresent(why -> {
+            throw DomainException.conflict(why);
+        });
+        return new Hold() {
+            @Override
+            public void switchTo(Allocation copy) {
+                if (volume.owner().isEmpty()) {
+                    return;
+                }
+                try {
+                    vms.pinKubeVirtVm(volume.owner().get(), copy); // same name and pool: the same path on its node
+                } catch (DomainException e) {
+                    throw DomainException.conflict(e.getMessage() + ": it was started while its disk was copied to " + copy.server()
+                            + ", so the copy is abandoned and the disk stays on " + volume.server());
+                }
+            }
+
+            @Override
+            public void close() {
+                if (volume.owner().isEmpty()) {
+                    return;
+                }
+                store.findAllocation(volume.id()).ifPresent(now -> {
+                    try {
+                        vms.pinKubeVirtVm(volume.owner().get(), now);
+                    } catch (DomainException e) {
+                        LOG.warn("volume {}: {}", volume.id(), e.getMessage());
+                    }
+                });
+            }
+        };
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -44,9 +45,18 @@ public final class TokenReviewAuthenticator implements Authenticator {
     private final Clock clock;
     private final Map<String, Answer> cache = new ConcurrentHashMap<>();
 
+    private final List<String> audiences;
+
+    /** Tokens for the API server itself (its own audiences). */
     public TokenReviewAuthenticator(KubernetesClient client, Clock clock) {
+        this(client, clock, List.of());
+    }
+
+    /** @param audiences a token counts only when it was made for one of these (empty: for the API server itself) */
+    public TokenReviewAuthenticator(KubernetesClient client, Clock clock, List<String> audiences) {
         this.client = client;
         this.clock = clock;
+        this.audiences = List.copyOf(audiences);
     }
 
     @Override
@@ -71,9 +81,12 @@ public final class TokenReviewAuthenticator implements Authenticator {
         Optional<NodeCaller> caller;
         try {
             TokenReview review = client.tokenReviews().create(new TokenReviewBuilder()
-                    .withNewSpec().withToken(bearerToken).endSpec().build());
+                    .withNewSpec().withToken(bearerToken).withAudiences(audiences).endSpec().build());
             var status = review.getStatus();
-            caller = status != null && Boolean.TRUE.equals(status.getAuthenticated()) && status.getUser() != null
+            // an API server that does not check audiences says none: then the token is not taken for one of ours
+            boolean forUs = audiences.isEmpty() || status != null && status.getAudiences() != null && !status.getAudiences().isEmpty()
+                    && audiences.containsAll(status.getAudiences());
+            caller = forUs && status != null && Boolean.TRUE.equals(status.getAuthenticated()) && status.getUser() != null
                     && status.getUser().getUsername() != null
                     ? Optional.of(new NodeCaller(new Caller(status.getUser().getUsername(),
                     status.getUser().getGroups() == null ? Set.of() : Set.copyOf(status.getUser().getGroups())), boundNode(status.getUser().getExtra())))

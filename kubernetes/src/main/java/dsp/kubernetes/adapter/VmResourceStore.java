@@ -1,12 +1,17 @@
 package dsp.kubernetes.adapter;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dsp.core.DomainException;
+import dsp.core.model.Allocation;
 import dsp.core.model.VolumeFormat;
 import dsp.core.port.VmStore;
 import dsp.core.vm.VirtualMachine;
 import dsp.core.vm.VmStatus;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.crd.PoolVirtualMachine;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -28,6 +33,7 @@ public final class VmResourceStore implements VmStore {
     private static final Logger LOG = LoggerFactory.getLogger(VmResourceStore.class);
     static final String ID_LABEL = Names.GROUP + "/vm-id";
     private static final ResourceDefinitionContext KUBEVIRT_VM = KubeVirtVirtualMachine.CONTEXT;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final KubernetesClient client;
     private final PoolVolumeStore volumes;
@@ -97,9 +103,99 @@ public final class VmResourceStore implements VmStore {
 
     @Override
     public void updateVm(VirtualMachine vm) {
-        // the node its disk is on now (a drain moves it)
+        // the node its disk is on now (a drain moves it); a halted KubeVirt VM is pinned there too
         find(vm.id()).ifPresent(r -> writeStatus(vm, volumes.findAllocation(vm.diskId()).map(a -> a.server())
                 .orElse(r.getStatus() == null ? null : r.getStatus().node)));
+        volumes.findAllocation(vm.diskId()).ifPresent(disk -> {
+            try {
+                pinKubeVirtVm(vm.id(), disk);
+            } catch (DomainException e) {
+                LOG.warn("VM {}: {}", vm.id(), e.getMessage());
+            }
+        });
+    }
+
+    /**
+     * Why the KubeVirt VirtualMachine of this VM may be using its disk: it is set to run (a
+     * runStrategy other than Halted, {@code running: true}) or still has an instance (status
+     * created, or a printable status other than Stopped); empty when it is halted or there is none.
+     */
+    public Optional<String> whyRunning(String vmId) {
+        return find(vmId).flatMap(r -> kubeVirtVm(r).flatMap(VmResourceStore::whyRunning));
+    }
+
+    private static Optional<String> whyRunning(GenericKubernetesResource kv) {
+        String name = "KubeVirt VirtualMachine " + kv.getMetadata().getNamespace() + "/" + kv.getMetadata().getName();
+        JsonNode vm = JSON.valueToTree(kv);
+        String strategy = vm.at("/spec/runStrategy").asText("");
+        if (strategy.isEmpty() ? vm.at("/spec/running").asBoolean(false) : !"Halted".equals(strategy)) {
+            return Optional.of(name + " is set to run (" + (strategy.isEmpty() ? "running: true" : "runStrategy " + strategy) + ")");
+        }
+        String printable = vm.at("/status/printableStatus").asText("");
+        if (vm.at("/status/created").asBoolean(false) || !(printable.isEmpty() || "Stopped".equals(printable))) {
+            return Optional.of(name + " still has an instance (" + (printable.isEmpty() ? "created" : printable) + ")");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Pins the KubeVirt VirtualMachine of this VM to the node and path of {@code disk}, only while it
+     * is halted, in one write that fails if the VM changed since it was read (a start between the
+     * check and the write is never missed); CONFLICT when it is running or was started meanwhile.
+     * Nothing to do without KubeVirt or its VirtualMachine.
+     */
+    public void pinKubeVirtVm(String vmId, Allocation disk) {
+        for (int attempt = 0; ; attempt++) {
+            Optional<PoolVirtualMachine> r = find(vmId);
+            Optional<GenericKubernetesResource> kv = r.flatMap(this::kubeVirtVm);
+            if (kv.isEmpty()) {
+                return;
+            }
+            Optional<String> running = whyRunning(kv.get());
+            if (running.isPresent()) {
+                throw DomainException.conflict(running.get());
+            }
+            JsonNode seen = JSON.valueToTree(kv.get());
+            String path = paths.pathOf(disk);
+            JsonNode pod = seen.at("/spec/template/spec");
+            boolean pinned = disk.server().equals(pod.at("/nodeSelector").path(Names.HOSTNAME_LABEL).asText(""))
+                    && java.util.stream.StreamSupport.stream(pod.path("volumes").spliterator(), false)
+                    .allMatch(v -> v.path("hostDisk").isMissingNode() || path.equals(v.at("/hostDisk/path").asText()));
+            if (pinned) {
+                return;
+            }
+            ObjectNode desired = seen.deepCopy();
+            ObjectNode podSpec = (ObjectNode) desired.at("/spec/template/spec");
+            podSpec.putObject("nodeSelector").put(Names.HOSTNAME_LABEL, disk.server());
+            podSpec.path("volumes").forEach(v -> {
+                if (v.has("hostDisk")) {
+                    ((ObjectNode) v.get("hostDisk")).put("path", path);
+                }
+            });
+            try {
+                // carries the resourceVersion read above: a start since then makes it a 409
+                client.genericKubernetesResources(KUBEVIRT_VM).inNamespace(kv.get().getMetadata().getNamespace())
+                        .resource(JSON.treeToValue(desired, GenericKubernetesResource.class)).update();
+                LOG.info("KubeVirt VirtualMachine {}/{} pinned to node {}", kv.get().getMetadata().getNamespace(), kv.get().getMetadata().getName(),
+                        disk.server());
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt >= 4) {
+                    throw DomainException.storageFailed("cannot pin KubeVirt VirtualMachine " + kv.get().getMetadata().getName()
+                            + " to node " + disk.server() + ": " + e.getMessage());
+                }
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    private Optional<GenericKubernetesResource> kubeVirtVm(PoolVirtualMachine r) {
+        if (!kubeVirtInstalled()) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(client.genericKubernetesResources(KUBEVIRT_VM).inNamespace(r.getMetadata().getNamespace())
+                .withName(r.getMetadata().getName()).get());
     }
 
     /** Where KubeVirt runs the VMs, their disks are raw: its hostDisk hands QEMU a raw image whatever the file holds. */

@@ -48,6 +48,13 @@ public final class NodeAgent implements AutoCloseable {
     private final WorkQueue templateQueue;
     private final KubernetesClient client;
     private volatile MoveSource moveSource;
+    private final MoveTarget moveTarget;
+    /** What this agent shows a peer it fetches from; set when it takes part in moves ({@link #servePeers}). */
+    private volatile Supplier<String> peerToken = () -> {
+        throw dsp.core.DomainException.storageFailed("this node's agent takes no part in moves between nodes (it runs without --peer-port)");
+    };
+    /** A peer that sends nothing for this long has stalled (a whole image is sent in one go, so any pause is short). */
+    static final Duration TRANSFER_STALL = Duration.ofSeconds(60);
 
     /**
      * @param vmPool  the pool whose nodes hold VM templates: while this node is in it, it fetches every PoolTemplate
@@ -56,6 +63,12 @@ public final class NodeAgent implements AutoCloseable {
      */
     public NodeAgent(KubernetesClient client, String node, PoolCatalog catalog, String vmPool, Supplier<NodeStorage> storage,
                      StorageCleaner cleaner, Clock clock, Duration reportEvery) {
+        this(client, node, catalog, vmPool, storage, cleaner, clock, reportEvery, TRANSFER_STALL);
+    }
+
+    /** @param transferStall how long a peer sending a moved volume may send nothing before the transfer is given up */
+    public NodeAgent(KubernetesClient client, String node, PoolCatalog catalog, String vmPool, Supplier<NodeStorage> storage,
+                     StorageCleaner cleaner, Clock clock, Duration reportEvery, Duration transferStall) {
         this.node = Names.requireServer(node);
         this.vmPoolLabel = catalog.require(vmPool).label();
         this.build = storage;
@@ -69,8 +82,9 @@ public final class NodeAgent implements AutoCloseable {
         // every field is set before any watch starts: an informer's first events arrive on its own thread at once
         this.volumes = client.resources(PoolVolume.class).withLabel(dsp.kubernetes.Names.NODE_LABEL, dsp.kubernetes.Names.nodeLabelValue(node))
                 .runnableInformer(60_000);
+        this.moveTarget = new MoveTarget(client, node, catalog, this::storage, writes, () -> peerToken.get(), transferStall);
         VolumeReconciler reconciler = new VolumeReconciler(node, catalog, this::storage, writes, () -> background.execute(this::reportQuietly),
-                new MoveTarget(client, node, catalog, this::storage, writes, new PodToken(client)), new SharedPlaces(client, node, () -> volumes.getStore().list()));
+                moveTarget, new SharedPlaces(client, node, () -> volumes.getStore().list()));
         this.templates = client.resources(PoolTemplate.class).runnableInformer(0);
         this.nodes = client.nodes().withField("metadata.name", node).runnableInformer(0); // its own Node only
         this.queue = new WorkQueue("agent-" + node, 2, name -> reconciler.reconcile(volumes.getStore().getByKey(name)));
@@ -199,13 +213,16 @@ public final class NodeAgent implements AutoCloseable {
     }
 
     /**
-     * Serves the images of this node's volumes that a drain moves to the agents of their target
-     * nodes, on {@code host:port}, and tells peers (in the disk report) to fetch them at
-     * {@code advertised} ({@code http://<pod IP>:<port>}); the port actually bound is returned.
+     * Takes part in a drain's moves between nodes: serves the images of this node's volumes that a
+     * drain moves to the agents of their target nodes, on {@code host:port}, telling peers (in the
+     * disk report) to fetch them at {@code advertised} ({@code http://<pod IP>:<port>}), and fetches
+     * the ones moving here showing {@code token} (a token of audience {@link dsp.kubernetes.Names#PEER_AUDIENCE}
+     * bound to this pod). The port actually bound is returned.
      */
-    public synchronized int servePeers(String host, int port, java.util.function.IntFunction<String> advertised) {
+    public synchronized int servePeers(String host, int port, java.util.function.IntFunction<String> advertised, Supplier<String> token) {
         if (moveSource == null) {
-            moveSource = new MoveSource(client, node, this::storage, new dsp.kubernetes.adapter.TokenReviewAuthenticator(client, Clock.systemUTC()), host, port);
+            peerToken = token;
+            moveSource = new MoveSource(client, node, this::storage, new dsp.kubernetes.adapter.TokenReviewAuthenticator(client, Clock.systemUTC(), java.util.List.of(dsp.kubernetes.Names.PEER_AUDIENCE)), host, port);
             reporter.advertise(advertised.apply(moveSource.port()));
             background.execute(this::reportQuietly);
         }
@@ -232,6 +249,7 @@ public final class NodeAgent implements AutoCloseable {
         if (moveSource != null) {
             moveSource.close();
         }
+        moveTarget.close();
         background.shutdownNow();
         templateQueue.close();
         templates.close();

@@ -1,6 +1,5 @@
 package dsp.kubernetes.agent;
 
-import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,29 +7,28 @@ import java.nio.file.Path;
 import java.util.function.Supplier;
 
 /**
- * This agent's own token as a peer checks it: in a pod, the projected ServiceAccount token the
- * kubelet keeps fresh (read on every use: it rotates); elsewhere the client's configured token.
+ * The token this agent shows a peer agent: the projected ServiceAccount token of audience
+ * {@link dsp.kubernetes.Names#PEER_AUDIENCE} that the kubelet keeps fresh in the pod (read on every
+ * use: it rotates). Never the pod's default token, which the API server accepts.
  */
-final class PodToken implements Supplier<String> {
+public final class PodToken implements Supplier<String> {
 
-    static final Path PROJECTED = Path.of("/var/run/secrets/kubernetes.io/serviceaccount/token");
+    /** Where deploy/50-agents.yaml projects it. */
+    public static final Path PROJECTED = Path.of("/var/run/secrets/dynamicpools.io/peer/token");
 
-    private final KubernetesClient client;
+    private final Path file;
 
-    PodToken(KubernetesClient client) {
-        this.client = client;
+    public PodToken(Path file) {
+        this.file = file;
     }
 
     @Override
     public String get() {
-        if (Files.isReadable(PROJECTED)) {
-            try {
-                return Files.readString(PROJECTED, StandardCharsets.UTF_8).strip();
-            } catch (IOException e) {
-                // the client's own token below
-            }
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            throw dsp.core.DomainException.storageFailed("this agent has no token to show its peers (the projected peer-token volume"
+                    + " of deploy/50-agents.yaml is missing)");
         }
-        String configured = client.getConfiguration().getOauthToken();
-        return configured != null ? configured : client.getConfiguration().getAutoOAuthToken();
     }
 }

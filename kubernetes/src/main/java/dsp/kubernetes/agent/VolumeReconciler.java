@@ -55,6 +55,9 @@ final class VolumeReconciler {
         }
         Allocation allocation = a.get();
         if (v.getMetadata().getDeletionTimestamp() != null) {
+            if (MoveRecords.COPY.equals(allocation.kind()) && moves.stop(name)) {
+                throw DomainException.conflict("the copy is still arriving; it is stopped first"); // retried once it has cleaned up
+            }
             if (places.heldByAnother(v)) {
                 // a drain's copy once the volume switched to it, or an original the volume still points at: the data is the volume's
                 if (MoveRecords.COPY.equals(allocation.kind())) {

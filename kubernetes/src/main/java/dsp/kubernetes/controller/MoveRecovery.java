@@ -5,6 +5,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,8 +29,11 @@ public final class MoveRecovery implements AutoCloseable {
     });
     private volatile boolean done;
 
-    /** @param leading whether this process leads admission (only the leader changes records) */
-    public MoveRecovery(MoveSettlement settlement, BooleanSupplier leading) {
+    /**
+     * @param leading  whether this process leads admission (only the leader changes records)
+     * @param settled  told each volume whose move was settled (what uses it follows it to where its record points)
+     */
+    public MoveRecovery(MoveSettlement settlement, BooleanSupplier leading, Consumer<String> settled) {
         thread.scheduleWithFixedDelay(() -> {
             if (done || !leading.getAsBoolean()) {
                 return;
@@ -41,6 +45,7 @@ public final class MoveRecovery implements AutoCloseable {
                     LOG.info("moves left half-way settled: undone {}, finished {}", o.undone(), o.finished());
                 }
                 o.problems().forEach(p -> LOG.warn("not settled (the next drain of it settles it): {}", p));
+                java.util.stream.Stream.concat(o.undone().stream(), o.finished().stream()).forEach(settled);
             } catch (RuntimeException e) {
                 LOG.warn("settling moves left half-way failed: {} (the next drain of each settles it)", e.getMessage());
             }
