@@ -45,6 +45,8 @@ final class MoveTarget implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Transfers at once; more wait in line (bounded), and past that the copy's reconcile is retried later. */
     private static final int TRANSFERS = 2;
+    /** How often a fetch the source answers busy (409) is tried again, backing off to 5 s: about half a minute in all. */
+    private static final int BUSY_RETRIES = 10;
 
     /** A fetch under way: stopping it breaks its connection, and it then leaves nothing and writes no status. */
     private static final class Transfer {
@@ -173,15 +175,30 @@ final class MoveTarget implements AutoCloseable {
         }
         writes.status(name, PoolVolumeWrites.status("Pending", null, "copying from node " + source, null, null));
         try {
-            HttpURLConnection c = (HttpURLConnection) URI.create(address + MoveSource.PATH + name).toURL().openConnection();
-            transfer.connection = c;
-            if (transfer.stopped) {
-                throw new IOException("stopped");
+            HttpURLConnection c;
+            int status;
+            // 409: the source is busy with the image (another fetch of it, e.g. a stopped agent's, still being sent): a while later
+            for (int attempt = 0; ; attempt++) {
+                c = (HttpURLConnection) URI.create(address + MoveSource.PATH + name).toURL().openConnection();
+                transfer.connection = c;
+                if (transfer.stopped) {
+                    throw new IOException("stopped");
+                }
+                c.setConnectTimeout(10_000);
+                c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, stall.toMillis()));
+                c.setRequestProperty("Authorization", "Bearer " + token.get());
+                status = c.getResponseCode();
+                if (status != 409 || attempt >= BUSY_RETRIES) {
+                    break;
+                }
+                c.disconnect();
+                try {
+                    Thread.sleep(Math.min(5_000L, 250L << attempt));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("stopped");
+                }
             }
-            c.setConnectTimeout(10_000);
-            c.setReadTimeout((int) Math.min(Integer.MAX_VALUE, stall.toMillis()));
-            c.setRequestProperty("Authorization", "Bearer " + token.get());
-            int status = c.getResponseCode();
             String sha = c.getHeaderField(MoveSource.SHA256_HEADER);
             if (status != 200 || sha == null) {
                 try (InputStream error = c.getErrorStream() != null ? c.getErrorStream() : c.getInputStream()) {
