@@ -153,7 +153,21 @@ class HostileInputTest {
     @Property(tries = TRIES, shrinking = ShrinkingMode.OFF)
     void noRequestGetsA5xxLeaksAnythingOrChangesStateWhenRefused(@ForAll("requests") Hostile request) throws Exception {
         StateSnapshot before = state;
-        HttpResponse<String> r = send(request, before);
+        HttpResponse<String> r;
+        try {
+            r = send(request, before);
+        } catch (IOException closed) {
+            // an oversized body: the server answers 413 with Connection: close without reading it, and when it closes
+            // while the client is still writing, the JDK client loses that answer (broken pipe); nothing may have changed
+            assertThat(request.kind).as("only an oversized body may be cut off: " + request + " -> " + closed).isEqualTo(Kind.OVERSIZED);
+            synchronized (answers) {
+                answers.computeIfAbsent(request.kind + " closed", k -> new AtomicInteger()).incrementAndGet();
+            }
+            state = StateSnapshot.take(http, data);
+            assertThat(state).as("state after the cut-off " + request).isEqualTo(before);
+            refusalsChecked++;
+            return;
+        }
         int status = r.statusCode();
         synchronized (answers) {
             answers.computeIfAbsent(request.kind + " " + status, k -> new AtomicInteger()).incrementAndGet();
