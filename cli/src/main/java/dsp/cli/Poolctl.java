@@ -28,6 +28,17 @@ public final class Poolctl implements Runnable {
             "agent", AgentCommand.class, "backup", BackupCommand.class, "restore", RestoreCommand.class,
             "completion", CompletionCommand.class);
 
+    static final String PICOCLI_CONVERTER_EXCLUDES = "picocli.converters.excludes";
+    /** Types no option of ours has (CommandTreeTest checks): picocli looks their converters up by reflection. */
+    static final String UNUSED_CONVERTERS = "java\\.(time|sql)\\..*";
+
+    static {
+        // skipping those look-ups saves initialising a dozen java.time classes at every start, a tenth of a client command's
+        if (System.getProperty(PICOCLI_CONVERTER_EXCLUDES) == null) {
+            System.setProperty(PICOCLI_CONVERTER_EXCLUDES, UNUSED_CONVERTERS);
+        }
+    }
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +28,11 @@ class ClientStartTest {
             "io.javalin.", "org.eclipse.jetty.", "org.sqlite.", "org.flywaydb.", "io.fabric8.", "dsp.kubernetes.",
             "dsp.cli.standalone.", "dsp.cli.KubeOptions", "dsp.cli.VmsCommand$", "dsp.cli.ServersCommand$",
             // making an ObjectMapper (date formats, locale data, type factory) was a fifth of the start: trees need none
-            "com.fasterxml.jackson.databind.ObjectMapper");
+            "com.fasterxml.jackson.databind.ObjectMapper",
+            // picocli's reflective converters for java.time and java.sql types (none of our options has one)
+            "java.time.MonthDay", "java.time.Period", "java.sql.",
+            // String.format's first use loads the locale data
+            "java.util.Formatter");
 
     @TempDir
     Path dir;
@@ -60,6 +67,43 @@ class ClientStartTest {
                 new String[] {"completion"}, new String[] {"no-such-command"})) {
             assertThat(Poolctl.commandLineFor(args).getSubcommands().keySet())
                     .containsAll(Poolctl.SUBCOMMANDS.keySet()).contains("help");
+        }
+    }
+
+    /** What makes picocli's converters for java.time and java.sql types safe to leave out. */
+    @Test
+    void noCommandHasAnOptionOfATypeWhoseConverterIsLeftOut() {
+        List<CommandLine.Model.CommandSpec> specs = new ArrayList<>();
+        collect(Poolctl.commandLine().getCommandSpec(), specs);
+        assertThat(specs).hasSizeGreaterThan(Poolctl.SUBCOMMANDS.size());
+        for (CommandLine.Model.CommandSpec spec : specs) {
+            for (CommandLine.Model.ArgSpec arg : spec.args()) {
+                List<Class<?>> types = new ArrayList<>(List.of(arg.auxiliaryTypes()));
+                types.add(arg.type());
+                assertThat(types).as(spec.qualifiedName() + " " + arg)
+                        .noneMatch(t -> t.getName().matches(Poolctl.UNUSED_CONVERTERS));
+            }
+        }
+        assertThat(System.getProperty(Poolctl.PICOCLI_CONVERTER_EXCLUDES)).isEqualTo(Poolctl.UNUSED_CONVERTERS);
+    }
+
+    private static void collect(CommandLine.Model.CommandSpec spec, List<CommandLine.Model.CommandSpec> into) {
+        into.add(spec);
+        spec.subcommands().values().forEach(sub -> collect(sub.getCommandSpec(), into));
+    }
+
+    /** Rounded as {@code %.2f} rounds, on the figures the server sends and on edge cases of binary fractions. */
+    @Test
+    void usageIsWrittenAsStringFormatWritesIt() {
+        Random random = new Random(11);
+        List<Double> values = new ArrayList<>(List.of(0.0, 0.005, 0.015, 1.005, 2.675, 13.33, 26.666666, 74.995, 75.0,
+                89.99499999, 89.995, 99.999, 100.0, 133.333333, 1e-9, 1234567.891));
+        for (int i = 0; i < 20_000; i++) {
+            values.add(random.nextDouble() * 150);
+            values.add(Math.round(random.nextDouble() * 1_000_000) / 1000.0); // three decimals: ties in the third
+        }
+        for (double v : values) {
+            assertThat(StatusCommand.percent(v)).as("%s", v).isEqualTo(String.format(Locale.ROOT, "%.2f%%", v));
         }
     }
 
