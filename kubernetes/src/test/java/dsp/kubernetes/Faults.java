@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  * ({@link #hold}: no answer until the test lets go, then reset, nothing applied). Each rule
  * applies to the next {@code times} requests whose method and path match.
  */
-final class Faults {
+public final class Faults {
 
     /** {@code port}: where a request that is not applied is sent instead (nothing listens, or a {@link Hold}). */
     private record Rule(String method, Pattern path, boolean applied, AtomicInteger left, int port) {
@@ -38,9 +38,9 @@ final class Faults {
     private static final int CLOSED_PORT = closedPort();
 
     private final List<Rule> rules = new java.util.concurrent.CopyOnWriteArrayList<>();
-    final KubernetesClient client;
+    public final KubernetesClient client;
 
-    Faults(KubernetesClient of) {
+    public Faults(KubernetesClient of) {
         // no client-side retries: a refused request fails at once, as it does after the client's retries ran out;
         // a held request waits for the test, not for the client's timeout
         this.client = new KubernetesClientBuilder().withConfig(new ConfigBuilder(of.getConfiguration()).withRequestRetryBackoffLimit(0)
@@ -82,13 +82,13 @@ final class Faults {
     }
 
     /** The next {@code times} matching requests (method and path are regular expressions) are refused: nothing happens on the server. */
-    Faults refuse(String method, String pathRegex, int times) {
+    public Faults refuse(String method, String pathRegex, int times) {
         rules.add(new Rule(method, Pattern.compile(pathRegex), false, new AtomicInteger(times), CLOSED_PORT));
         return this;
     }
 
     /** The next {@code times} matching requests are applied by the server but their answers never arrive. */
-    Faults loseAnswer(String method, String pathRegex, int times) {
+    public Faults loseAnswer(String method, String pathRegex, int times) {
         rules.add(new Rule(method, Pattern.compile(pathRegex), true, new AtomicInteger(times), CLOSED_PORT));
         return this;
     }
@@ -98,7 +98,7 @@ final class Faults {
      * its caller waits, until {@link Hold#release()} resets the connection (the request fails,
      * nothing was applied). Closed with the test's resources.
      */
-    Hold hold(String method, String pathRegex) {
+    public Hold hold(String method, String pathRegex) {
         Hold hold = new Hold(() -> { });
         rules.add(new Rule(method, Pattern.compile(pathRegex), false, new AtomicInteger(1), hold.port()));
         return hold;
@@ -108,7 +108,7 @@ final class Faults {
      * Every matching request from now on stalls, until {@link Hold#release()}: the held ones
      * fail then (nothing applied) and the ones after go through.
      */
-    Hold holdEvery(String method, String pathRegex) {
+    public Hold holdEvery(String method, String pathRegex) {
         AtomicInteger left = new AtomicInteger(Integer.MAX_VALUE);
         Hold hold = new Hold(() -> left.set(0));
         rules.add(new Rule(method, Pattern.compile(pathRegex), false, left, hold.port()));
@@ -116,7 +116,7 @@ final class Faults {
     }
 
     /** A server that accepts connections and never answers on them until released. */
-    static final class Hold implements AutoCloseable {
+    public static final class Hold implements AutoCloseable {
         private final ServerSocket server;
         private final List<java.net.Socket> held = new java.util.concurrent.CopyOnWriteArrayList<>();
         private final Runnable stopHolding;
@@ -146,12 +146,12 @@ final class Faults {
         }
 
         /** Whether a request is being held (its caller is waiting for an answer). */
-        boolean holding() {
+        public boolean holding() {
             return !held.isEmpty() && !server.isClosed();
         }
 
         /** Lets go: the held request fails (its connection is reset) without having been applied. */
-        void release() {
+        public void release() {
             close();
         }
 
@@ -177,7 +177,7 @@ final class Faults {
     }
 
     /** How many of the rule's failures are still to come (0: all happened). */
-    int pending() {
+    public int pending() {
         return (int) Math.min(Integer.MAX_VALUE, rules.stream().mapToLong(r -> r.left().get()).sum());
     }
 }

@@ -75,10 +75,12 @@ final class KubernetesApi implements ApiFrontend {
                 access.ready(), history), metrics);
         api.livenessFrom(access.unhealthy());
         // a move's copy is a PoolVolume the target node's agent fetches from the source node's agent
+        PoolVolumeCopies copies = new PoolVolumeCopies(parts.store(), vms, Duration.ofMinutes(2), Duration.ofHours(6));
         api.serveDrains(new ServerDrain(catalog, parts.inventory(), parts.store(), vms, parts.admission(), requests,
-                Optional.of(new PoolVolumeCopies(parts.store(), vms, Duration.ofMinutes(2), Duration.ofHours(6))),
-                templates, order, () -> UUID.randomUUID().toString()));
-        MoveRecovery recovery = new MoveRecovery(new MoveSettlement(parts.store(), parts.admission(), requests, order), access.writable(),
+                Optional.of(copies), templates, order, () -> UUID.randomUUID().toString()));
+        // a move is settled by where its VM is pinned too: a copy a started VM runs on is never deleted
+        MoveRecovery recovery = new MoveRecovery(new MoveSettlement(parts.store(), parts.admission(), requests, order, Optional.of(copies)),
+                access.writable(),
                 // the VM follows its disk: its status shows the node, a halted KubeVirt VM is pinned there
                 volume -> parts.store().findAllocation(volume).flatMap(dsp.core.model.Allocation::owner).flatMap(vms::findVm)
                         .ifPresent(vm -> order.run(vm.id(), () -> vms.updateVm(vm))));

@@ -19,6 +19,13 @@ public final class ComposedRoles {
         return start(cluster, "controller-a", roles, timing, false);
     }
 
+    /** @param clients each workload's client (e.g. one that fails on purpose for the controller's admission) */
+    static RunningRoles start(java.util.function.Function<TestCluster.Workload, io.fabric8.kubernetes.client.KubernetesClient> clients,
+                              Set<Role> roles, Leadership.Timing timing) {
+        return RunningRoles.start(clients, composer(PoolConfig.Configuration.guideDefaults(), false), "controller-a", roles, timing,
+                Clock.systemUTC());
+    }
+
     /** @param tokenReview changes through the API need a bearer token the API server vouches for */
     static RunningRoles start(TestCluster cluster, String identity, Set<Role> roles, Leadership.Timing timing, boolean tokenReview) {
         return RunningRoles.start(cluster::clientAs, composer(PoolConfig.Configuration.guideDefaults(), tokenReview), identity, roles,

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dsp.core.model.MoveRecords;
 import dsp.core.model.PoolCatalog;
+import dsp.kubernetes.Faults;
 import dsp.kubernetes.KubeVirtRules;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.NodeAgents;
@@ -57,6 +58,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Drain in Kubernetes mode moves a stopped VM's disk between nodes, TopoLVM style: the copy is a
@@ -80,6 +83,9 @@ class KubernetesDrainMoveTest {
     private final List<AutoCloseable> running = new ArrayList<>();
     private final Map<String, NodeAgent> agents = new HashMap<>();
     private TestCluster cluster;
+    /** The controller's own client (its admission, the API and the drain): no faults unless a test adds them. */
+    private Faults faults;
+    private RunningRoles controller;
     private String api;
     /** Fetches through a gated relay wait while this is closed; each one that arrives releases {@link #relayed}. */
     private volatile CountDownLatch gate = new CountDownLatch(0);
@@ -98,14 +104,21 @@ class KubernetesDrainMoveTest {
             Files.createDirectories(templates);
             Files.copy(template, templates.resolve("ubuntu22.qcow2")); // imported on every vm node, as an import by URL leaves it
         }
-        RunningRoles controller = ComposedRoles.start(cluster, Set.of(ControllerRuntime.Role.API), FAST);
-        running.add(controller);
+        faults = new Faults(cluster.clientAs(Workload.PROVISIONER));
+        startController();
+    }
+
+    private void startController() {
+        controller = ComposedRoles.start(w -> w == Workload.PROVISIONER ? faults.client : cluster.clientAs(w), Set.of(ControllerRuntime.Role.API), FAST);
         api = "http://127.0.0.1:" + controller.apiPort();
         await().atMost(Duration.ofSeconds(30)).until(controller::isAdmissionLeader);
     }
 
     @AfterEach
     void stop() throws Exception {
+        if (controller != null) {
+            controller.close();
+        }
         for (int i = running.size() - 1; i >= 0; i--) {
             running.get(i).close();
         }
@@ -368,6 +381,103 @@ class KubernetesDrainMoveTest {
                 .contains("it was started while its disk was copied to " + move.to() + ", so the copy is abandoned and the disk stays on " + move.from());
         assertThat(kubeVirtNode()).as("it runs where its disk is").isEqualTo(move.from());
         assertUnmoved(report, move.disk(), move.before());
+    }
+
+    /** The controller's writes of a move's switch, in the order it makes them, as its client sends them. */
+    enum SwitchWrite {
+        /** The decision: the original's record. */
+        RECORD_ORIGINAL("POST", ".*/poolvolumes"),
+        /** KubeVirt's VirtualMachine pinned to the copy's node. */
+        PIN_VM("PUT", ".*/virtualmachines/web"),
+        /** The volume's record switched to the copy's node. */
+        SWITCH_VOLUME("PUT|PATCH", ".*/poolvolumes/(?!move)[^/]+"),
+        /** The copy's record released. */
+        RELEASE_COPY("DELETE", ".*/poolvolumes/move-[^/]+");
+
+        final String method;
+        final String path;
+
+        SwitchWrite(String method, String path) {
+            this.method = method;
+            this.path = path;
+        }
+    }
+
+    /**
+     * The double fault: a write of the switch hangs, the user starts the VM meanwhile (wherever it
+     * is pinned then), and the write fails. Wherever the VM runs, its disk is there, its record
+     * points there, and it is the one copy left.
+     */
+    @ParameterizedTest
+    @EnumSource(SwitchWrite.class)
+    void aVmStartedWhileAWriteOfTheSwitchHangsAndThenFailsRunsOnTheOneDiskThatIsKept(SwitchWrite write) throws Exception {
+        Root.require();
+        KubernetesApiTest.installKubeVirt(cluster);
+        agent(A, this::gatedRelayTo);
+        agent(B, this::gatedRelayTo);
+        HeldMove move = moveHeldInTransfer();
+        Faults.Hold held = faults.hold(write.method, write.path);
+        gate.countDown();
+        await().atMost(Duration.ofSeconds(120)).until(held::holding);
+
+        startKubeVirtVm(); // virtctl start, while the controller waits for that write
+        held.release(); // the write fails, nothing of it applied
+
+        JsonNode report = JSON.readTree(move.drain().get(120, TimeUnit.SECONDS).body());
+        assertTheVmRunsOnTheOneDiskKept(move, report);
+    }
+
+    /**
+     * The pin is applied but its answer lost, the user starts the VM (now on the copy's node) while
+     * the switch of the volume's record hangs, the switch fails, and the controller restarts: the
+     * move is finished onto the disk the VM runs on.
+     */
+    @Test
+    void aPinWhoseAnswerIsLostThenAFailedSwitchAndARestartKeepTheDiskTheVmRunsOn() throws Exception {
+        Root.require();
+        KubernetesApiTest.installKubeVirt(cluster);
+        agent(A, this::gatedRelayTo);
+        agent(B, this::gatedRelayTo);
+        HeldMove move = moveHeldInTransfer();
+        faults.loseAnswer(SwitchWrite.PIN_VM.method, SwitchWrite.PIN_VM.path, 1);
+        Faults.Hold held = faults.hold(SwitchWrite.SWITCH_VOLUME.method, SwitchWrite.SWITCH_VOLUME.path);
+        gate.countDown();
+        await().atMost(Duration.ofSeconds(120)).until(held::holding);
+        assertThat(kubeVirtNode()).as("pinned, though the controller did not hear so").isEqualTo(move.to());
+
+        startKubeVirtVm();
+        held.release(); // the switch, which the drain's settling of the failed pin was making, fails too
+        JsonNode report = JSON.readTree(move.drain().get(120, TimeUnit.SECONDS).body());
+        assertThat(report.at("/volumes/0/reason").asText()).as(report.toString()).contains("left for the next drain or start");
+        controller.close(); // the next controller settles the move it finds
+        startController();
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(cluster.client.resources(PoolVolume.class)
+                .withName(move.disk().getMetadata().getName()).get().getSpec().node).isEqualTo(move.to()));
+        assertTheVmRunsOnTheOneDiskKept(move, null);
+    }
+
+    /** Wherever the KubeVirt VM "web" is pinned (it was started), its disk's record points, with the data as before; nothing else is kept. */
+    private void assertTheVmRunsOnTheOneDiskKept(HeldMove move, JsonNode report) throws Exception {
+        String runsOn = kubeVirtNode();
+        String other = runsOn.equals(A) ? B : A;
+        String name = move.disk().getMetadata().getName();
+        String format = move.disk().getSpec().format;
+        if (report != null) {
+            assertThat(report.at("/volumes/0/action").asText()).as(report.toString()).isEqualTo(runsOn.equals(move.to()) ? "moved" : "failed");
+        }
+        assertThat(cluster.client.resources(PoolVolume.class).withName(name).get().getSpec().node).as("the disk's record").isEqualTo(runsOn);
+        assertThat(image(runsOn, move.disk())).as("the disk the VM runs on, on " + runsOn).exists();
+        assertThat(qemu.sameContent(move.before(), format, image(runsOn, move.disk()), format)).as("it reads as before").isTrue();
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(cluster.client.resources(PoolVirtualMachine.class).inNamespace("default").withName("web").get().getStatus().node)
+                    .isEqualTo(runsOn);
+            assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).as("one copy is left")
+                    .extracting(v -> v.getMetadata().getName()).containsExactly(name);
+            assertThat(image(other, move.disk())).as("nothing left on " + other).doesNotExist();
+            assertThat(leftovers(other)).isEmpty();
+        });
+        assertThat(image(runsOn, move.disk())).as("the disk the VM runs on, on " + runsOn).exists();
     }
 
     @Test

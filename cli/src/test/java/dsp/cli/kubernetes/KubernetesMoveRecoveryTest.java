@@ -10,6 +10,7 @@ import dsp.core.model.MoveRecords;
 import dsp.core.model.PoolCatalog;
 import dsp.kubernetes.Names;
 import dsp.kubernetes.NodeAgents;
+import dsp.kubernetes.Root;
 import dsp.kubernetes.RunningRoles;
 import dsp.kubernetes.TestCluster;
 import dsp.kubernetes.TestCluster.Workload;
@@ -102,16 +103,20 @@ class KubernetesMoveRecoveryTest {
 
     /** A stopped VM's disk with data; the controller is then gone, as after a crash, and the copy it had asked for is Ready on the other node. */
     private PoolVolume diskCopiedWhenTheControllerCrashed() throws Exception {
+        return diskCopiedWhenTheControllerCrashed("1");
+    }
+
+    private PoolVolume diskCopiedWhenTheControllerCrashed(String storage) throws Exception {
         String api = "http://127.0.0.1:" + controller.apiPort();
         HttpResponse<String> created = http.send(HttpRequest.newBuilder(URI.create(api + "/api/v1/vms")).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("""
-                        {"name": "web", "image": "ubuntu22", "cpu": 1, "memory": 1, "storage": 1, "namespace": "default"}""")).build(),
-                HttpResponse.BodyHandlers.ofString());
+                        {"name": "web", "image": "ubuntu22", "cpu": 1, "memory": 1, "storage": "%s", "namespace": "default"}""".formatted(storage)))
+                        .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
         String from = JSON.readTree(created.body()).get("node").asText();
         PoolVolume disk = cluster.client.resources(PoolVolume.class).list().getItems().get(0);
         await().atMost(Duration.ofSeconds(60)).until(() -> "Ready".equals(phase(disk.getMetadata().getName())));
-        run("qemu-io", "-f", "qcow2", "-c", "write -P 0xab 1M 64k", image(from, disk).toString());
+        run("qemu-io", "-f", disk.getSpec().format, "-c", "write -P 0xab 1M 64k", image(from, disk).toString());
         controller.close();
         controller = null;
 
@@ -155,6 +160,72 @@ class KubernetesMoveRecoveryTest {
         assertThat(qemu.sameContent(before, "qcow2", image(to(disk), disk), "qcow2")).isTrue();
     }
 
+    /**
+     * The crashed controller had pinned the KubeVirt VM to the copy's node but not yet recorded the
+     * decision, and the user started the VM there, which wrote to its disk: the copy is the VM's disk
+     * now, the move is finished onto it and the original goes.
+     */
+    @Test
+    void aCopyAStartedVmWasPinnedToBeforeTheDecisionWasRecordedIsKeptAndTheMoveFinishes() throws Exception {
+        Root.require();
+        KubernetesApiTest.installKubeVirt(cluster);
+        PoolVolume disk = diskCopiedWhenTheControllerCrashed("256Mi");
+        String from = disk.getSpec().node;
+        pinAndStartKubeVirtVm(to(disk));
+        run("qemu-io", "-f", "raw", "-c", "write -P 0xee 2M 64k", image(to(disk), disk).toString()); // the guest writes
+        Path written = snapshot(image(to(disk), disk));
+
+        controller = startController();
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(image(to(disk), disk)).as("the disk the VM runs on, on " + to(disk)).exists();
+            assertThat(names()).containsExactly(disk.getMetadata().getName());
+            assertThat(image(from, disk)).as("the original on " + from).doesNotExist();
+        });
+        assertThat(cluster.client.resources(PoolVolume.class).withName(disk.getMetadata().getName()).get().getSpec().node).isEqualTo(to(disk));
+        assertThat(qemu.sameContent(written, "raw", image(to(disk), disk), "raw")).as("what the VM wrote").isTrue();
+    }
+
+    /**
+     * The crashed controller had recorded the decision but not yet pinned the KubeVirt VM to the
+     * copy's node, and the user started it where it was, which wrote to its disk: the move is
+     * undone, the disk the VM runs on stays and the copy goes.
+     */
+    @Test
+    void aDecidedMoveWhoseVmWasStartedWhereItWasIsUndoneAndTheDiskItRunsOnStays() throws Exception {
+        Root.require();
+        KubernetesApiTest.installKubeVirt(cluster);
+        PoolVolume disk = diskCopiedWhenTheControllerCrashed("256Mi");
+        String from = disk.getSpec().node;
+        cluster.client.resources(PoolVolume.class).resource(record(disk, "moved-1", from, MoveRecords.ORIGINAL)).create();
+        pinAndStartKubeVirtVm(from);
+        run("qemu-io", "-f", "raw", "-c", "write -P 0xee 2M 64k", image(from, disk).toString());
+        Path written = snapshot(image(from, disk));
+
+        controller = startController();
+
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            assertThat(image(from, disk)).as("the disk the VM runs on, on " + from).exists();
+            assertThat(names()).containsExactly(disk.getMetadata().getName());
+            assertThat(image(to(disk), disk)).as("the copy on " + to(disk)).doesNotExist();
+        });
+        assertThat(cluster.client.resources(PoolVolume.class).withName(disk.getMetadata().getName()).get().getSpec().node).isEqualTo(from);
+        assertThat(qemu.sameContent(written, "raw", image(from, disk), "raw")).as("what the VM wrote").isTrue();
+    }
+
+    /** The KubeVirt VirtualMachine "web" pinned to {@code node} (same disk path there) and started, as virtctl start does. */
+    private void pinAndStartKubeVirtVm(String node) {
+        cluster.client.genericKubernetesResources(KubernetesApiTest.KUBEVIRT).inNamespace("default").withName("web").edit(kv -> {
+            @SuppressWarnings("unchecked")
+            java.util.Map<String, Object> spec = (java.util.Map<String, Object>) kv.getAdditionalProperties().get("spec");
+            spec.put("runStrategy", "Always");
+            @SuppressWarnings("unchecked")
+            java.util.Map<String, Object> pod = (java.util.Map<String, Object>) ((java.util.Map<String, Object>) spec.get("template")).get("spec");
+            pod.put("nodeSelector", java.util.Map.of(Names.HOSTNAME_LABEL, node));
+            return kv;
+        });
+    }
+
     /** A move's record as the controller writes it (CapacityAdmission.admitCopy / recordOriginal); of kind {@code null}, a plain volume. */
     static PoolVolume record(PoolVolume disk, String name, String node, String kind) {
         PoolVolume r = new PoolVolume();
@@ -177,7 +248,8 @@ class KubernetesMoveRecoveryTest {
     }
 
     private Path image(String node, PoolVolume disk) {
-        return disks.resolve(node).resolve("vm-storage-pool").resolve(disk.getSpec().name + ".qcow2");
+        Path pool = disks.resolve(node).resolve("vm-storage-pool");
+        return "raw".equals(disk.getSpec().format) ? pool.resolve(disk.getSpec().name).resolve("disk.img") : pool.resolve(disk.getSpec().name + ".qcow2");
     }
 
     private Path snapshot(Path image) throws Exception {

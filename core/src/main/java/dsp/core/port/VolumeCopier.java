@@ -25,6 +25,24 @@ public interface VolumeCopier {
         void close();
     }
 
+    /**
+     * The server what runs the volume is bound to now (Kubernetes: the node its KubeVirt
+     * VirtualMachine is pinned to), whether or not it runs; empty where nothing binds it (it then
+     * follows the volume's record).
+     */
+    default Optional<String> boundTo(Allocation volume) {
+        return Optional.empty();
+    }
+
+    /**
+     * Binds what runs the volume to {@code place}'s server (same name: the same path there), only
+     * while it does not run, in one step with that check; nothing to do when it is bound there
+     * already (running or not) or nothing binds it. CONFLICT (saying why) when it runs bound
+     * elsewhere: it then uses the data there.
+     */
+    default void bindTo(Allocation volume, Allocation place) {
+    }
+
     /** True when a running VM (any writer) holds the image's lock. */
     boolean inUse(Allocation volume);
 

@@ -107,7 +107,7 @@ public final class ServerDrain {
         this.copier = copier;
         this.templates = templates;
         this.order = order;
-        this.settlement = new MoveSettlement(allocations, admission, maker, order);
+        this.settlement = new MoveSettlement(allocations, admission, maker, order, copier);
         this.ids = ids;
     }
 
@@ -247,9 +247,11 @@ public final class ServerDrain {
                 copy = admission.update(copy.withPhase(VolumePhase.READY)); // verified: what is at its place from now on is ours
                 copier.get().publish(copy);
                 placed = true;
-                hold.switchTo(copy); // started meanwhile: the copy is abandoned, the original stays
+                // the decision is recorded before anything can run the copy: from here a failure or a crash is settled
+                // by where the VM is bound (MoveSettlement), never by deleting a copy it may be running on
                 original = admission.recordOriginal(a, "moved-" + ids.get());
                 decided = true;
+                hold.switchTo(copy); // started meanwhile: the settling abandons the copy, the original stays
                 admission.moveTo(a.id(), copy.server());
                 admission.release(copy.id());
                 vm.ifPresent(vms::updateVm); // where the VM's record shows its disk (Kubernetes: PoolVirtualMachine status.node)
@@ -292,6 +294,11 @@ public final class ServerDrain {
         }
         Optional<Allocation> after = allocations.findAllocation(id);
         if (after.isPresent() && !after.get().server().equals(source)) {
+            try {
+                vm.ifPresent(vms::updateVm); // the VM's record follows its disk, as after a move without a failure
+            } catch (RuntimeException e) {
+                problem += "; the VM's record still shows " + source + ": " + e.getMessage();
+            }
             return new Item(after.get(), vm, Action.MOVED, Optional.of(after.get().server()), problem.isEmpty() ? Optional.empty()
                     : Optional.of("moved; the original on " + source + " is not deleted yet: " + cause.getMessage() + problem));
         }

@@ -534,7 +534,7 @@ class ServerDrainUseCaseTest {
     void settlingAMoveWaitsForTheTurnOfItsVmSoADeleteOrResizeNeverInterleaves() throws Exception {
         Allocation disk = decidedMoveOfWeb();
         OperationOrder order = new OperationOrder();
-        MoveSettlement shared = new MoveSettlement(fleet.store, fleet.admission, disks, order);
+        MoveSettlement shared = new MoveSettlement(fleet.store, fleet.admission, disks, order, Optional.empty());
         CountDownLatch inTurn = new CountDownLatch(1);
         CountDownLatch letGo = new CountDownLatch(1);
         // a VM operation (a delete, a resize) holds the VM's turn

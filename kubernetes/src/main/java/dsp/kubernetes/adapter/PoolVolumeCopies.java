@@ -60,6 +60,17 @@ public final class PoolVolumeCopies implements VolumeCopier {
         return volume.owner().flatMap(vms::whyRunning);
     }
 
+    /** Where its KubeVirt VirtualMachine is pinned: a user's start runs it there, on the data at its place. */
+    @Override
+    public Optional<String> boundTo(Allocation volume) {
+        return volume.owner().flatMap(vms::kubeVirtNode);
+    }
+
+    @Override
+    public void bindTo(Allocation volume, Allocation place) {
+        volume.owner().ifPresent(vm -> vms.pinKubeVirtVm(vm, place));
+    }
+
     /**
      * Nothing here can keep a user from starting the VM while its disk is copied (virtctl start);
      * so it is refused when it runs now, checked again right before the switch, and pinned to the

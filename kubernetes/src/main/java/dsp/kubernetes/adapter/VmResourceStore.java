@@ -151,18 +151,18 @@ public final class VmResourceStore implements VmStore {
             if (kv.isEmpty()) {
                 return;
             }
-            Optional<String> running = whyRunning(kv.get());
-            if (running.isPresent()) {
-                throw DomainException.conflict(running.get());
-            }
             JsonNode seen = JSON.valueToTree(kv.get());
             String path = paths.pathOf(disk);
             JsonNode pod = seen.at("/spec/template/spec");
-            boolean pinned = disk.server().equals(pod.at("/nodeSelector").path(Names.HOSTNAME_LABEL).asText(""))
+            boolean pinned = disk.server().equals(pinnedNode(seen))
                     && java.util.stream.StreamSupport.stream(pod.path("volumes").spliterator(), false)
                     .allMatch(v -> v.path("hostDisk").isMissingNode() || path.equals(v.at("/hostDisk/path").asText()));
             if (pinned) {
-                return;
+                return; // running or not: it uses that disk
+            }
+            Optional<String> running = whyRunning(kv.get());
+            if (running.isPresent()) {
+                throw DomainException.conflict(running.get());
             }
             ObjectNode desired = seen.deepCopy();
             ObjectNode podSpec = (ObjectNode) desired.at("/spec/template/spec");
@@ -188,6 +188,15 @@ public final class VmResourceStore implements VmStore {
                 throw new IllegalStateException(e);
             }
         }
+    }
+
+    /** The node the KubeVirt VirtualMachine of this VM is pinned to (where it runs when started); empty without one. */
+    public Optional<String> kubeVirtNode(String vmId) {
+        return find(vmId).flatMap(this::kubeVirtVm).map(kv -> pinnedNode(JSON.valueToTree(kv))).filter(n -> !n.isEmpty());
+    }
+
+    private static String pinnedNode(JsonNode kubeVirtVm) {
+        return kubeVirtVm.at("/spec/template/spec/nodeSelector").path(Names.HOSTNAME_LABEL).asText("");
     }
 
     private Optional<GenericKubernetesResource> kubeVirtVm(PoolVirtualMachine r) {

@@ -12,11 +12,14 @@ import org.slf4j.LoggerFactory;
 /**
  * A drain's move that a crash of the controller left half-way is brought to one of its two ends
  * as soon as this process leads admission (its PoolVolumes are listed before the API serves): {@link MoveSettlement}
- * reads only the records. A copy without an original record was never switched to: its record
- * is deleted, and with it, by its finalizer, what the target's agent had fetched; the volume
- * stays where it was. With an original record the move was decided: the volume's record points
- * at the copy, and the original's record is deleted, and with it the old data. One pass; what it
- * cannot settle is logged and settled by the next drain of that volume.
+ * reads the records and where the KubeVirt VM is pinned. A copy without an original record was
+ * never switched to: its record is deleted, and with it, by its finalizer, what the target's agent
+ * had fetched; the volume stays where it was (unless the VM was pinned to the copy and started
+ * there: then the move is finished). With an original record the move was decided: the VM is
+ * pinned to the copy, the volume's record points at it, and the original's record is deleted, and
+ * with it the old data (unless the VM was started where it was before it could be pinned: then
+ * the move is undone). One pass; what it cannot settle is logged and settled by the next drain of
+ * that volume.
  */
 public final class MoveRecovery implements AutoCloseable {
 
