@@ -1,7 +1,6 @@
 package dsp.core.model;
 
 import dsp.core.DomainException;
-import java.util.regex.Pattern;
 
 /**
  * Names that end up in paths and Kubernetes objects. Volumes, VMs, pools and templates are
@@ -11,16 +10,19 @@ import java.util.regex.Pattern;
  */
 public final class Names {
 
-    private static final Pattern DNS1123 = Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$");
-    private static final Pattern SUBDOMAIN = Pattern.compile("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$");
     private static final int MAX = 63;
     private static final int MAX_SUBDOMAIN = 253;
 
     private Names() {
     }
 
+    /**
+     * A DNS-1123 label, {@code [a-z0-9]([-a-z0-9]*[a-z0-9])?}, of at most 63 characters. Checked by hand, not by a
+     * regular expression: every allocation's name, pool and server are checked when it is built, 200,000 times at
+     * a start-up at fleet scale (#10), and the matcher was most of that.
+     */
     public static boolean isValid(String name) {
-        return name != null && name.length() <= MAX && DNS1123.matcher(name).matches();
+        return name != null && name.length() <= MAX && isLabel(name, 0, name.length());
     }
 
     /** Returns the name or throws a clear INVALID error naming what it is. */
@@ -37,11 +39,31 @@ public final class Names {
 
     /** A server (Node) name: a DNS-1123 subdomain of labels joined by dots, at most 253 characters. */
     public static boolean isValidServer(String name) {
-        if (name == null || name.length() > MAX_SUBDOMAIN || !SUBDOMAIN.matcher(name).matches()) {
+        if (name == null || name.length() > MAX_SUBDOMAIN) {
             return false;
         }
-        for (String label : name.split("\\.")) {
-            if (label.length() > MAX) {
+        int from = 0;
+        while (true) {
+            int dot = name.indexOf('.', from);
+            int to = dot < 0 ? name.length() : dot;
+            if (to - from > MAX || !isLabel(name, from, to)) {
+                return false;
+            }
+            if (dot < 0) {
+                return true;
+            }
+            from = dot + 1;
+        }
+    }
+
+    /** Whether {@code s[from, to)} is one DNS-1123 label (any length but empty): a-z, 0-9 and '-', not at either end. */
+    private static boolean isLabel(String s, int from, int to) {
+        if (to <= from || s.charAt(from) == '-' || s.charAt(to - 1) == '-') {
+            return false;
+        }
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') && c != '-') {
                 return false;
             }
         }
