@@ -52,6 +52,10 @@ class ServerDrainUseCaseTest {
         final Set<String> open = ConcurrentHashMap.newKeySet();
         final Set<String> held = ConcurrentHashMap.newKeySet();
         final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+        /** Where what runs a volume is bound (a KubeVirt pin), by volume id; none: it follows the volume's record. */
+        final Map<String, String> bound = new ConcurrentHashMap<>();
+        /** Volumes whose VM was started (wherever it is bound). */
+        final Set<String> started = ConcurrentHashMap.newKeySet();
         /** Runs once a copy is put in place (e.g. a process opening the original). */
         volatile Runnable afterPublish = () -> { };
         private final Set<String> failing = ConcurrentHashMap.newKeySet();
@@ -121,6 +125,23 @@ class ServerDrainUseCaseTest {
         @Override
         public boolean inUse(Allocation volume) {
             return open.contains(place(volume));
+        }
+
+        @Override
+        public Optional<String> boundTo(Allocation volume) {
+            return Optional.ofNullable(bound.get(volume.id()));
+        }
+
+        @Override
+        public void bindTo(Allocation volume, Allocation place) {
+            String now = bound.get(volume.id());
+            if (now == null || now.equals(place.server())) {
+                return;
+            }
+            if (started.contains(volume.id())) {
+                throw DomainException.conflict("it runs on " + now);
+            }
+            bound.put(volume.id(), place.server());
         }
 
         @Override
@@ -588,6 +609,66 @@ class ServerDrainUseCaseTest {
         assertThat(moveRecords()).extracting(Allocation::owner).containsOnly(Optional.of(unverified.id())).hasSize(2);
         assertCounted("vm-1", "vm-2");
         assertThat(settlement.settle("no-such-volume")).as("nothing to settle: it stays where it was").isFalse();
+    }
+
+    /** Settling by where the VM is bound too (Kubernetes: KubeVirt's pin), as the drain's own settling and MoveRecovery do. */
+    private final MoveSettlement bindingSettlement = new MoveSettlement(fleet.store, fleet.admission, disks, new OperationOrder(),
+            Optional.of(disks));
+
+    @Test
+    void aDecidedMoveWhoseVmWasStartedWhereItWasIsUndoneKeepingTheDataItRunsOn() {
+        Allocation disk = decidedMoveOfWeb();
+        disks.bound.put(disk.id(), "vm-1");
+        disks.started.add(disk.id()); // started before it could be pinned to the copy
+        disks.data.put("vm-1/vm/web", "what the VM wrote");
+
+        assertThat(bindingSettlement.settle(disk.id())).isFalse();
+
+        assertThat(disks.data).containsExactly(Map.entry("vm-1/vm/web", "what the VM wrote"));
+        assertThat(record(disk).server()).isEqualTo("vm-1");
+        assertThat(moveRecords()).isEmpty();
+        assertCounted("vm-1", "vm-2");
+    }
+
+    @Test
+    void aDecidedMoveWhoseVmIsHaltedIsPinnedToTheCopyAndFinished() {
+        Allocation disk = decidedMoveOfWeb();
+        disks.bound.put(disk.id(), "vm-1");
+
+        assertThat(bindingSettlement.settle(disk.id())).isTrue();
+
+        assertThat(disks.bound).containsEntry(disk.id(), "vm-2");
+        assertThat(disks.data).containsOnlyKeys("vm-2/vm/web");
+        assertThat(record(disk).server()).isEqualTo("vm-2");
+        assertThat(moveRecords()).isEmpty();
+    }
+
+    @Test
+    void anUndecidedCopyAStartedVmWasPinnedToIsKeptAndTheMoveFinishedOntoIt() {
+        fleet.label("vm-1", "vm");
+        fleet.label("vm-2", "vm");
+        Allocation disk = vmDisk("web", "vm-1", 40 * GB, VmStatus.STOPPED);
+        Allocation copy = fleet.admission.update(fleet.admission.admitCopy(disk, s -> true, "copy-1").withPhase(VolumePhase.READY));
+        disks.data.put(Disks.place(copy), "what the VM wrote");
+        disks.bound.put(disk.id(), "vm-2"); // pinned to the copy, no decision recorded, then started
+        disks.started.add(disk.id());
+
+        assertThat(bindingSettlement.settle(disk.id())).isTrue();
+
+        assertThat(disks.data).containsExactly(Map.entry("vm-2/vm/web", "what the VM wrote"));
+        assertThat(record(disk).server()).isEqualTo("vm-2");
+        assertThat(moveRecords()).isEmpty();
+        assertCounted("vm-1", "vm-2");
+
+        // halted, the same state is undone: the VM is pinned back and the copy goes
+        disks.started.clear();
+        Allocation back = fleet.admission.update(fleet.admission.admitCopy(record(disk), s -> true, "copy-2").withPhase(VolumePhase.READY));
+        disks.data.put(Disks.place(back), "copied back");
+        disks.bound.put(disk.id(), "vm-1");
+        assertThat(bindingSettlement.settle(disk.id())).isFalse();
+        assertThat(disks.bound).containsEntry(disk.id(), "vm-2");
+        assertThat(disks.data).containsExactly(Map.entry("vm-2/vm/web", "what the VM wrote"));
+        assertThat(moveRecords()).isEmpty();
     }
 
     @Test
