@@ -330,6 +330,7 @@ class KubernetesDrainMoveTest {
         String to = from.equals(A) ? B : A;
         Path before = snapshot(image(from, disk));
         assertThat(kubeVirtNode()).isEqualTo(from);
+        kubeVirtVmManual("Stopped", false); // runs only when started by hand, and has no instance: it may move
 
         JsonNode drain = call("POST", "/api/v1/servers/" + from + "/drain", "{}", 200);
 
@@ -339,6 +340,7 @@ class KubernetesDrainMoveTest {
         assertThat(kubeVirtNode()).as("KubeVirt starts it where its disk is now").isEqualTo(to);
         GenericKubernetesResource kv = cluster.client.genericKubernetesResources(KubernetesApiTest.KUBEVIRT).inNamespace("default").withName("web").get();
         assertThat(KubeVirtRules.violations(JSON.valueToTree(kv), disks::resolve, qemu)).isEmpty();
+        assertThat(JSON.valueToTree(kv).at("/spec/runStrategy").asText()).as("the user's runStrategy is kept").isEqualTo("Manual");
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(image(from, disk)).as("the original on " + from).doesNotExist());
     }
 
@@ -362,6 +364,24 @@ class KubernetesDrainMoveTest {
         assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).as("no copy was asked for").hasSize(1);
         assertThat(kubeVirtNode()).isEqualTo(from);
         assertThat(qemu.sameContent(before, "raw", image(from, disk), "raw")).isTrue();
+
+        kubeVirtVmManual("Running", true); // started by hand: runStrategy Manual, with an instance
+        JsonNode manual = call("POST", "/api/v1/servers/" + from + "/drain", "{}", 200);
+        assertThat(manual.at("/volumes/0/action").asText()).as(manual.toString()).isEqualTo("stays");
+        assertThat(manual.at("/volumes/0/reason").asText()).isEqualTo("VM web is running (KubeVirt VirtualMachine default/web still has an"
+                + " instance (Running)); stop it and drain again");
+        assertThat(cluster.client.resources(PoolVolume.class).list().getItems()).as("no copy was asked for").hasSize(1);
+    }
+
+    /** KubeVirt's VirtualMachine "web" with runStrategy Manual and the status KubeVirt gives it: with an instance or without. */
+    private void kubeVirtVmManual(String printableStatus, boolean created) {
+        cluster.client.genericKubernetesResources(KubernetesApiTest.KUBEVIRT).inNamespace("default").withName("web").edit(kv -> {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> spec = (Map<String, Object>) kv.getAdditionalProperties().get("spec");
+            spec.put("runStrategy", "Manual");
+            kv.getAdditionalProperties().put("status", Map.of("printableStatus", printableStatus, "created", created));
+            return kv;
+        });
     }
 
     @Test

@@ -117,8 +117,12 @@ public final class VmResourceStore implements VmStore {
 
     /**
      * Why the KubeVirt VirtualMachine of this VM may be using its disk: it is set to run (a
-     * runStrategy other than Halted, {@code running: true}) or still has an instance (status
-     * created, or a printable status other than Stopped); empty when it is halted or there is none.
+     * runStrategy other than Halted or Manual, {@code running: true}), a start was asked for (a
+     * Start in status.stateChangeRequests: what virtctl start does to a Manual one), or it still
+     * has an instance (status created, or a printable status other than Stopped; a Manual one
+     * only counts as stopped once KubeVirt says Stopped); empty when it is halted or there is none.
+     * A Manual VM runs only when started by hand, so without an instance it may move: the pin,
+     * written with the resourceVersion checked here, fails if a start comes in between.
      */
     public Optional<String> whyRunning(String vmId) {
         return find(vmId).flatMap(r -> kubeVirtVm(r).flatMap(VmResourceStore::whyRunning));
@@ -128,12 +132,21 @@ public final class VmResourceStore implements VmStore {
         String name = "KubeVirt VirtualMachine " + kv.getMetadata().getNamespace() + "/" + kv.getMetadata().getName();
         JsonNode vm = JSON.valueToTree(kv);
         String strategy = vm.at("/spec/runStrategy").asText("");
-        if (strategy.isEmpty() ? vm.at("/spec/running").asBoolean(false) : !"Halted".equals(strategy)) {
+        boolean manual = "Manual".equals(strategy);
+        if (strategy.isEmpty() ? vm.at("/spec/running").asBoolean(false) : !("Halted".equals(strategy) || manual)) {
             return Optional.of(name + " is set to run (" + (strategy.isEmpty() ? "running: true" : "runStrategy " + strategy) + ")");
+        }
+        for (JsonNode request : vm.at("/status/stateChangeRequests")) {
+            if ("Start".equals(request.path("action").asText())) {
+                return Optional.of(name + " is being started (a Start request is pending)");
+            }
         }
         String printable = vm.at("/status/printableStatus").asText("");
         if (vm.at("/status/created").asBoolean(false) || !(printable.isEmpty() || "Stopped".equals(printable))) {
             return Optional.of(name + " still has an instance (" + (printable.isEmpty() ? "created" : printable) + ")");
+        }
+        if (manual && printable.isEmpty()) {
+            return Optional.of(name + " has runStrategy Manual and KubeVirt has not reported it Stopped");
         }
         return Optional.empty();
     }
