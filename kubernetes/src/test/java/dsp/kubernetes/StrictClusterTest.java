@@ -18,9 +18,15 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.storage.StorageClassBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -244,5 +250,42 @@ class StrictClusterTest {
         assertThat(agent.nodes().withName("n2").get()).isNotNull();
         nodes.close();
         agent.close();
+    }
+
+    /**
+     * A watch from a list's resourceVersion is told what changed after it (an informer's watch after its
+     * list), not every stored object again as the bare mock tells it; a watch from no resourceVersion is
+     * told every object, as a real API server's is.
+     */
+    @Test
+    void aWatchFromAResourceVersionIsToldOnlyWhatChangedAfterIt() {
+        cluster.addNode("before", null);
+        String listed = cluster.client.nodes().list().getMetadata().getResourceVersion();
+        cluster.addNode("between", null); // changed after the list, before the watch: told when it opens
+        List<String> fromList = new CopyOnWriteArrayList<>();
+        List<String> fromNothing = new CopyOnWriteArrayList<>();
+        try (Watch a = cluster.client.nodes().watch(new ListOptionsBuilder().withResourceVersion(listed).build(), telling(fromList))) {
+            cluster.addNode("after", null);
+            // the events of one watch are told in order: "before", were it told, would come before "after"
+            await().atMost(Duration.ofSeconds(30)).until(() -> fromList.contains("ADDED after"));
+            assertThat(fromList).containsExactlyInAnyOrder("ADDED between", "ADDED after");
+            try (Watch b = cluster.client.nodes().watch(telling(fromNothing))) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> fromNothing.size() >= 3);
+                assertThat(fromNothing).containsExactlyInAnyOrder("ADDED before", "ADDED between", "ADDED after");
+            }
+        }
+    }
+
+    private static Watcher<Node> telling(List<String> told) {
+        return new Watcher<>() {
+            @Override
+            public void eventReceived(Action action, Node node) {
+                told.add(action + " " + node.getMetadata().getName());
+            }
+
+            @Override
+            public void onClose(WatcherException cause) {
+            }
+        };
     }
 }

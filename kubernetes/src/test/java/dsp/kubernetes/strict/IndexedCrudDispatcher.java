@@ -1,5 +1,9 @@
 package dsp.kubernetes.strict;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesAttributesExtractor;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesResponseComposer;
@@ -26,6 +30,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
+import java.util.function.Consumer;
 
 /**
  * fabric8's CRUD mock with an indexed store. The mock finds objects by testing every stored object's
@@ -48,6 +53,10 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
     private final Method processDelete;
     private final KubernetesResponseComposer lists = new KubernetesResponseComposer();
     private final AtomicLong examined = new AtomicLong();
+    /** The mock's watch listener (package-private): what it watches, how it tells, what it does when opened. */
+    private final Field watchQuery;
+    private final Field watchOnOpen;
+    private final Method watchSend;
 
     public IndexedCrudDispatcher() {
         try {
@@ -58,6 +67,13 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
             resourceVersion = (AtomicLong) field("resourceVersion").get(this);
             processDelete = KubernetesCrudDispatcher.class.getDeclaredMethod("processDelete", String.class, AttributeSet.class, AttributeSet.class);
             processDelete.setAccessible(true);
+            Class<?> listener = Class.forName("io.fabric8.kubernetes.client.server.mock.WatchEventsListener");
+            watchQuery = listener.getDeclaredField("attributeSet");
+            watchQuery.setAccessible(true);
+            watchOnOpen = listener.getDeclaredField("onOpenAction");
+            watchOnOpen.setAccessible(true);
+            watchSend = listener.getDeclaredMethod("sendWebSocketResponse", String.class, Watcher.Action.class);
+            watchSend.setAccessible(true);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("fabric8's mock changed: its store can no longer be indexed here", e);
         }
@@ -96,6 +112,66 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /**
+     * A watch from a resourceVersion (not 0) starts after it, as a real API server's does: when it opens
+     * it is told the objects changed since (as ADDED, as the mock tells them; an informer takes that as the
+     * update it is), not every stored object. Deletions since are not told, neither here nor by the mock.
+     */
+    @Override
+    public MockResponse handleWatch(String path) {
+        MockResponse response = super.handleWatch(path);
+        long since = watchedFrom(path);
+        Object listener = response.getWebSocketListener();
+        if (since > 0 && listener != null) {
+            try {
+                AttributeSet query = (AttributeSet) watchQuery.get(listener);
+                Consumer<Object> changedSince = watch -> tellChangedSince(watch, query, since);
+                watchOnOpen.set(listener, changedSince);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return response;
+    }
+
+    private void tellChangedSince(Object watch, AttributeSet query, long since) {
+        lock.readLock().lock();
+        try {
+            List<String> changed = new ArrayList<>();
+            synchronized (guarded) {
+                for (AttributeSet key : store.candidates(query)) {
+                    if (store.resourceVersion(key) > since && key.matches(query)) {
+                        changed.add(store.get(key));
+                    }
+                }
+            }
+            for (String object : changed) {
+                watchSend.invoke(watch, object, Watcher.Action.ADDED);
+            }
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        } catch (InvocationTargetException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The resourceVersion a watch asks to start from; 0 when it asks for none (or 0: from any, with every object). */
+    private static long watchedFrom(String path) {
+        try {
+            String query = new URI(path).getRawQuery();
+            for (String parameter : query == null ? new String[0] : query.split("&")) {
+                if (parameter.startsWith("resourceVersion=")) {
+                    return Long.parseLong(parameter.substring("resourceVersion=".length()));
+                }
+            }
+        } catch (URISyntaxException | NumberFormatException e) {
+            return 0;
+        }
+        return 0;
     }
 
     @Override
@@ -160,8 +236,12 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
         /** Most selective first: a name is shared by few objects, a resource by many. */
         private static final List<String> INDEXED = List.of(KubernetesAttributesExtractor.NAME, KubernetesAttributesExtractor.PLURAL);
 
+        private static final JsonFactory JSON = new JsonFactory();
+
         private final LinkedHashMap<AttributeSet, String> objects = new LinkedHashMap<>();
         private final Map<Attribute, Set<AttributeSet>> byAttribute = new HashMap<>();
+        /** Each object's metadata.resourceVersion, read when it is stored (Long.MAX_VALUE: none, or not a number). */
+        private final Map<AttributeSet, Long> versions = new HashMap<>();
 
         /**
          * The keys that can satisfy the query, in the store's order: those holding its name (or resource)
@@ -175,6 +255,38 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
                 }
             }
             return objects.keySet();
+        }
+
+        long resourceVersion(AttributeSet key) {
+            return versions.getOrDefault(key, Long.MAX_VALUE);
+        }
+
+        /** metadata.resourceVersion of a stored object, read without parsing more of it than the way there. */
+        static long resourceVersionOf(String json) {
+            try (JsonParser p = JSON.createParser(json)) {
+                if (p.nextToken() != JsonToken.START_OBJECT) {
+                    return Long.MAX_VALUE;
+                }
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    JsonToken value = p.nextToken();
+                    if (field.equals("metadata") && value == JsonToken.START_OBJECT) {
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            String name = p.currentName();
+                            p.nextToken();
+                            if (name.equals("resourceVersion")) {
+                                return Long.parseLong(p.getValueAsString());
+                            }
+                            p.skipChildren();
+                        }
+                        return Long.MAX_VALUE;
+                    }
+                    p.skipChildren();
+                }
+                return Long.MAX_VALUE;
+            } catch (java.io.IOException | NumberFormatException e) {
+                return Long.MAX_VALUE;
+            }
         }
 
         @Override
@@ -202,6 +314,7 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
                     }
                 }
             }
+            versions.put(key, value == null ? Long.MAX_VALUE : resourceVersionOf(value));
             return objects.put(key, value);
         }
 
@@ -220,6 +333,7 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
                     }
                 }
             }
+            versions.remove(k);
             return objects.remove(k);
         }
 
@@ -227,6 +341,7 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
         public void clear() {
             objects.clear();
             byAttribute.clear();
+            versions.clear();
         }
 
         /** Read-only: every change goes through put, remove or clear, which keep the indexes. */
