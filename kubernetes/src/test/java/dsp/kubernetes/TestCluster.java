@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import dsp.kubernetes.strict.Admission;
 import dsp.kubernetes.strict.ApiOutage;
 import dsp.kubernetes.strict.IndexedCrudDispatcher;
@@ -76,6 +77,8 @@ import java.util.stream.Stream;
 public final class TestCluster implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How the mock writes a list (its header is ours too). */
+    private static final io.fabric8.kubernetes.client.server.mock.KubernetesResponseComposer LISTS = new io.fabric8.kubernetes.client.server.mock.KubernetesResponseComposer();
     /** The mock logs every request at INFO: kept quiet (a strong reference, or the setting is collected). */
     private static final java.util.logging.Logger MOCK_LOG = quiet(java.util.logging.Logger.getLogger(MockWebServer.class.getName()));
 
@@ -126,7 +129,7 @@ public final class TestCluster implements AutoCloseable {
     }
 
     /** A list being served in pages: the list without its items, and the items as they were when its first page was asked. */
-    private record ListSnapshot(String id, ObjectNode list, ArrayNode items) {
+    private record ListSnapshot(String id, ObjectNode list, List<String> items) {
     }
 
     private final Map<String, ListSnapshot> listSnapshots = new ConcurrentHashMap<>();
@@ -564,13 +567,15 @@ public final class TestCluster implements AutoCloseable {
             ListSnapshot snapshot;
             int from;
             if (token.isEmpty()) {
-                MockResponse all = super.dispatch(request);
-                if (all.code() != 200 || limit <= 0) {
-                    return all;
+                Listed listed = limit <= 0 ? null : listed(request.getPath());
+                if (listed == null) {
+                    return super.dispatch(request); // the whole list, or what the mock answers when it finds nothing
                 }
-                ObjectNode list = (ObjectNode) JSON.readTree(all.getBody().readUtf8());
-                JsonNode items = list.remove("items");
-                snapshot = new ListSnapshot(UUID.randomUUID().toString(), list, items instanceof ArrayNode a ? a : JSON.createArrayNode());
+                // the stored objects as they are (JSON), as a real API server serves pages from its watch cache: not
+                // the whole list composed as one text and parsed back into a tree to be cut into pages
+                ObjectNode list = (ObjectNode) JSON.readTree(LISTS.compose(List.of(), listed.resourceVersion()));
+                list.remove("items");
+                snapshot = new ListSnapshot(UUID.randomUUID().toString(), list, listed.items());
                 from = 0;
             } else {
                 String[] parts = token.split(":", 2);
@@ -584,7 +589,7 @@ public final class TestCluster implements AutoCloseable {
             ObjectNode page = snapshot.list().deepCopy();
             ArrayNode items = page.putArray("items");
             for (int i = from; i < to; i++) {
-                items.add(snapshot.items().get(i));
+                items.addRawValue(new RawValue(snapshot.items().get(i)));
             }
             ObjectNode metadata = page.with("metadata");
             if (to < snapshot.items().size()) {

@@ -193,6 +193,28 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
         }
     }
 
+    /** What a list found: the stored objects (JSON, as stored) in the store's order, and the resourceVersion it is at. */
+    public record Listed(List<String> items, String resourceVersion) {
+    }
+
+    /**
+     * What a list of this path finds, as {@link #handleGet} would answer it; null when the path names an object
+     * or the list finds nothing (the mock answers those its own way).
+     */
+    public Listed listed(String path) {
+        lock.readLock().lock();
+        try {
+            AttributeSet query = getKey(path);
+            if (query.containsKey(KubernetesAttributesExtractor.NAME) || watch(path)) {
+                return null;
+            }
+            List<Map.Entry<AttributeSet, String>> found = matching(query);
+            return found.isEmpty() ? null : new Listed(found.stream().map(Map.Entry::getValue).toList(), String.valueOf(resourceVersion.get()));
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     /** As the mock answers: the first object found for a name (404 if none), else a List. */
     private MockResponse answer(AttributeSet query, List<Map.Entry<AttributeSet, String>> found) {
         if (query.containsKey(KubernetesAttributesExtractor.NAME)) {
