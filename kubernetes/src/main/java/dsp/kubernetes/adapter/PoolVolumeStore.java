@@ -93,9 +93,15 @@ public final class PoolVolumeStore implements AllocationStore {
      * admission could promise space that is taken.
      */
     private void awaitView(SharedIndexInformer<PoolVolume> informer) {
+        // the listed names the view lacks, taken once and shrunk as they arrive (not every listed object again each
+        // round: at 200,000 that alone was a core's worth of work while the handlers caught up). PoolVolumes are
+        // cluster-scoped: the informer's key is the name.
+        Set<String> missing = new java.util.HashSet<>(informer.getStore().listKeys());
         try {
-            while (!informer.getStore().list().stream().allMatch(v -> view.containsKey(v.getMetadata().getName()))) {
-                if (!informer.isRunning()) {
+            while (true) {
+                // one deleted meanwhile is no longer waited for
+                missing.removeIf(name -> view.containsKey(name) || informer.getStore().getByKey(name) == null);
+                if (missing.isEmpty() || !informer.isRunning()) {
                     return; // stopped meanwhile: whoever stopped it is not waiting for the view
                 }
                 Thread.sleep(10);
