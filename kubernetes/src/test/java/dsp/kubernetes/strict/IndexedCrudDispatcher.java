@@ -24,7 +24,6 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -141,9 +140,9 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
         try {
             List<String> changed = new ArrayList<>();
             synchronized (guarded) {
-                for (AttributeSet key : store.candidates(query)) {
-                    if (store.resourceVersion(key) > since && key.matches(query)) {
-                        changed.add(store.get(key));
+                for (Map.Entry<AttributeSet, Store.Stored> e : store.candidates(query)) {
+                    if (e.getValue().version() > since && e.getKey().matches(query)) {
+                        changed.add(e.getValue().json());
                     }
                 }
             }
@@ -229,10 +228,10 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
     private List<Map.Entry<AttributeSet, String>> matching(AttributeSet query) {
         List<Map.Entry<AttributeSet, String>> found = new ArrayList<>();
         synchronized (guarded) {
-            for (AttributeSet key : store.candidates(query)) {
+            for (Map.Entry<AttributeSet, Store.Stored> e : store.candidates(query)) {
                 examined.incrementAndGet();
-                if (key.matches(query)) {
-                    found.add(Map.entry(key, store.get(key)));
+                if (e.getKey().matches(query)) {
+                    found.add(Map.entry(e.getKey(), e.getValue().json()));
                 }
             }
         }
@@ -260,27 +259,27 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
 
         private static final JsonFactory JSON = new JsonFactory();
 
-        private final LinkedHashMap<AttributeSet, String> objects = new LinkedHashMap<>();
-        private final Map<Attribute, Set<AttributeSet>> byAttribute = new HashMap<>();
-        /** Each object's metadata.resourceVersion, read when it is stored (Long.MAX_VALUE: none, or not a number). */
-        private final Map<AttributeSet, Long> versions = new HashMap<>();
+        /** A stored object: its JSON and its metadata.resourceVersion, read when it is stored (Long.MAX_VALUE: none, or not a number). */
+        record Stored(String json, long version) {
+        }
+
+        private final LinkedHashMap<AttributeSet, Stored> objects = new LinkedHashMap<>();
+        /** The objects holding each indexed attribute, in the store's order (entries, not keys: a key's hash is its whole attribute map's, made anew on every lookup). */
+        private final Map<Attribute, LinkedHashMap<AttributeSet, Stored>> byAttribute = new HashMap<>();
 
         /**
-         * The keys that can satisfy the query, in the store's order: those holding its name (or resource)
-         * attribute, which a stored key must hold to satisfy it; every key when it asks for neither.
+         * The objects that can satisfy the query, in the store's order: those holding its name (or resource)
+         * attribute, which a stored key must hold to satisfy it; every object when it asks for neither.
          */
-        Collection<AttributeSet> candidates(AttributeSet query) {
+        Collection<Map.Entry<AttributeSet, Stored>> candidates(AttributeSet query) {
             for (String indexed : INDEXED) {
                 Attribute wanted = query.getAttribute(indexed);
                 if (wanted != null && wanted.getType() == AttributeType.WITH) {
-                    return byAttribute.getOrDefault(wanted, Set.of());
+                    LinkedHashMap<AttributeSet, Stored> holding = byAttribute.get(wanted);
+                    return holding == null ? List.of() : holding.entrySet();
                 }
             }
-            return objects.keySet();
-        }
-
-        long resourceVersion(AttributeSet key) {
-            return versions.getOrDefault(key, Long.MAX_VALUE);
+            return objects.entrySet();
         }
 
         /** metadata.resourceVersion of a stored object, read without parsing more of it than the way there. */
@@ -313,7 +312,8 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
 
         @Override
         public String get(Object key) {
-            return objects.get(key);
+            Stored stored = objects.get(key);
+            return stored == null ? null : stored.json();
         }
 
         @Override
@@ -328,16 +328,15 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
 
         @Override
         public String put(AttributeSet key, String value) {
-            if (!objects.containsKey(key)) {
-                for (String indexed : INDEXED) {
-                    Attribute a = key.getAttribute(indexed);
-                    if (a != null) {
-                        byAttribute.computeIfAbsent(a, x -> new LinkedHashSet<>()).add(key);
-                    }
+            Stored stored = new Stored(value, value == null ? Long.MAX_VALUE : resourceVersionOf(value));
+            for (String indexed : INDEXED) {
+                Attribute a = key.getAttribute(indexed);
+                if (a != null) {
+                    byAttribute.computeIfAbsent(a, x -> new LinkedHashMap<>()).put(key, stored); // a key stored again keeps its place
                 }
             }
-            versions.put(key, value == null ? Long.MAX_VALUE : resourceVersionOf(value));
-            return objects.put(key, value);
+            Stored was = objects.put(key, stored);
+            return was == null ? null : was.json();
         }
 
         @Override
@@ -347,29 +346,49 @@ public class IndexedCrudDispatcher extends KubernetesCrudDispatcher {
             }
             for (String indexed : INDEXED) {
                 Attribute a = k.getAttribute(indexed);
-                Set<AttributeSet> keys = a == null ? null : byAttribute.get(a);
-                if (keys != null) {
-                    keys.remove(k);
-                    if (keys.isEmpty()) {
+                Map<AttributeSet, Stored> holding = a == null ? null : byAttribute.get(a);
+                if (holding != null) {
+                    holding.remove(k);
+                    if (holding.isEmpty()) {
                         byAttribute.remove(a);
                     }
                 }
             }
-            versions.remove(k);
-            return objects.remove(k);
+            return objects.remove(k).json();
         }
 
         @Override
         public void clear() {
             objects.clear();
             byAttribute.clear();
-            versions.clear();
         }
 
         /** Read-only: every change goes through put, remove or clear, which keep the indexes. */
         @Override
         public Set<Map.Entry<AttributeSet, String>> entrySet() {
-            return Collections.unmodifiableMap(objects).entrySet();
+            return new java.util.AbstractSet<>() {
+                @Override
+                public java.util.Iterator<Map.Entry<AttributeSet, String>> iterator() {
+                    java.util.Iterator<Map.Entry<AttributeSet, Stored>> stored = objects.entrySet().iterator();
+                    return new java.util.Iterator<>() {
+                        @Override
+                        public boolean hasNext() {
+                            return stored.hasNext();
+                        }
+
+                        @Override
+                        public Map.Entry<AttributeSet, String> next() {
+                            Map.Entry<AttributeSet, Stored> e = stored.next();
+                            return new AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue().json());
+                        }
+                    };
+                }
+
+                @Override
+                public int size() {
+                    return objects.size();
+                }
+            };
         }
     }
 }
