@@ -3,6 +3,7 @@ package dsp.kubernetes.adapter;
 import dsp.core.DomainException;
 import dsp.core.ledger.CapacityLedger;
 import dsp.core.model.Allocation;
+import dsp.core.model.Timestamps;
 import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
 import dsp.core.port.AllocationStore;
@@ -527,54 +528,12 @@ public final class PoolVolumeStore implements AllocationStore {
                 : v.getStatus() != null && "Ready".equals(v.getStatus().phase) ? VolumePhase.READY : VolumePhase.PENDING;
         try {
             return Optional.of(new Allocation(v.getMetadata().getName(), s.name, s.pool, s.node, s.sizeBytes,
-                    s.kind == null ? "volume" : s.kind, s.createdAt == null ? Instant.EPOCH : instant(s.createdAt),
+                    s.kind == null ? "volume" : s.kind, s.createdAt == null ? Instant.EPOCH : Timestamps.read(s.createdAt),
                     s.format == null ? VolumeFormat.DIRECTORY : VolumeFormat.parse(s.format), Optional.ofNullable(s.template),
                     Optional.ofNullable(s.owner), phase));
         } catch (DomainException | java.time.format.DateTimeParseException bad) {
             return Optional.empty();
         }
-    }
-
-    /**
-     * An instant as {@link Instant#toString} writes it in UTC ({@code 2026-11-26T09:28:51.123456Z}, as every
-     * PoolVolume's createdAt is written), read without the general parser, which took most of the time a
-     * controller spends taking a listed PoolVolume in; anything else as {@link Instant#parse} reads it (and
-     * refuses it: a {@link java.time.format.DateTimeParseException}).
-     */
-    static Instant instant(String text) {
-        int n = text.length();
-        int fraction = n - 21; // digits after "yyyy-MM-ddTHH:mm:ss."
-        if (n >= 20 && text.charAt(4) == '-' && text.charAt(7) == '-' && text.charAt(10) == 'T' && text.charAt(13) == ':'
-                && text.charAt(16) == ':' && text.charAt(n - 1) == 'Z' && (n == 20 || text.charAt(19) == '.' && fraction >= 1 && fraction <= 9)) {
-            int year = digits(text, 0, 4);
-            int month = digits(text, 5, 2);
-            int day = digits(text, 8, 2);
-            int hour = digits(text, 11, 2);
-            int minute = digits(text, 14, 2);
-            int second = digits(text, 17, 2);
-            int nanos = n == 20 ? 0 : digits(text, 20, fraction) * (int) Math.pow(10, 9 - fraction);
-            if (year >= 0 && month >= 0 && day >= 0 && hour >= 0 && minute >= 0 && second >= 0 && nanos >= 0) {
-                try {
-                    return java.time.LocalDateTime.of(year, month, day, hour, minute, second, nanos).toInstant(java.time.ZoneOffset.UTC);
-                } catch (java.time.DateTimeException outOfRange) {
-                    // a leap second, a 30th of February: the general parser says what it makes of it
-                }
-            }
-        }
-        return Instant.parse(text);
-    }
-
-    /** The decimal number of {@code count} ASCII digits at {@code from}; -1 if any is not a digit. */
-    private static int digits(String text, int from, int count) {
-        int value = 0;
-        for (int i = from; i < from + count; i++) {
-            char c = text.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            value = value * 10 + (c - '0');
-        }
-        return value;
     }
 
     /**

@@ -1,13 +1,13 @@
 package dsp.store.sqlite;
 
 import dsp.core.model.Allocation;
+import dsp.core.model.Timestamps;
 import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
 import dsp.core.port.AllocationStore;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -105,66 +105,13 @@ public final class SqliteAllocationStore implements AllocationStore {
     }
 
     /**
-     * A stored {@code created_at}: what {@link Instant#toString()} wrote ({@code 2026-11-26T02:41:07.123456Z}), read
-     * directly; anything else through {@link Instant#parse}. The general parser was a fifth of reading 200,000 rows.
-     */
-    static Instant instant(String s) {
-        int n = s.length();
-        if (n < 20 || n > 30 || s.charAt(4) != '-' || s.charAt(7) != '-' || s.charAt(10) != 'T' || s.charAt(13) != ':'
-                || s.charAt(16) != ':' || s.charAt(n - 1) != 'Z' || (n > 20 && s.charAt(19) != '.')) {
-            return Instant.parse(s);
-        }
-        int digits = Math.max(0, n - 21);
-        int nanos = digits == 0 ? 0 : number(s, 20, n - 1);
-        if (digits > 9 || (n > 20 && digits == 0)) {
-            return Instant.parse(s);
-        }
-        for (int i = digits; i < 9 && nanos > 0; i++) {
-            nanos *= 10;
-        }
-        int year = number(s, 0, 4);
-        int month = number(s, 5, 7);
-        int day = number(s, 8, 10);
-        int hour = number(s, 11, 13);
-        int minute = number(s, 14, 16);
-        int second = number(s, 17, 19);
-        if (year < 0 || month < 0 || day < 0 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || nanos < 0) {
-            return Instant.parse(s);
-        }
-        try {
-            long days = java.time.LocalDate.of(year, month, day).toEpochDay();
-            return Instant.ofEpochSecond(days * 86_400 + hour * 3_600L + minute * 60L + second, nanos);
-        } catch (java.time.DateTimeException e) {
-            return Instant.parse(s);
-        }
-    }
-
-    /** The decimal number in {@code s[from, to)}, or -1 when a character there is not a digit. */
-    private static int number(String s, int from, int to) {
-        int v = 0;
-        for (int i = from; i < to; i++) {
-            int d = digit(s, i);
-            if (d < 0) {
-                return -1;
-            }
-            v = v * 10 + d;
-        }
-        return v;
-    }
-
-    private static int digit(String s, int i) {
-        char c = s.charAt(i);
-        return c >= '0' && c <= '9' ? c - '0' : -1;
-    }
-
-    /**
      * One row, by column position (the order of {@link #COLUMNS}: a name lookup per cell costs as
      * much as the cell at 200,000 rows). Pool, server, kind, format and phase repeat on every row:
      * one shared copy each keeps 200,000 allocations small in memory.
      */
     private static Allocation read(ResultSet rs) throws SQLException {
         return new Allocation(rs.getString(1), rs.getString(2), rs.getString(3).intern(), rs.getString(4).intern(),
-                rs.getLong(5), rs.getString(6).intern(), instant(rs.getString(7)),
+                rs.getLong(5), rs.getString(6).intern(), Timestamps.read(rs.getString(7)),
                 VolumeFormat.parse(rs.getString(8)), Optional.ofNullable(rs.getString(9)),
                 Optional.ofNullable(rs.getString(10)), VolumePhase.valueOf(rs.getString(11).toUpperCase()));
     }
