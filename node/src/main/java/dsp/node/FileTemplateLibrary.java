@@ -63,7 +63,7 @@ public final class FileTemplateLibrary implements TemplateLibrary {
             for (Path f : files.sorted().toList()) {
                 Matcher m = FILE.matcher(f.getFileName().toString());
                 if (m.matches() && Files.isRegularFile(f)) {
-                    out.add(describe(m.group(1), f));
+                    describeIfStillThere(m.group(1), f).ifPresent(out::add);
                 }
             }
         } catch (IOException e) {
@@ -81,7 +81,7 @@ public final class FileTemplateLibrary implements TemplateLibrary {
         for (VolumeFormat f : List.of(VolumeFormat.QCOW2, VolumeFormat.RAW)) {
             Path p = dir.resolve(name + "." + f.display());
             if (Files.isRegularFile(p)) {
-                return Optional.of(describe(name, p));
+                return describeIfStillThere(name, p);
             }
         }
         return Optional.empty();
@@ -335,6 +335,22 @@ public final class FileTemplateLibrary implements TemplateLibrary {
             throw new UncheckedIOException(e);
         }
         return n;
+    }
+
+    /**
+     * A template deleted between seeing its file and reading it is gone, not an error: a listing
+     * or a look-up racing a delete answers without it. Any other failure is still reported.
+     */
+    private Optional<Template> describeIfStillThere(String name, Path file) {
+        try {
+            return Optional.of(describe(name, file));
+        } catch (RuntimeException e) {
+            if (Files.exists(file)) {
+                throw e;
+            }
+            cache.remove(name);
+            return Optional.empty();
+        }
     }
 
     private Template describe(String name, Path file) {
