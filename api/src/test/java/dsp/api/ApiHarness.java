@@ -55,6 +55,8 @@ final class ApiHarness implements AutoCloseable {
     final DiskSurvey survey;
     final InMemoryVmStore vms = new InMemoryVmStore();
     final InMemoryVolumes volumes;
+    /** What the routes call; a test may read it directly (e.g. a {@link PoolMetrics} of its own over the same figures). */
+    final ApiServices services;
     final PoolApi api;
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -85,9 +87,10 @@ final class ApiHarness implements AutoCloseable {
         volumes = new InMemoryVolumes().withTemplate(new Template("ubuntu22", VolumeFormat.QCOW2, 10_000_000_000L, 200_000L));
         VmService vmService = new VmService(catalog, "vm", ServerType.HETZNER, admission, store, vms, volumes, volumes, clock,
                 () -> Long.toHexString(ids.incrementAndGet()));
-        api = new PoolApi(new ApiServices(queries, servers, vmService, new VolumeService(catalog, admission, store, volumes),
+        services = new ApiServices(queries, servers, vmService, new VolumeService(catalog, admission, store, volumes),
                 new TemplateService(volumes, store, lock),
-                new CleanupService(inventory, store, (server, refs, dry) -> java.util.List.of(), clock), () -> true));
+                new CleanupService(inventory, store, (server, refs, dry) -> java.util.List.of(), clock), () -> true);
+        api = new PoolApi(services);
         api.serveDrains(new dsp.core.usecase.ServerDrain(catalog, inventory, store, vms, admission, volumes, java.util.Optional.empty(),
                 volumes, new dsp.core.usecase.OperationOrder(), () -> "m" + ids.incrementAndGet()));
         configure.accept(api);
