@@ -32,16 +32,16 @@ class DashboardDataTest {
     @Test
     void volumesComeLargestFirstWithTheBytesMeasuredOnTheirDisk() {
         assertThat(h.put("/api/v1/servers/k8s-1", "{\"pool\": \"k8s\"}").status()).isEqualTo(201);
-        for (String[] v : new String[][] {{"small", "10"}, {"large", "300"}, {"medium", "50"}}) {
+        for (String[] v : new String[][] {{"alpha", "10"}, {"zulu", "300"}, {"mike", "50"}}) {
             h.admission.admit(new CapacityAdmission.Request(v[0], "k8s", Long.parseLong(v[1]) * GB, "volume", Optional.of("k8s-1"),
                     VolumeFormat.DIRECTORY, Optional.empty(), Optional.empty(), VolumePhase.READY));
         }
         h.ledger.measured(new ServerDiskUsage("k8s-1", Map.of("k8s", 40 * GB), 0, "fs", 4_000 * GB, 3_000 * GB,
-                Map.of("k8s/medium", 7 * GB), Optional.empty()), Instant.now());
+                Map.of("k8s/mike", 7 * GB), Optional.empty()), Instant.now());
 
         JsonNode dashboard = h.get("/api/v1/dashboard").json();
         assertThat(dashboard.get("volumes_total").asInt()).isEqualTo(3);
-        assertThat(dashboard.get("volumes")).extracting(v -> v.get("name").asText()).containsExactly("large", "medium", "small");
+        assertThat(dashboard.get("volumes")).extracting(v -> v.get("name").asText()).containsExactly("zulu", "mike", "alpha");
         assertThat(dashboard.get("volumes").get(1).get("measured_used_gb").asInt()).isEqualTo(7);
         assertThat(dashboard.get("volumes").get(0).has("measured_used_gb")).isFalse();
         assertThat(dashboard.get("auth_required").asBoolean()).isFalse();
@@ -55,11 +55,12 @@ class DashboardDataTest {
         Instant since = now.minus(Duration.ofHours(24));
         FleetStatus status = h.services.queries().status();
         CapacityHistory history = ApiServices.defaultHistory();
-        history.record(status.checkedAt(since.minusSeconds(1))); // older than a day: not drawn
+        history.record(status.checkedAt(since.minusSeconds(120))); // older than a day: not drawn
         history.record(status.checkedAt(since.plusSeconds(50))); // slot 0, replaced by the next
         history.record(status.checkedAt(since.plusSeconds(250))); // slot 0
         history.record(status.checkedAt(since.plusSeconds(400))); // slot 1
 
+        assertThat(history.since(Instant.EPOCH)).hasSize(8); // every sample was kept: the slots choose, not the history
         List<HistoryBodies.Sample> drawn = DashboardData.history(history, now);
         assertThat(drawn).filteredOn(s -> s.pool().equals("k8s")).extracting(HistoryBodies.Sample::at)
                 .containsExactly(since.plusSeconds(250).toString(), since.plusSeconds(400).toString());

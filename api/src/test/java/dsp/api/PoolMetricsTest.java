@@ -6,13 +6,19 @@ import static org.assertj.core.api.Assertions.within;
 import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
 import dsp.core.port.StorageMeter.ServerDiskUsage;
+import dsp.core.port.TemplateLibrary;
 import dsp.core.usecase.CapacityAdmission;
+import dsp.core.usecase.FleetLock;
+import dsp.core.usecase.TemplateService;
+import dsp.core.vm.Template;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -180,6 +186,42 @@ class PoolMetricsTest {
         // the in-memory library keeps templates on every server (no holders list): both vm servers, no k8s one
         assertThat(m.value("dsp_template_servers", "template", "ubuntu22")).isEqualTo(2);
         assertThat(m.value("dsp_template_missing_servers", "template", "ubuntu22")).isZero();
+    }
+
+    @Test
+    void aTemplateMissingOnAVmServerCountsAsMissingThere() {
+        fleet();
+        // a library that knows where its copies are: vm-1 holds ubuntu22 (and k8s-1, which is no VM server), vm-2 does not
+        TemplateLibrary library = new TemplateLibrary() {
+            public List<Template> listTemplates() {
+                return h.volumes.listTemplates();
+            }
+
+            public Optional<Template> findTemplate(String name) {
+                return h.volumes.findTemplate(name);
+            }
+
+            public Optional<Set<String>> serversWith(String name) {
+                return Optional.of(Set.of("vm-1", "k8s-1"));
+            }
+
+            public Template importTemplate(String name, String sourceFile) {
+                return h.volumes.importTemplate(name, sourceFile);
+            }
+
+            public void deleteTemplate(String name) {
+                h.volumes.deleteTemplate(name);
+            }
+
+            public Optimized optimizeTemplate(String name) {
+                return h.volumes.optimizeTemplate(name);
+            }
+        };
+        ApiServices s = h.services;
+        PrometheusText m = scrape(new PoolMetrics(NOW).observe(new ApiServices(s.queries(), s.servers(), s.vms(), s.volumes(),
+                new TemplateService(library, h.store, new FleetLock()), s.cleanup(), s.ready(), s.history(), s.operations())));
+        assertThat(m.value("dsp_template_servers", "template", "ubuntu22")).isEqualTo(1);
+        assertThat(m.value("dsp_template_missing_servers", "template", "ubuntu22")).isEqualTo(1);
     }
 
     @Test
