@@ -329,7 +329,8 @@ class OpsRoutesTest {
 
         JsonNode all = h.get("/api/v1/history").json();
         assertThat(all.get("retention_hours").asInt()).isEqualTo(72);
-        assertThat(all.get("samples")).hasSize(4); // two pools, two moments
+        assertThat(all.get("samples")).hasSize(4) // two pools, two moments, oldest first
+                .extracting(s -> Instant.parse(s.get("at").asText())).isSorted();
         assertThat(h.get("/api/v1/history?hours=1").json().get("samples")).hasSize(4);
         JsonNode recent = h.get("/api/v1/history?hours=0.5").json().get("samples");
         assertThat(recent).hasSize(2).allSatisfy(s -> assertThat(Instant.parse(s.get("at").asText()))

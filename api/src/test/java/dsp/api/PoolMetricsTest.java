@@ -21,6 +21,8 @@ import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * What /metrics promises operators (deploy/monitoring's rules and Grafana dashboard read these
@@ -318,20 +320,11 @@ class PoolMetricsTest {
         assertThat(m.value("dsp_cleanup_last_moved_bytes")).isEqualTo(300);
     }
 
-    @Test
-    void everyRefusalHasItsKindOfError() {
-        assertThat(PoolMetrics.errorKind(400)).isEqualTo("invalid");
-        assertThat(PoolMetrics.errorKind(401)).isEqualTo("unauthorized");
-        assertThat(PoolMetrics.errorKind(403)).isEqualTo("forbidden");
-        assertThat(PoolMetrics.errorKind(404)).isEqualTo("not_found");
-        assertThat(PoolMetrics.errorKind(405)).isEqualTo("method_not_allowed");
-        assertThat(PoolMetrics.errorKind(409)).isEqualTo("conflict");
-        assertThat(PoolMetrics.errorKind(413)).isEqualTo("too_large");
-        assertThat(PoolMetrics.errorKind(503)).isEqualTo("unavailable");
-        assertThat(PoolMetrics.errorKind(507)).isEqualTo("insufficient_capacity");
-        assertThat(PoolMetrics.errorKind(500)).isEqualTo("internal");
-        assertThat(PoolMetrics.errorKind(502)).isEqualTo("internal");
-        assertThat(PoolMetrics.errorKind(499)).isEqualTo("http_499");
-        assertThat(PoolMetrics.errorKind(415)).isEqualTo("http_415");
+    @ParameterizedTest(name = "{0} -> {1}")
+    @CsvSource({"400, invalid", "401, unauthorized", "403, forbidden", "404, not_found", "405, method_not_allowed", "409, conflict",
+            "413, too_large", "503, unavailable", "507, insufficient_capacity", "500, internal", "502, internal", "499, http_499",
+            "415, http_415"})
+    void everyRefusalHasItsKindOfError(int status, String kind) {
+        assertThat(PoolMetrics.errorKind(status)).isEqualTo(kind);
     }
 }
