@@ -137,6 +137,12 @@ final class ApiHarness implements AutoCloseable {
         }
     }
 
+    /** The operation once it has ended (succeeded or failed), as {@code GET /api/v1/operations/{id}} shows it. */
+    JsonNode finishedOperation(String id) {
+        return org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                .until(() -> get("/api/v1/operations/" + id).json(), op -> !op.get("state").asText().equals("running"));
+    }
+
     @Override
     public void close() {
         api.stop();

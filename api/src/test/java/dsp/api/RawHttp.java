@@ -22,10 +22,20 @@ final class RawHttp implements AutoCloseable {
     private final OutputStream out;
 
     RawHttp(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this("127.0.0.1", port);
+    }
+
+    RawHttp(String address, int port) throws IOException {
+        socket = new Socket(address, port);
         socket.setSoTimeout(30_000);
         in = socket.getInputStream();
         out = socket.getOutputStream();
+    }
+
+    /** How long a read waits for the server before the test fails (30 s unless set). */
+    RawHttp readTimeout(java.time.Duration timeout) throws IOException {
+        socket.setSoTimeout((int) timeout.toMillis());
+        return this;
     }
 
     static String request(String method, String path, String host, String body, String... headers) {
@@ -105,10 +115,13 @@ final class RawHttp implements AutoCloseable {
         return b.toString(StandardCharsets.ISO_8859_1);
     }
 
+    /** True when the server closed the connection; false when it sent more, or nothing before the read timeout. */
     boolean isClosedByServer() {
         try {
             return in.read() < 0;
-        } catch (IOException e) {
+        } catch (java.net.SocketTimeoutException stillOpen) {
+            return false;
+        } catch (IOException reset) {
             return true;
         }
     }
