@@ -109,8 +109,7 @@ class OpsRoutesTest {
     }
 
     private JsonNode finished(String id) {
-        return await().atMost(Duration.ofSeconds(20)).until(() -> h.get("/api/v1/operations/" + id).json(),
-                op -> !op.get("state").asText().equals("running"));
+        return h.finishedOperation(id);
     }
 
     private HttpResponse<String> send(String method, String path, String contentType, byte[] body, String... headers) throws Exception {

@@ -15,8 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -138,22 +136,12 @@ class PoolApiServerTest {
         assertThat(h.put("/api/v1/servers/s1", "{\"pool\": \"k8s\"}").status()).isEqualTo(201);
         assertThat(h.get("/no/such/page").status()).isEqualTo(404);
         // counted by the request log once each answer is sent: wait for both
-        String metrics = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> h.get("/metrics").body(),
-                b -> b.contains("status=\"404\"") && b.contains("route=\"/api/v1/servers/{name}\""));
-        assertThat(metrics).doesNotContain("/api/v1/servers/s1").doesNotContain("/no/such/page");
-        assertThat(sum(metrics, "PUT", "/api/v1/servers/{name}")).as("a request takes some time").isPositive();
-    }
-
-    /** {@code dsp_http_requests_seconds_sum} of one method and route, whatever the other labels. */
-    private static double sum(String metrics, String method, String route) {
-        Matcher m = Pattern.compile("^dsp_http_requests_seconds_sum\\{(.*)\\} (\\S+)$", Pattern.MULTILINE).matcher(metrics);
-        double total = -1;
-        while (m.find()) {
-            if (m.group(1).contains("method=\"" + method + "\"") && m.group(1).contains("route=\"" + route + "\"")) {
-                total = Math.max(total, 0) + Double.parseDouble(m.group(2));
-            }
-        }
-        assertThat(total).as(method + " " + route + " in\n" + metrics).isNotNegative();
-        return total;
+        PrometheusText m = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                .until(() -> new PrometheusText(h.get("/metrics").body()), t -> !t.all("dsp_http_requests_seconds_sum", "status", "404").isEmpty()
+                        && !t.all("dsp_http_requests_seconds_sum", "route", "/api/v1/servers/{name}").isEmpty());
+        assertThat(m.all("dsp_http_requests_seconds_count")).extracting(series -> series.labels().get("route"))
+                .doesNotContain("/api/v1/servers/s1", "/no/such/page");
+        assertThat(m.value("dsp_http_requests_seconds_sum", "method", "PUT", "route", "/api/v1/servers/{name}"))
+                .as("a request takes some time").isPositive();
     }
 }
