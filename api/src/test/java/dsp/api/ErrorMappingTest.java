@@ -145,5 +145,12 @@ class ErrorMappingTest {
             assertThat(error.get("code").asText()).isEqualTo("invalid");
             assertThat(error.get("message").asText()).startsWith("the request is malformed: ");
         }
+        // a request Jetty refuses after parsing it (an asterisk-form target other than OPTIONS)
+        try (RawHttp c = new RawHttp(h.port())) {
+            RawHttp.Response r = c.exchange("GET * HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            assertThat(r.status()).isEqualTo(400);
+            assertThat(r.head()).containsIgnoringCase("Content-Type: application/json");
+            assertThat(r.body()).isEqualTo("{\"error\":{\"code\":\"invalid\",\"message\":\"the request could not be served (400)\"}}");
+        }
     }
 }
