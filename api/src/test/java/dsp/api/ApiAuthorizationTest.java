@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -28,17 +29,7 @@ import org.junit.jupiter.api.Test;
 class ApiAuthorizationTest {
 
     /** alice may create VMs in team-a and relabel k8s-1; nothing else. */
-    private static final Authenticator TOKENS = new Authenticator() {
-        @Override
-        public Optional<String> principal(String token) {
-            return caller(token).map(Caller::name);
-        }
-
-        @Override
-        public Optional<Caller> caller(String token) {
-            return token.equals("alice-token") ? Optional.of(new Caller("alice", Set.of("team-a-members"))) : Optional.empty();
-        }
-    };
+    private static final Authenticator TOKENS = ApiHarness.callers(Map.of("alice-token", new Caller("alice", Set.of("team-a-members"))));
 
     private final List<Access> asked = new CopyOnWriteArrayList<>();
     private final Authorizer policy = (caller, access) -> {

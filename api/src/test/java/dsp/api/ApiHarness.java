@@ -137,6 +137,21 @@ final class ApiHarness implements AutoCloseable {
         }
     }
 
+    /** Accepts exactly these bearer tokens, each as its caller. */
+    static dsp.core.port.Authenticator callers(java.util.Map<String, dsp.core.port.Caller> byToken) {
+        return new dsp.core.port.Authenticator() {
+            @Override
+            public java.util.Optional<String> principal(String token) {
+                return caller(token).map(dsp.core.port.Caller::name);
+            }
+
+            @Override
+            public java.util.Optional<dsp.core.port.Caller> caller(String token) {
+                return java.util.Optional.ofNullable(byToken.get(token));
+            }
+        };
+    }
+
     /** The operation once it has ended (succeeded or failed), as {@code GET /api/v1/operations/{id}} shows it. */
     JsonNode finishedOperation(String id) {
         return org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))

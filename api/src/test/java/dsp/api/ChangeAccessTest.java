@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -28,17 +29,7 @@ import org.junit.jupiter.api.Test;
 class ChangeAccessTest {
 
     private static final String TOKEN = "bob-token";
-    private static final Authenticator BOB = new Authenticator() {
-        @Override
-        public Optional<String> principal(String token) {
-            return caller(token).map(Caller::name);
-        }
-
-        @Override
-        public Optional<Caller> caller(String token) {
-            return token.equals(TOKEN) ? Optional.of(new Caller("bob", Set.of())) : Optional.empty();
-        }
-    };
+    private static final Authenticator BOB = ApiHarness.callers(Map.of(TOKEN, new Caller("bob", Set.of())));
 
     private final List<Access> asked = new CopyOnWriteArrayList<>();
     private final HttpClient http = HttpClient.newHttpClient();
