@@ -6,10 +6,14 @@ import dsp.core.DomainException;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import io.javalin.http.NotFoundResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Locale;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import jakarta.servlet.http.HttpServletRequest;
@@ -43,11 +47,9 @@ final class ErrorMapping {
         app.exception(BadMessageException.class, (e, ctx) ->
                 respond(ctx, e.getCode(), reason(e.getCode()), "the request is malformed or too slow: " + withoutJavaNames(e.getReason())));
         app.exception(Exception.class, (e, ctx) -> unexpected(e, ctx));
-        app.error(404, ctx -> {
-            if (ctx.result() == null || ctx.result().isEmpty()) {
-                respond(ctx, 404, "not_found", "no such endpoint: " + ctx.method() + " " + printable(ctx.path()));
-            }
-        });
+        // Javalin's own answer for a path no route matches echoes the whole path: say it our way, cut
+        app.exception(NotFoundResponse.class, (e, ctx) ->
+                respond(ctx, 404, "not_found", "no such endpoint: " + ctx.method() + " " + printable(ctx.path())));
         app.error(405, ctx -> respond(ctx, 405, "method_not_allowed", ctx.method() + " is not allowed on " + printable(ctx.path())));
     }
 
@@ -90,7 +92,9 @@ final class ErrorMapping {
 
     /** ENOSPC wherever it surfaced: a file write, qemu-img, SQLite. */
     static boolean isDiskFull(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+        // each link once: a cause chain may loop (a caused by b caused by a), and this runs on a request thread
+        Set<Throwable> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Throwable t = e; t != null && seen.add(t); t = t.getCause()) {
             if (t instanceof DomainException d && d.code() == DomainException.Code.NO_SPACE) {
                 return true;
             }

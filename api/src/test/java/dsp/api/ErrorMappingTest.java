@@ -1,6 +1,7 @@
 package dsp.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.core.DomainException;
@@ -8,6 +9,7 @@ import io.javalin.http.HandlerType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.BadMessageException;
 import org.junit.jupiter.api.AfterEach;
@@ -68,6 +70,30 @@ class ErrorMappingTest {
             "Disk quota exceeded", "No space left on device"})
     void everySpellingOfAFullDiskIsRecognised(String message) {
         assertDiskFull(failWith(507, () -> new IllegalStateException("saving failed", new SQLException(message))));
+    }
+
+    @Test
+    void aCauseChainThatLoopsIsWalkedOnceAndAnswered() {
+        RuntimeException a = new RuntimeException("saving failed");
+        RuntimeException b = new RuntimeException("retry failed", a);
+        a.initCause(b); // a caused by b caused by a
+        JsonNode error = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> failWith(500, () -> a),
+                "the walk of a looping cause chain did not end");
+        assertThat(error.get("code").asText()).isEqualTo("internal");
+        RuntimeException full = new RuntimeException("write: No space left on device");
+        RuntimeException outer = new RuntimeException("saving failed", full);
+        full.initCause(outer);
+        assertDiskFull(assertTimeoutPreemptively(Duration.ofSeconds(30), () -> failWith(507, () -> outer)));
+    }
+
+    @Test
+    void aPathNoRouteMatchesIsA404ThatEchoesItCut() {
+        h = new ApiHarness();
+        ApiHarness.Reply r = h.get("/api/v1/nothing-" + "x".repeat(200) + "%0aSET-COOKIE");
+        assertThat(r.status()).isEqualTo(404);
+        assertThat(r.json().get("error").get("code").asText()).isEqualTo("not_found");
+        assertThat(r.json().get("error").get("message").asText())
+                .isEqualTo("no such endpoint: GET /api/v1/nothing-" + "x".repeat(64) + "...");
     }
 
     @Test
