@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dsp.json.Json;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -90,6 +91,32 @@ class RequestGuardTest {
         assertThat(status("127.0.0.2", "GET", "/api/v1/pools/status", "127.0.0.2:" + h.port(), null)).isEqualTo(200);
         assertThat(status("127.0.0.2", "GET", "/api/v1/pools/status", "localhost", null)).isEqualTo(200);
         assertThat(status("127.0.0.2", "GET", "/api/v1/pools/status", "pools.example", null)).isEqualTo(421);
+    }
+
+    /** An address of this machine that is not loopback, as the server would be bound to on a LAN. */
+    private static String lanAddress() throws IOException {
+        return java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()).stream()
+                .filter(i -> {
+                    try {
+                        return i.isUp() && !i.isLoopback();
+                    } catch (java.net.SocketException e) {
+                        return false;
+                    }
+                })
+                .flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
+                .filter(a -> a instanceof java.net.Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress())
+                .map(InetAddress::getHostAddress).findFirst()
+                .orElseThrow(() -> new AssertionError("this test needs a non-loopback IPv4 address on this machine (ip -br addr shows none)"));
+    }
+
+    @Test
+    void onAnAddressOfTheLanOnlyThatAddressAndTheGivenNamesAreAnswered() throws Exception {
+        String lan = lanAddress();
+        listenOn(lan, Set.of("pools.example"));
+        assertThat(status(lan, "GET", "/api/v1/pools/status", lan + ":" + h.port(), null)).isEqualTo(200);
+        assertThat(status(lan, "GET", "/api/v1/pools/status", "pools.example", null)).isEqualTo(200);
+        assertThat(status(lan, "GET", "/api/v1/pools/status", "rebound.example", null)).isEqualTo(421);
+        assertThat(status(lan, "GET", "/api/v1/pools/status", "localhost", null)).as("not listening on loopback").isEqualTo(421);
     }
 
     @Test
