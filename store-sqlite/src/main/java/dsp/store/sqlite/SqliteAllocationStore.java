@@ -20,6 +20,8 @@ import java.util.Optional;
 public final class SqliteAllocationStore implements AllocationStore {
 
     private static final String COLUMNS = "id, name, pool, server, size_bytes, kind, created_at, format, template, owner, phase";
+    private static final String INSERT = "INSERT INTO allocations (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    private static final String UPDATE = "UPDATE allocations SET size_bytes = ?, server = ?, owner = ?, phase = ? WHERE id = ?";
     private final SqliteDatabase db;
 
     public SqliteAllocationStore(SqliteDatabase db) {
@@ -55,52 +57,49 @@ public final class SqliteAllocationStore implements AllocationStore {
     @Override
     public void addAllocation(Allocation a) {
         db.adding(c -> {
-            try (PreparedStatement ps = c.prepareStatement("INSERT INTO allocations (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                ps.setString(1, a.id());
-                ps.setString(2, a.name());
-                ps.setString(3, a.pool());
-                ps.setString(4, a.server());
-                ps.setLong(5, a.sizeBytes());
-                ps.setString(6, a.kind());
-                ps.setString(7, a.createdAt().toString());
-                ps.setString(8, a.format().display());
-                ps.setString(9, a.template().orElse(null));
-                ps.setString(10, a.owner().orElse(null));
-                ps.setString(11, a.phase().display());
-                return ps.executeUpdate();
-            }
+            PreparedStatement ps = db.prepared(INSERT);
+            ps.setString(1, a.id());
+            ps.setString(2, a.name());
+            ps.setString(3, a.pool());
+            ps.setString(4, a.server());
+            ps.setLong(5, a.sizeBytes());
+            ps.setString(6, a.kind());
+            ps.setString(7, a.createdAt().toString());
+            ps.setString(8, a.format().display());
+            ps.setString(9, a.template().orElse(null));
+            ps.setString(10, a.owner().orElse(null));
+            ps.setString(11, a.phase().display());
+            return ps.executeUpdate();
         });
     }
 
     @Override
     public void updateAllocation(Allocation a) {
-        db.changing(c -> update(c, a));
+        db.changing(c -> update(a));
     }
 
     /** Not synced (see {@link AllocationStore#completeAllocation}): WAL keeps it before every later, synced, commit. */
     @Override
     public void completeAllocation(Allocation ready) {
-        db.changingUnsynced(c -> update(c, ready));
+        db.changingUnsynced(c -> update(ready));
     }
 
-    private static int update(java.sql.Connection c, Allocation a) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("UPDATE allocations SET size_bytes = ?, server = ?, owner = ?, phase = ? WHERE id = ?")) {
-            ps.setLong(1, a.sizeBytes());
-            ps.setString(2, a.server());
-            ps.setString(3, a.owner().orElse(null));
-            ps.setString(4, a.phase().display());
-            ps.setString(5, a.id());
-            return ps.executeUpdate();
-        }
+    private int update(Allocation a) throws SQLException {
+        PreparedStatement ps = db.prepared(UPDATE);
+        ps.setLong(1, a.sizeBytes());
+        ps.setString(2, a.server());
+        ps.setString(3, a.owner().orElse(null));
+        ps.setString(4, a.phase().display());
+        ps.setString(5, a.id());
+        return ps.executeUpdate();
     }
 
     @Override
     public void removeAllocation(String id) {
         db.changing(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM allocations WHERE id = ?")) {
-                ps.setString(1, id);
-                return ps.executeUpdate();
-            }
+            PreparedStatement ps = db.prepared("DELETE FROM allocations WHERE id = ?");
+            ps.setString(1, id);
+            return ps.executeUpdate();
         });
     }
 

@@ -3,8 +3,11 @@ package dsp.store.sqlite;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import org.flywaydb.core.Flyway;
 import org.slf4j.Logger;
@@ -41,6 +44,8 @@ public final class SqliteDatabase implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Path file;
     private final Path reserve;
+    /** Statements of the write paths, prepared once on the connection (guarded by {@link #lock}). */
+    private final Map<String, PreparedStatement> statements = new HashMap<>();
 
     private SqliteDatabase(Path file, Connection connection) {
         this.file = file;
@@ -174,11 +179,32 @@ public final class SqliteDatabase implements AutoCloseable {
     }
 
     private void synchronous(String mode) {
-        try (Statement st = connection.createStatement()) {
-            st.execute("PRAGMA synchronous=" + mode);
+        try {
+            prepared("PRAGMA synchronous=" + mode).execute();
         } catch (SQLException e) {
             throw new StoreException("database " + file + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The statement for {@code sql} on this database's connection, prepared the first time and kept:
+     * preparing parses the SQL against the schema, which cost about as much CPU as running the insert
+     * of a create (#10). For a unit of work ({@link #transaction} and the others) only, while it holds
+     * the connection; its parameters are cleared, and the caller must not close it (the connection's
+     * close does). A result set it gives must be closed before the statement is used again.
+     */
+    public PreparedStatement prepared(String sql) throws SQLException {
+        if (!lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("a kept statement is only for a unit of work on the database");
+        }
+        PreparedStatement ps = statements.get(sql);
+        if (ps == null || ps.isClosed()) {
+            ps = connection.prepareStatement(sql);
+            statements.put(sql, ps);
+        } else {
+            ps.clearParameters();
+        }
+        return ps;
     }
 
     /** Puts the reserve back when it was used; fails as a full disk when there is no room for it. */

@@ -49,29 +49,26 @@ public final class SqliteServerInventory implements ServerInventory {
     @Override
     public void saveServer(Server s) {
         db.adding(c -> { // may add a server: only while the reserve is there
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO servers (name, pool_label, share_bytes, created_at) VALUES (?, ?, ?, ?) "
-                            + "ON CONFLICT (name) DO UPDATE SET pool_label = excluded.pool_label, share_bytes = excluded.share_bytes")) {
-                ps.setString(1, s.name());
-                ps.setString(2, s.pool().orElse(null));
-                if (s.shareOverride().isPresent()) {
-                    ps.setLong(3, s.shareOverride().get());
-                } else {
-                    ps.setNull(3, Types.INTEGER);
-                }
-                ps.setString(4, s.createdAt().toString());
-                return ps.executeUpdate();
+            PreparedStatement ps = db.prepared("INSERT INTO servers (name, pool_label, share_bytes, created_at) VALUES (?, ?, ?, ?) "
+                    + "ON CONFLICT (name) DO UPDATE SET pool_label = excluded.pool_label, share_bytes = excluded.share_bytes");
+            ps.setString(1, s.name());
+            ps.setString(2, s.pool().orElse(null));
+            if (s.shareOverride().isPresent()) {
+                ps.setLong(3, s.shareOverride().get());
+            } else {
+                ps.setNull(3, Types.INTEGER);
             }
+            ps.setString(4, s.createdAt().toString());
+            return ps.executeUpdate();
         });
     }
 
     @Override
     public void deleteServer(String name) {
         db.changing(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM servers WHERE name = ?")) {
-                ps.setString(1, name);
-                return ps.executeUpdate();
-            }
+            PreparedStatement ps = db.prepared("DELETE FROM servers WHERE name = ?");
+            ps.setString(1, name);
+            return ps.executeUpdate();
         });
     }
 

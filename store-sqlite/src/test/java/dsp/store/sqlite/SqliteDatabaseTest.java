@@ -241,4 +241,45 @@ class SqliteDatabaseTest {
             assertThat(allocations.findAllocation("d1")).contains(disk);
         }
     }
+
+    @Test
+    void aWriteStatementIsPreparedOnceAndKeptOnlyForUnitsOfWork() throws Exception {
+        try (SqliteDatabase db = SqliteDatabase.open(dir.resolve("pools.db"))) {
+            String sql = "DELETE FROM allocations WHERE id = ?";
+            Object first = db.transaction(c -> db.prepared(sql));
+            Object again = db.changing(c -> db.prepared(sql));
+            Object other = db.transaction(c -> db.prepared("DELETE FROM servers WHERE name = ?"));
+            assertThat(again).isSameAs(first);
+            assertThat(other).isNotSameAs(first);
+            assertThatThrownBy(() -> db.prepared(sql)).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
+    void keptStatementsStoreEachWriteWithItsOwnValuesAlsoAfterOneFailed() {
+        try (SqliteDatabase db = SqliteDatabase.open(dir.resolve("pools.db"))) {
+            SqliteAllocationStore allocations = new SqliteAllocationStore(db);
+            Allocation disk = new Allocation("d1", "vm-1", "vm", "vm-server-1", 50_000_000_000L, "vm-disk", T,
+                    VolumeFormat.QCOW2, Optional.of("ubuntu22"), Optional.of("vm-1"), VolumePhase.PENDING);
+            Allocation plain = new Allocation("d2", "data", "k8s", "k8s-1", 1_000, "volume", T,
+                    VolumeFormat.DIRECTORY, Optional.empty(), Optional.empty(), VolumePhase.PENDING);
+            allocations.addAllocation(disk);
+            assertThatThrownBy(() -> allocations.addAllocation(disk)).isInstanceOf(StoreException.class).hasMessageContaining("UNIQUE");
+            allocations.addAllocation(plain);
+            allocations.completeAllocation(plain.withPhase(VolumePhase.READY));
+            allocations.updateAllocation(disk.withPhase(VolumePhase.READY));
+            allocations.removeAllocation("d1");
+            allocations.addAllocation(disk);
+            assertThat(allocations.listAllocations()).containsExactlyInAnyOrder(plain.withPhase(VolumePhase.READY), disk);
+            SqliteServerInventory servers = new SqliteServerInventory(db);
+            servers.saveServer(new Server("k8s-1", Optional.of("k8s"), Optional.of(5L), T));
+            servers.saveServer(new Server("k8s-1", Optional.empty(), Optional.empty(), T));
+            servers.saveServer(new Server("vm-1", Optional.of("vm"), Optional.empty(), T));
+            assertThat(servers.listServers()).containsExactly(new Server("k8s-1", Optional.empty(), Optional.empty(), T),
+                    new Server("vm-1", Optional.of("vm"), Optional.empty(), T));
+        }
+        try (SqliteDatabase again = SqliteDatabase.open(dir.resolve("pools.db"))) {
+            assertThat(new SqliteAllocationStore(again).listAllocations()).extracting(Allocation::id).containsExactlyInAnyOrder("d1", "d2");
+        }
+    }
 }
