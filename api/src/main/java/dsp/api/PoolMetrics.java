@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -65,6 +66,9 @@ public final class PoolMetrics implements OperationRecorder {
     private final PrometheusMeterRegistry registry;
     private final Clock clock;
     private volatile Optional<ApiServices> observed = Optional.empty();
+    /** The meters of each label set seen so far (see {@link #recordRequest}). */
+    private final Map<RequestKey, RequestMeters> requestMeters = new ConcurrentHashMap<>();
+    private final Map<OperationKey, OperationMeters> operationMeters = new ConcurrentHashMap<>();
 
     public PoolMetrics(Clock clock) {
         this.clock = clock;
@@ -91,27 +95,63 @@ public final class PoolMetrics implements OperationRecorder {
      * one in the background (202): that operation is counted, with its whole time, when it ends.
      */
     public void recordRequest(String method, String route, int status, Duration took, boolean startedAnOperation) {
-        Timer.builder("dsp_http_requests").description("HTTP requests served")
-                .tags("method", method, "route", route, "status", String.valueOf(status))
-                .register(registry).record(took);
-        String op = OPERATIONS.get(method + " " + route);
-        if (op != null && !startedAnOperation) {
-            record(op, took, status < 400 ? Optional.empty() : Optional.of(errorKind(status)));
+        RequestMeters meters = requestMeters.computeIfAbsent(new RequestKey(method, route, status), this::requestMeters);
+        meters.requests().record(took);
+        if (meters.operation() != null && !startedAnOperation) {
+            operationMeters.computeIfAbsent(meters.operation(), this::operationMeters).record(took);
         }
     }
 
     @Override
     public void record(String operation, Duration took, Optional<String> error) {
-        Counter.builder("dsp_operations").description("Operations finished, by operation and outcome")
-                .tags("operation", operation, "outcome", error.isPresent() ? "error" : "success")
-                .register(registry).increment();
-        if (error.isPresent()) {
-            Counter.builder("dsp_operation_errors").description("Failed operations by operation and kind of error")
-                    .tags("operation", operation, "kind", error.get())
-                    .register(registry).increment();
-        } else if (HISTOGRAMS.containsKey(operation)) {
-            timer(operation).record(took);
+        operationMeters.computeIfAbsent(new OperationKey(operation, error), this::operationMeters).record(took);
+    }
+
+    // Meters are looked up once per distinct label set and kept: building the tags and the registry's
+    // look-up on every request were a measurable part of a create's CPU (#10). The label sets are bounded
+    // (routes are templates or "unmatched"; statuses, operations and error kinds are fixed sets).
+
+    private record RequestKey(String method, String route, int status) {
+    }
+
+    private record OperationKey(String operation, Optional<String> error) {
+    }
+
+    /** A request's timer and, for a change route, what its operation counts as (null for other routes). */
+    private record RequestMeters(Timer requests, OperationKey operation) {
+    }
+
+    /** The meters one finished operation adds to: its outcome count, and its error kind or its latency. */
+    private record OperationMeters(Counter outcome, Counter error, Timer latency) {
+        void record(Duration took) {
+            outcome.increment();
+            if (error != null) {
+                error.increment();
+            } else if (latency != null) {
+                latency.record(took);
+            }
         }
+    }
+
+    private RequestMeters requestMeters(RequestKey k) {
+        Timer requests = Timer.builder("dsp_http_requests").description("HTTP requests served")
+                .tags("method", k.method(), "route", k.route(), "status", String.valueOf(k.status()))
+                .register(registry);
+        String op = OPERATIONS.get(k.method() + " " + k.route());
+        return new RequestMeters(requests, op == null ? null
+                : new OperationKey(op, k.status() < 400 ? Optional.empty() : Optional.of(errorKind(k.status()))));
+    }
+
+    private OperationMeters operationMeters(OperationKey k) {
+        Counter outcome = Counter.builder("dsp_operations").description("Operations finished, by operation and outcome")
+                .tags("operation", k.operation(), "outcome", k.error().isPresent() ? "error" : "success")
+                .register(registry);
+        Counter error = k.error().map(kind -> Counter.builder("dsp_operation_errors")
+                .description("Failed operations by operation and kind of error")
+                .tags("operation", k.operation(), "kind", kind)
+                .register(registry)).orElse(null);
+        Timer latency = k.error().isEmpty() && HISTOGRAMS.containsKey(k.operation()) ? timer(k.operation()) : null;
+        return new OperationMeters(outcome, error, latency);
     }
 
     /** A cleanup run: what it moved to the pools' trash (a dry run moves nothing). */
