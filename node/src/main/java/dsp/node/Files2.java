@@ -171,10 +171,17 @@ final class Files2 {
         makeReadOnly(temporary);
         publish(temporary, target);
     }
-    /** Deletes a file or a whole tree; gone already is fine. */
+    /** Deletes a file or a whole tree (a link itself, never what it points to); gone already is fine. */
     static void deleteTree(Path path) {
-        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        try {
+            // nothing there, a file, a link or an empty directory: done without a walk. (Unlike
+            // Files.exists with NOFOLLOW_LINKS on Java 17, this answers "nothing there" without an exception.)
+            Files.deleteIfExists(path);
             return;
+        } catch (java.nio.file.DirectoryNotEmptyException notEmpty) {
+            // walked below
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + path, e);
         }
         try {
             Files.walkFileTree(path, new SimpleFileVisitor<>() {

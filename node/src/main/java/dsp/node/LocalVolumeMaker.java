@@ -42,6 +42,8 @@ public final class LocalVolumeMaker implements VolumeMaker {
     /** A reflink is instant; a sparse copy of a large raw template on a slow disk is not. */
     private static final java.time.Duration TEMPLATE_COPY_TIMEOUT = java.time.Duration.ofHours(6);
     public static final String TEMPLATES = VolumeLayout.TEMPLATES;
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> WRITABLE_BY_ALL =
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx");
 
     private final ServerRoots roots;
     private final PoolCatalog catalog;
@@ -78,7 +80,9 @@ public final class LocalVolumeMaker implements VolumeMaker {
             throw DomainException.conflict("'" + entry.getFileName() + "' already exists in pool " + a.pool() + " on " + a.server()
                     + " and is not this volume's data; left alone");
         }
-        mkdirs(root);
+        if (!Files.isDirectory(root)) { // a plain stat; creating one that is there throws (and fills a stack trace) on Java 17
+            mkdirs(root);
+        }
         Path temporary = root.resolve(".tmp-" + a.id());
         Files2.deleteTree(temporary);
         try {
@@ -87,7 +91,7 @@ public final class LocalVolumeMaker implements VolumeMaker {
                     mkdirs(temporary);
                     // writable by any pod, as local-path makes them: a non-root pod without fsGroup can use
                     // it; with fsGroup the kubelet sets group and setgid at mount, which this never undoes
-                    Files.setPosixFilePermissions(temporary, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+                    Files.setPosixFilePermissions(temporary, WRITABLE_BY_ALL);
                     Files2.publish(temporary, target);
                 }
                 case QCOW2 -> {

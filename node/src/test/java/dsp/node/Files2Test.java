@@ -149,4 +149,27 @@ class Files2Test {
             throw new IllegalStateException(e);
         }
     }
+
+    @Test
+    void deleteTreeTakesAnythingAtThePathButNeverWhatALinkPointsTo() throws Exception {
+        Path outside = Files.createDirectories(dir.resolve("outside/kept"));
+        Files.writeString(outside.resolve("data"), "precious");
+        Path pool = Files.createDirectory(dir.resolve("pool"));
+        Path tree = Files.createDirectories(pool.resolve("tree/a/b"));
+        Files.writeString(tree.resolve("f"), "x");
+        Files.createSymbolicLink(pool.resolve("tree/a/link"), outside);
+        Path file = Files.writeString(pool.resolve("file"), "y");
+        Path empty = Files.createDirectory(pool.resolve("empty"));
+        Path link = Files.createSymbolicLink(pool.resolve("link"), outside);
+        Path dangling = Files.createSymbolicLink(pool.resolve("dangling"), dir.resolve("nowhere"));
+
+        for (Path p : List.of(pool.resolve("tree"), file, empty, link, dangling, pool.resolve("never-there"))) {
+            Files2.deleteTree(p);
+            assertThat(Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)).as("%s", p).isFalse();
+        }
+        try (var left = Files.list(pool)) {
+            assertThat(left).isEmpty();
+        }
+        assertThat(outside.resolve("data")).hasContent("precious");
+    }
 }
