@@ -95,6 +95,35 @@ class LocalVolumeMakerTest {
     }
 
     @Test
+    void aLinkOrAHalfMadeDiskInAVolumesPlaceIsRefusedAndLeftAlone() throws Exception {
+        Path pool = Files.createDirectories(dir.resolve("servers/k8s-1/k8s-storage-pool"));
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        Path dangling = Files.createSymbolicLink(pool.resolve("dangling"), elsewhere.resolve("gone"));
+        Path raw = Files.createDirectory(dir.resolve("servers/vm-1")).resolve("vm-storage-pool");
+        Files.createDirectories(raw.resolve("half-raw"));
+        Path qcow2 = Files.createSymbolicLink(raw.resolve("linked.qcow2"), elsewhere.resolve("gone.qcow2"));
+
+        Allocation v = new Allocation("id-d", "dangling", "k8s", "k8s-1", GB, "volume", Instant.EPOCH);
+        assertThatThrownBy(() -> maker.make(v, Optional.empty())).isInstanceOf(DomainException.class)
+                .hasMessageContaining("'dangling' already exists in pool k8s on k8s-1 and is not this volume's data; left alone")
+                .extracting(e -> ((DomainException) e).code()).isEqualTo(DomainException.Code.CONFLICT);
+        assertThat(Files.isSymbolicLink(dangling)).isTrue();
+        assertThat(Files.readSymbolicLink(dangling)).isEqualTo(elsewhere.resolve("gone"));
+        assertThatThrownBy(() -> maker.make(disk("half-raw", VolumeFormat.RAW, GB), Optional.empty()))
+                .hasMessageContaining("'half-raw' already exists");
+        assertThatThrownBy(() -> maker.make(disk("linked", VolumeFormat.QCOW2, GB), Optional.empty()))
+                .hasMessageContaining("'linked.qcow2' already exists");
+        assertThat(Files.isSymbolicLink(qcow2)).isTrue();
+        assertThat(elsewhere).isEmptyDirectory();
+        try (var left = Files.list(pool)) {
+            assertThat(left).containsExactly(dangling); // no half-made .tmp- entry either
+        }
+        try (var left = Files.list(raw)) {
+            assertThat(left).containsExactlyInAnyOrder(raw.resolve("half-raw"), qcow2);
+        }
+    }
+
+    @Test
     void directoryVolumes() {
         Allocation v = new Allocation("id-v", "data", "k8s", "k8s-1", 100 * GB, "volume", Instant.EPOCH);
         String path = maker.make(v, Optional.empty());
