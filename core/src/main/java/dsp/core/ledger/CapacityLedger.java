@@ -166,10 +166,20 @@ public final class CapacityLedger {
     public synchronized void putAllocation(Allocation a) {
         reserved.remove(a.id());
         Allocation old = byId.get(a.id());
-        if (old != null) {
-            unlink(old);
+        ServerEntry e = old == null ? null : entries.get(old.server());
+        if (old != null && old.server().equals(a.server()) && e.server != null) {
+            // the same inventory server: its totals leave and join once instead of twice (a create puts its
+            // allocation three times: reserved, recorded, completed)
+            leave(e);
+            forget(e, old);
+            record(e, a);
+            join(e);
+        } else {
+            if (old != null) {
+                unlink(old);
+            }
+            link(a);
         }
-        link(a);
         changed();
     }
 
@@ -501,6 +511,13 @@ public final class CapacityLedger {
     private void unlink(Allocation a) {
         ServerEntry e = entries.get(a.server());
         leave(e);
+        forget(e, a);
+        join(e);
+        dropIfEmpty(e);
+    }
+
+    /** Takes the allocation off its entry and out of the indexes; the entry's totals are the caller's (leave/join). */
+    private void forget(ServerEntry e, Allocation a) {
         e.allocations.remove(a.id());
         e.allocated -= a.sizeBytes();
         long[] onServer = e.byPool.get(a.pool());
@@ -509,8 +526,6 @@ public final class CapacityLedger {
         if (onServer[0] == 0) {
             e.byPool.remove(a.pool());
         }
-        join(e);
-        dropIfEmpty(e);
         byId.remove(a.id());
         oldestFirst = null;
         Map<String, Allocation> named = byPoolAndName.get(a.pool());
