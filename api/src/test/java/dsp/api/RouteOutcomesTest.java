@@ -149,6 +149,16 @@ class RouteOutcomesTest {
     }
 
     @Test
+    void aVmCreatedAsAnOperationIsItsResult() throws Exception {
+        JsonNode op = accepted("/api/v1/vms", "{\"name\": \"web\", \"image\": \"ubuntu22\", \"server_type\": \"cx21\"}", "vm_create",
+                "default/web");
+        assertThat(op.get("state").asText()).isEqualTo("succeeded");
+        JsonNode vm = op.get("result");
+        assertThat(vm.get("name").asText()).isEqualTo("web");
+        assertThat(h.get("/api/v1/vms/" + vm.get("id").asText()).json().get("disk_id").asText()).isEqualTo(vm.get("disk_id").asText());
+    }
+
+    @Test
     void aVolumeOrVmDiskInARetainPoolIsReleasedUnlessPurged() {
         String kept = createVolume("kept");
         String purged = createVolume("purged");
@@ -180,6 +190,11 @@ class RouteOutcomesTest {
         assertThat(real.get("result").get("dry_run").asBoolean()).isFalse();
         JsonNode dryOp = accepted("/api/v1/cleanup?dry_run=true", "{}", "cleanup", "dry run");
         assertThat(dryOp.get("result").get("dry_run").asBoolean()).isTrue();
+
+        // every run is counted, at once or as an operation: two dry runs and two real ones
+        PrometheusText m = new PrometheusText(h.get("/metrics").body());
+        assertThat(m.value("dsp_cleanup_runs_total", "mode", "dry_run")).isEqualTo(2);
+        assertThat(m.value("dsp_cleanup_runs_total", "mode", "run")).isEqualTo(2);
 
         ApiHarness.Reply unknown = h.get("/api/v1/cleanup/r-nope");
         assertThat(unknown.status()).isEqualTo(404);
