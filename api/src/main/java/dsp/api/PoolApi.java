@@ -228,7 +228,9 @@ public final class PoolApi {
     /** The matched route pattern, so metrics do not grow a series per server name. */
     private static String routeOf(Context ctx) {
         try {
-            return ctx.endpointHandlerPath();
+            String route = ctx.endpointHandlerPath();
+            // Javalin 6 answers "No handler matched request path/method (404/405)" rather than throwing
+            return route.startsWith("/") ? route : "unmatched";
         } catch (IllegalStateException unmatched) {
             return "unmatched";
         }

@@ -19,6 +19,7 @@ import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.regex.Pattern;
 import java.util.List;
 import java.util.Optional;
 
@@ -112,7 +113,7 @@ public final class Requests {
                 return DomainException.invalid("duplicate field " + ErrorMapping.printable(m.substring("Duplicate field ".length()))
                         + "; each field may appear once");
             }
-            return DomainException.invalid("request body is not valid JSON: " + ErrorMapping.withoutJavaNames(withoutLocation(m)));
+            return DomainException.invalid("request body is not valid JSON: " + ErrorMapping.withoutJavaNames(withoutSettings(withoutLocation(m))));
         }
         if (e instanceof MismatchedInputException m) {
             return mismatch(m, type);
@@ -122,6 +123,14 @@ public final class Requests {
                     .orElse("request body must be a JSON object"));
         }
         return DomainException.invalid("request body is not valid JSON");
+    }
+
+    /** Jackson's hints name its parser settings, which a client cannot change: "enable `JsonReadFeature.X` to allow". */
+    private static final Pattern PARSER_SETTING = Pattern.compile(
+            ":\\s*enable\\s+`?[\\w.]+`?\\s+to allow|\\s*\\([^()]*\\bFeature '\\w+'[^()]*\\)");
+
+    private static String withoutSettings(String m) {
+        return PARSER_SETTING.matcher(m).replaceAll("");
     }
 
     /** Jackson's messages end with where in the source the problem is, which names its own settings. */

@@ -141,6 +141,8 @@ class PoolApiServerTest {
                         && !t.all("dsp_http_requests_seconds_sum", "route", "/api/v1/servers/{name}").isEmpty());
         assertThat(m.all("dsp_http_requests_seconds_count")).extracting(series -> series.labels().get("route"))
                 .doesNotContain("/api/v1/servers/s1", "/no/such/page");
+        assertThat(m.all("dsp_http_requests_seconds_count", "status", "404")).extracting(series -> series.labels().get("route"))
+                .as("a path no route matches is one series, named so").containsExactly("unmatched");
         assertThat(m.value("dsp_http_requests_seconds_sum", "method", "PUT", "route", "/api/v1/servers/{name}"))
                 .as("a request takes some time").isPositive();
     }

@@ -46,6 +46,9 @@ class RequestBodiesTest {
             "PUT|/api/v1/servers/k8s-1|{\"pool\": \"vm\"|request body is not valid JSON: Unexpected end-of-input: expected close marker for Object",
             "PUT|/api/v1/servers/k8s-1|{\"pool\" \"vm\"}|request body is not valid JSON: Unexpected character ('\"' (code 34)): was expecting a colon to separate field name and value",
             "PUT|/api/v1/servers/k8s-1|{\"pool\": 01}|request body is not valid JSON: Invalid numeric value: Leading zeroes not allowed",
+            // nor the parser settings its hints name, which a client cannot change
+            "PUT|/api/v1/servers/k8s-1|{\"pool\": NaN}|request body is not valid JSON: Non-standard token 'NaN'",
+            "PUT|/api/v1/servers/k8s-1|/* vm */ {\"pool\": \"vm\"}|request body is not valid JSON: Unexpected character ('/' (code 47)): maybe a (non-standard) comment?",
             // fields
             "PUT|/api/v1/servers/k8s-1|{\"pool\": \"vm\", \"pool\": \"k8s\"}|duplicate field 'pool'; each field may appear once",
             "PUT|/api/v1/servers/k8s-1|{\"pool\": \"vm\", \"colour\": 1}|unknown field 'colour'; allowed fields are [capacity, pool]",
