@@ -17,15 +17,13 @@ public final class Timestamps {
     /** {@code text} as {@link Instant#parse} reads it, or its {@link java.time.format.DateTimeParseException}. */
     public static Instant read(String text) {
         int n = text.length();
-        if (n < 20 || n > 30 || text.charAt(4) != '-' || text.charAt(7) != '-' || text.charAt(10) != 'T' || text.charAt(13) != ':'
+        // 20 characters without a fraction, 22 to 30 with one of 1 to 9 digits ("ss.Z", 21, has none)
+        if (n < 20 || n == 21 || n > 30 || text.charAt(4) != '-' || text.charAt(7) != '-' || text.charAt(10) != 'T' || text.charAt(13) != ':'
                 || text.charAt(16) != ':' || text.charAt(n - 1) != 'Z' || (n > 20 && text.charAt(19) != '.')) {
             return Instant.parse(text);
         }
-        int digits = Math.max(0, n - 21);
+        int digits = n == 20 ? 0 : n - 21;
         int nanos = digits == 0 ? 0 : number(text, 20, n - 1);
-        if (digits > 9 || (n > 20 && digits == 0)) {
-            return Instant.parse(text);
-        }
         for (int i = digits; i < 9 && nanos > 0; i++) {
             nanos *= 10;
         }
