@@ -31,6 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 class SqliteDatabaseTest {
 
     private static final Instant T = Instant.parse("2026-11-25T10:15:30Z");
+    /** A VM's qcow2 disk from a template, with an owner: every optional column filled. */
+    private static final Allocation VM_DISK = new Allocation("d1", "vm-1", "vm", "vm-server-1", 50_000_000_000L, "vm-disk", T,
+            VolumeFormat.QCOW2, Optional.of("ubuntu22"), Optional.of("vm-1"), VolumePhase.PENDING);
 
     @TempDir
     Path dir;
@@ -235,10 +238,8 @@ class SqliteDatabaseTest {
     void anAddedVolumeKeepsItsOwnerAndTemplate() {
         try (SqliteDatabase db = SqliteDatabase.open(dir.resolve("pools.db"))) {
             SqliteAllocationStore allocations = new SqliteAllocationStore(db);
-            Allocation disk = new Allocation("d1", "vm-1", "vm", "vm-server-1", 50_000_000_000L, "vm-disk", T,
-                    VolumeFormat.QCOW2, Optional.of("ubuntu22"), Optional.of("vm-1"), VolumePhase.PENDING);
-            allocations.addAllocation(disk);
-            assertThat(allocations.findAllocation("d1")).contains(disk);
+            allocations.addAllocation(VM_DISK);
+            assertThat(allocations.findAllocation("d1")).contains(VM_DISK);
         }
     }
 
@@ -259,18 +260,16 @@ class SqliteDatabaseTest {
     void keptStatementsStoreEachWriteWithItsOwnValuesAlsoAfterOneFailed() {
         try (SqliteDatabase db = SqliteDatabase.open(dir.resolve("pools.db"))) {
             SqliteAllocationStore allocations = new SqliteAllocationStore(db);
-            Allocation disk = new Allocation("d1", "vm-1", "vm", "vm-server-1", 50_000_000_000L, "vm-disk", T,
-                    VolumeFormat.QCOW2, Optional.of("ubuntu22"), Optional.of("vm-1"), VolumePhase.PENDING);
             Allocation plain = new Allocation("d2", "data", "k8s", "k8s-1", 1_000, "volume", T,
                     VolumeFormat.DIRECTORY, Optional.empty(), Optional.empty(), VolumePhase.PENDING);
-            allocations.addAllocation(disk);
-            assertThatThrownBy(() -> allocations.addAllocation(disk)).isInstanceOf(StoreException.class).hasMessageContaining("UNIQUE");
+            allocations.addAllocation(VM_DISK);
+            assertThatThrownBy(() -> allocations.addAllocation(VM_DISK)).isInstanceOf(StoreException.class).hasMessageContaining("UNIQUE");
             allocations.addAllocation(plain);
             allocations.completeAllocation(plain.withPhase(VolumePhase.READY));
-            allocations.updateAllocation(disk.withPhase(VolumePhase.READY));
+            allocations.updateAllocation(VM_DISK.withPhase(VolumePhase.READY));
             allocations.removeAllocation("d1");
-            allocations.addAllocation(disk);
-            assertThat(allocations.listAllocations()).containsExactlyInAnyOrder(plain.withPhase(VolumePhase.READY), disk);
+            allocations.addAllocation(VM_DISK);
+            assertThat(allocations.listAllocations()).containsExactlyInAnyOrder(plain.withPhase(VolumePhase.READY), VM_DISK);
             SqliteServerInventory servers = new SqliteServerInventory(db);
             servers.saveServer(new Server("k8s-1", Optional.of("k8s"), Optional.of(5L), T));
             servers.saveServer(new Server("k8s-1", Optional.empty(), Optional.empty(), T));
