@@ -97,7 +97,8 @@ class DashboardBrowserTest {
         assertThat(browser.findElements(By.cssSelector("#history path.allocated"))).as("a history line per pool").hasSize(2);
 
         // filter and sort the VMs
-        browser.findElement(By.id("vmFilter")).sendKeys("db");
+        // "db-vm", not "db": the filter searches every column, and a VM's random hex id may contain "db"
+        browser.findElement(By.id("vmFilter")).sendKeys("db-vm");
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> // the table redraws on the next input event
                 assertThat(browser.executeScript("return document.querySelectorAll('#vms tbody tr').length;")).isEqualTo(1L));
         browser.findElement(By.id("vmFilter")).clear();
