@@ -47,6 +47,14 @@ public class StandaloneScale {
     static final int WRITES = Integer.parseInt(env("WRITES", SMOKE ? "6" : "200"));
     static final int WRK_SECONDS = Integer.parseInt(env("WRK_SECONDS", SMOKE ? "1" : "10"));
     static final int CLI_RUNS = Integer.parseInt(env("CLI_RUNS", SMOKE ? "1" : "7"));
+    /**
+     * Creates (each deleted again, so the allocation count stays the size's) and relabels sent after the
+     * right-after-start figures and before the measured runs: a server that has been up a while runs the
+     * write path compiled by C2, which takes thousands of requests (server CPU per create fell from
+     * ~6 ms to ~2 ms over the first 8,000 creates in a 500-create-block curve).
+     */
+    static final Pattern CREATED_ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"");
+    static final int WARM_UP = Integer.parseInt(env("WARM_UP", SMOKE ? "4" : "3000"));
     static final int FILL_CLIENTS = 8;
     /** Volumes made through the API before the rest are inserted (the API makes ~50-100 a second on this machine). */
     static final int API_VOLUMES = Integer.parseInt(env("API_VOLUMES", "500"));
@@ -67,6 +75,8 @@ public class StandaloneScale {
         final List<Double> statusP50 = new ArrayList<>(), statusP99 = new ArrayList<>(), statusRps = new ArrayList<>();
         final List<Double> createP50 = new ArrayList<>(), createP99 = new ArrayList<>();
         final List<Double> relabelP50 = new ArrayList<>(), relabelP99 = new ArrayList<>();
+        /** The first writes after the server started (one value: before any warm-up). */
+        final List<Double> coldCreateP50 = new ArrayList<>(), coldRelabelP50 = new ArrayList<>();
         final List<Double> floorP50 = new ArrayList<>();
         final List<Double> cli = new ArrayList<>(), curl = new ArrayList<>(), jvmFloor = new ArrayList<>();
         final List<Double> startup = new ArrayList<>(), rssLoaded = new ArrayList<>(), rssStarted = new ArrayList<>();
@@ -103,6 +113,8 @@ public class StandaloneScale {
             fill(data, work, size, f);
             Server server = Server.start(data, work.resolve("server.log"));
             try {
+                coldWrites(server, size, f);
+                warmUp(server, size);
                 for (int run = 1; run <= RUNS; run++) {
                     log("%s run %d/%d", size.label(), run, RUNS);
                     sequentialStatus(server, f);
@@ -225,24 +237,58 @@ public class StandaloneScale {
 
     /** WRITES creates, then WRITES relabels: a vm server to k8s and back, each a PUT. */
     static void writes(Server server, Size size, int run, Figures f) throws Exception {
-        List<Double> creates = new ArrayList<>();
-        for (int i = 0; i < WRITES; i++) {
-            long t = System.nanoTime();
-            send(server, "POST", "/api/v1/volumes", "{\"name\": \"run" + run + "-" + i + "\", \"pool\": \"k8s\", \"size\": 1}");
-            creates.add((System.nanoTime() - t) / 1e6);
-        }
-        List<Double> relabels = new ArrayList<>();
-        int vmServers = size.servers / 2;
-        for (int i = 0; i < WRITES; i++) {
-            String name = serverName(2 * ((i / 2) % vmServers) + 1);
-            long t = System.nanoTime();
-            send(server, "PUT", "/api/v1/servers/" + name, "{\"pool\": \"" + (i % 2 == 0 ? "k8s" : "vm") + "\"}");
-            relabels.add((System.nanoTime() - t) / 1e6);
-        }
+        List<Double> creates = creates(server, "run" + run + "-", WRITES, false);
+        List<Double> relabels = relabels(server, size, WRITES);
         f.createP50.add(percentile(creates, 50));
         f.createP99.add(percentile(creates, 99));
         f.relabelP50.add(percentile(relabels, 50));
         f.relabelP99.add(percentile(relabels, 99));
+    }
+
+    /** The same writes as a run, as the first requests of their kind the server sees after it started. */
+    static void coldWrites(Server server, Size size, Figures f) throws Exception {
+        f.coldCreateP50.add(percentile(creates(server, "cold-", WRITES, false), 50));
+        f.coldRelabelP50.add(percentile(relabels(server, size, WRITES), 50));
+    }
+
+    /** WARM_UP creates, each deleted again, and a tenth as many relabels; nothing measured. */
+    static void warmUp(Server server, Size size) throws Exception {
+        long start = System.nanoTime();
+        creates(server, "warm-up-", WARM_UP, true);
+        relabels(server, size, Math.max(2, WARM_UP / 10));
+        log("%s warm-up: %,d creates and deletes, %,d relabels in %.1f s", size.label(), WARM_UP, Math.max(2, WARM_UP / 10),
+                (System.nanoTime() - start) / 1e9);
+    }
+
+    /** n sequential POSTs of a 1 GB k8s volume; each one's time, or none timed and each deleted again when warming up. */
+    static List<Double> creates(Server server, String prefix, int n, boolean deleteEach) throws Exception {
+        List<Double> ms = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            long t = System.nanoTime();
+            String created = send(server, "POST", "/api/v1/volumes", "{\"name\": \"" + prefix + i + "\", \"pool\": \"k8s\", \"size\": 1}");
+            ms.add((System.nanoTime() - t) / 1e6);
+            if (deleteEach) {
+                Matcher id = CREATED_ID.matcher(created);
+                if (!id.find()) {
+                    throw new IllegalStateException("no id in " + created);
+                }
+                send(server, "DELETE", "/api/v1/volumes/" + id.group(1), "");
+            }
+        }
+        return ms;
+    }
+
+    /** n sequential PUTs moving vm servers to k8s and back, in pairs. */
+    static List<Double> relabels(Server server, Size size, int n) throws Exception {
+        List<Double> ms = new ArrayList<>();
+        int vmServers = size.servers / 2;
+        for (int i = 0; i < n; i++) {
+            String name = serverName(2 * ((i / 2) % vmServers) + 1);
+            long t = System.nanoTime();
+            send(server, "PUT", "/api/v1/servers/" + name, "{\"pool\": \"" + (i % 2 == 0 ? "k8s" : "vm") + "\"}");
+            ms.add((System.nanoTime() - t) / 1e6);
+        }
+        return ms;
     }
 
     /** What any durable write costs here: a 4 KB write + fsync, and a one-row SQLite commit (WAL, synchronous=FULL). */
@@ -377,12 +423,15 @@ public class StandaloneScale {
         }
     }
 
-    static void send(Server server, String method, String path, String body) throws Exception {
+    /** The answer's body; anything but a 2xx stops the benchmark. */
+    static String send(Server server, String method, String path, String body) throws Exception {
+        HttpRequest.BodyPublisher content = body.isEmpty() ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body);
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(server.url(path))).header("Content-Type", "application/json")
-                .method(method, HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                .method(method, content).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() >= 300) {
             throw new IllegalStateException(method + " " + path + ": " + r.statusCode() + " " + r.body());
         }
+        return r.body();
     }
 
     static double percentile(List<Double> values, int p) {
@@ -404,8 +453,8 @@ public class StandaloneScale {
         t.append("Each figure: median of ").append(RUNS).append(" runs (min in brackets). The server is `bin/poolctl standalone` "
                 + "(its launcher's heap settings); the client, wrk and the server share the machine's cores over loopback.\n\n");
         t.append("| servers / allocations | fill | GET status p50 | p99 | req/s (wrk, 16 conn.) "
-                + "| POST volumes p50 | p99 | PUT servers p50 | p99 | durable floor | create p50 / floor | start-up to ready | RSS loaded | RSS after start |\n");
-        t.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| POST volumes p50 | p99 | PUT servers p50 | p99 | right after start: POST p50, PUT p50 | durable floor | create p50 / floor | start-up to ready | RSS loaded | RSS after start |\n");
+        t.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Figures f : all) {
             double ratio = percentile(f.createP50, 50) / percentile(f.floorP50, 50);
             t.append("| ").append(f.size.label())
@@ -415,6 +464,7 @@ public class StandaloneScale {
                     .append(" | ").append(mm(f.statusRps, "%.0f"))
                     .append(" | ").append(mm(f.createP50, "%.2f ms")).append(" | ").append(mm(f.createP99, "%.2f ms"))
                     .append(" | ").append(mm(f.relabelP50, "%.2f ms")).append(" | ").append(mm(f.relabelP99, "%.2f ms"))
+                    .append(" | ").append(mm(f.coldCreateP50, "%.2f ms")).append(", ").append(mm(f.coldRelabelP50, "%.2f ms"))
                     .append(" | ").append(mm(f.floorP50, "%.2f ms"))
                     .append(String.format(Locale.ROOT, " | %.1fx", ratio))
                     .append(" | ").append(mm(f.startup, "%.2f s"))
@@ -434,7 +484,11 @@ public class StandaloneScale {
                 + "an audit record and a directory: the API fills at the rate shown, too slow for 200,000); then, with the server "
                 + "stopped, the other allocations inserted into its database as the API writes them (one transaction) with a "
                 + "directory each, spread round-robin over the k8s servers. The server then reads them once at start-up. The writes measured: POST a 1 GB volume "
-                + "(sequential); PUT moves a vm server to k8s and back (sequential). Durable floor: a 4 KB write + fsync plus "
+                + "(sequential); PUT moves a vm server to k8s and back (sequential). \"Right after start\" is the first " + WRITES + " of each "
+                + "after the measuring server started (one value; before them that server has answered only its readiness check). Then, unmeasured, "
+                + String.format(Locale.ROOT, "%,d", WARM_UP) + " creates (each deleted again: the allocation count stays the size's) and "
+                + Math.max(2, WARM_UP / 10) + " relabels, so the runs measure a server whose write path the JIT has compiled, "
+                + "as it is once it has been up a while. Durable floor: a 4 KB write + fsync plus "
                 + "a one-row SQLite commit (WAL, synchronous=FULL) on the same file system, p50 of the same number of writes.\n");
         return t.toString();
     }
