@@ -4,7 +4,6 @@ import dsp.core.DomainException;
 import dsp.core.model.Allocation;
 import dsp.core.model.PoolCatalog;
 import dsp.core.model.PoolDefinition;
-import dsp.core.model.ReclaimPolicy;
 import dsp.core.model.VolumeFormat;
 import dsp.core.model.VolumePhase;
 import dsp.core.usecase.CapacityAdmission;
@@ -18,13 +17,10 @@ import dsp.kubernetes.crd.PoolVirtualMachine;
 import dsp.kubernetes.crd.PoolVolume;
 import dsp.kubernetes.work.WorkQueue;
 import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolume;
-import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaimStatus;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.TopologySelectorLabelRequirement;
 import io.fabric8.kubernetes.api.model.TopologySelectorTerm;
 import io.fabric8.kubernetes.api.model.storage.StorageClass;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -32,7 +28,6 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,7 +35,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -84,7 +78,7 @@ public final class Provisioner implements AutoCloseable {
     /** A VM disk with no VM is left alone this long: the VM API records the VM just after admitting its disk. */
     static final Duration ORPHAN_GRACE = Duration.ofMinutes(10);
     private static final Duration SWEEP_EVERY = Duration.ofMinutes(5);
-    private static final String VM_DISK_KIND = "vm-disk";
+    static final String VM_DISK_KIND = "vm-disk";
 
     private final KubernetesClient client;
     private final PoolCatalog catalog;
@@ -198,7 +192,7 @@ public final class Provisioner implements AutoCloseable {
             expandIfAsked(claim);
             return;
         }
-        if (claim.getMetadata().getDeletionTimestamp() != null || !namesUs(claim)) {
+        if (!ClaimModel.forUs(claim)) {
             return;
         }
         String uid = claim.getMetadata().getUid();
@@ -208,29 +202,16 @@ public final class Provisioner implements AutoCloseable {
         }
         String className = claim.getSpec().getStorageClassName();
         StorageClass sc = className == null ? null : classes.getStore().getByKey(className);
-        if (sc == null) {
-            tell(claim, "ProvisioningFailed", "storage class " + className + " does not exist; the claim is provisioned once it does");
-            return; // classChanged brings it back
+        ClaimModel.Verdict verdict = ClaimModel.verdict(claim, className, sc, catalog);
+        if (verdict instanceof ClaimModel.Refuse refuse) {
+            tell(claim, "ProvisioningFailed", refuse.message());
+            return; // a missing class: classChanged brings it back
         }
-        if (!Names.PROVISIONER.equals(sc.getProvisioner())) {
-            return;
+        if (!(verdict instanceof ClaimModel.Provision provision)) {
+            return; // another provisioner's class, or the scheduler has not chosen a node yet
         }
-        Optional<String> refusal = unsupported(claim);
-        if (refusal.isPresent()) {
-            tell(claim, "ProvisioningFailed", refusal.get());
-            return;
-        }
-        Optional<PoolDefinition> pool = poolOf(sc);
-        if (pool.isEmpty()) {
-            tell(claim, "ProvisioningFailed", "storage class " + sc.getMetadata().getName() + " names no configured pool (parameter pool="
-                    + param(sc, "pool") + "); pools are " + catalog.pools().stream().map(PoolDefinition::name).toList());
-            return;
-        }
-        String node = selectedNode(claim);
-        boolean waitForConsumer = "WaitForFirstConsumer".equals(sc.getVolumeBindingMode());
-        if (node == null && waitForConsumer) {
-            return; // the scheduler has not chosen a node yet
-        }
+        PoolDefinition pool = provision.pool();
+        String node = provision.node();
         Optional<PoolVolume> existing = volumes.forClaim(uid);
         if (existing.isPresent()) {
             completions.add(existing.get().getMetadata().getName());
@@ -239,23 +220,24 @@ public final class Provisioner implements AutoCloseable {
         if (volumes.isPromised(volumeName)) {
             return; // being written by the other worker
         }
-        if (node != null && !allowedTopologies(sc).isEmpty() && !matches(allowedTopologies(sc), node)) {
+        List<TopologySelectorTerm> allowedTopologies = ClaimModel.allowedTopologies(sc);
+        if (node != null && !allowedTopologies.isEmpty() && !matches(allowedTopologies, node)) {
             reschedule(claim, node, "node " + node + " is outside storage class " + sc.getMetadata().getName() + "'s allowedTopologies");
             return;
         }
         long bytes;
         try {
-            bytes = requestBytes(claim);
+            bytes = ClaimModel.requestBytes(claim);
         } catch (DomainException e) {
             tell(claim, "ProvisioningFailed", e.getMessage());
             return;
         }
-        CapacityAdmission.Request request = new CapacityAdmission.Request(volumeName, pool.get().name(), bytes,
+        CapacityAdmission.Request request = new CapacityAdmission.Request(volumeName, pool.name(), bytes,
                 PoolVolumeStore.CLAIM_KIND, Optional.ofNullable(node), VolumeFormat.DIRECTORY, Optional.empty(),
                 Optional.of(new ClaimOwner(claim.getMetadata().getNamespace(), claim.getMetadata().getName()).owner()),
                 VolumePhase.PENDING).withId(volumeName);
-        if (node == null && !allowedTopologies(sc).isEmpty()) {
-            request = request.onlyOn(Optional.of(nodesMatching(allowedTopologies(sc))));
+        if (node == null && !allowedTopologies.isEmpty()) {
+            request = request.onlyOn(Optional.of(nodesMatching(allowedTopologies)));
         }
         Allocation admitted;
         try {
@@ -279,38 +261,8 @@ public final class Provisioner implements AutoCloseable {
             return;
         }
         volumes.create(admitted); // outside the lock; a failure withdraws the admission and is retried
-        LOG.info("PVC {}: admitted {} bytes on node {} in pool {}", key, bytes, admitted.server(), pool.get().name());
+        LOG.info("PVC {}: admitted {} bytes on node {} in pool {}", key, bytes, admitted.server(), pool.name());
         // the PV follows when the node agent reports the directory ready
-    }
-
-    /** What a directory volume cannot be, in the words the claim's owner needs; empty when it can be served. */
-    static Optional<String> unsupported(PersistentVolumeClaim claim) {
-        var spec = claim.getSpec();
-        if ("Block".equals(spec.getVolumeMode())) {
-            return Optional.of(Names.PROVISIONER + " does not support block volume provisioning: its volumes are directories "
-                    + "(volumeMode Filesystem)");
-        }
-        List<String> modes = spec.getAccessModes() == null ? List.of() : spec.getAccessModes();
-        for (String mode : modes) {
-            if ("ReadWriteOncePod".equals(mode)) {
-                return Optional.of("access mode ReadWriteOncePod is not supported: Kubernetes enforces it for CSI volumes only and these "
-                        + "are local volumes; ask for ReadWriteOnce");
-            }
-            if (!"ReadWriteOnce".equals(mode)) {
-                return Optional.of("access mode " + mode + " is not supported: a local directory is reachable from its own node only "
-                        + "and a new one is empty; ask for ReadWriteOnce");
-            }
-        }
-        if (spec.getDataSource() != null || spec.getDataSourceRef() != null) {
-            var source = spec.getDataSourceRef() != null ? spec.getDataSourceRef().getKind() + " " + spec.getDataSourceRef().getName()
-                    : spec.getDataSource().getKind() + " " + spec.getDataSource().getName();
-            return Optional.of("a volume from a data source (" + source + ") is not supported: a new volume is an empty directory; "
-                    + "copy the data in after it is bound");
-        }
-        if (spec.getSelector() != null) {
-            return Optional.of("claim selector is not supported: a new volume has no labels to select; remove spec.selector");
-        }
-        return Optional.empty();
     }
 
     /** Hands the claim back to the scheduler: without selected-node it picks a node again. */
@@ -351,50 +303,39 @@ public final class Provisioner implements AutoCloseable {
     private void expandIfAsked(PersistentVolumeClaim claim) {
         String pvName = claim.getSpec().getVolumeName();
         PersistentVolume pv = pvs.getStore().getByKey(pvName);
-        if (pv == null || !ours(pv) || claim.getSpec().getResources() == null || claim.getSpec().getResources().getRequests() == null) {
-            return;
-        }
-        Quantity requested = claim.getSpec().getResources().getRequests().get("storage");
-        if (requested == null || claim.getStatus() == null || !"Bound".equals(claim.getStatus().getPhase())
-                || claim.getStatus().getCapacity() == null || claim.getStatus().getCapacity().get("storage") == null) {
-            return; // not bound yet: the PV controller writes the claim's first capacity
-        }
-        BigInteger want = Quantity.getAmountInBytes(requested).toBigInteger();
-        BigInteger onPv = bytes(pv.getSpec().getCapacity() == null ? null : pv.getSpec().getCapacity().get("storage"));
-        BigInteger inStatus = bytes(claim.getStatus() == null || claim.getStatus().getCapacity() == null ? null
-                : claim.getStatus().getCapacity().get("storage"));
-        if (want.compareTo(inStatus) <= 0) {
-            return; // nothing asked, or done
+        Optional<Expansion> asked = Expansion.asked(claim, pv);
+        if (asked.isEmpty()) {
+            return; // nothing asked, done, or not bound yet (the PV controller writes the claim's first capacity)
         }
         Optional<PoolVolume> volume = volumeOf(pv);
         if (volume.isEmpty()) {
             return;
         }
         String id = volume.get().getMetadata().getName();
-        if (want.compareTo(onPv) > 0 || want.compareTo(BigInteger.valueOf(volume.get().getSpec().sizeBytes)) > 0) {
-            StorageClass sc = pv.getSpec().getStorageClassName() == null ? null : classes.getStore().getByKey(pv.getSpec().getStorageClassName());
-            if (sc == null || !Boolean.TRUE.equals(sc.getAllowVolumeExpansion())) {
-                tell(claim, "VolumeResizeFailed", "storage class " + pv.getSpec().getStorageClassName() + " does not allow expansion");
+        Quantity requested = asked.get().requested();
+        StorageClass sc = pv.getSpec().getStorageClassName() == null ? null : classes.getStore().getByKey(pv.getSpec().getStorageClassName());
+        Expansion.Steps steps = asked.get().steps(pv, volume.get().getSpec().sizeBytes, sc);
+        if (steps.refusal().isPresent()) {
+            tell(claim, "VolumeResizeFailed", steps.refusal().get());
+            return;
+        }
+        if (steps.growVolume()) {
+            try {
+                admission.grow(id, asked.get().want().longValueExact()); // in memory, under the fleet lock
+            } catch (DomainException e) {
+                if (e.code() == DomainException.Code.STORAGE_FAILED) {
+                    throw e;
+                }
+                tell(claim, "VolumeResizeFailed", e.getMessage());
                 return;
             }
-            if (want.compareTo(BigInteger.valueOf(volume.get().getSpec().sizeBytes)) > 0) {
-                try {
-                    admission.grow(id, want.longValueExact()); // in memory, under the fleet lock
-                } catch (DomainException e) {
-                    if (e.code() == DomainException.Code.STORAGE_FAILED) {
-                        throw e;
-                    }
-                    tell(claim, "VolumeResizeFailed", e.getMessage());
-                    return;
-                }
-                volumes.resize(id, want.longValueExact()); // outside the lock; a failure withdraws the growth and is retried
-            }
-            if (want.compareTo(onPv) > 0) {
-                Writes.editExisting(client, client.persistentVolumes().withName(pvName), p -> {
-                    p.getSpec().getCapacity().put("storage", requested);
-                    return p;
-                });
-            }
+            volumes.resize(id, asked.get().want().longValueExact()); // outside the lock; a failure withdraws the growth and is retried
+        }
+        if (steps.growPv()) {
+            Writes.editExisting(client, client.persistentVolumes().withName(pvName), p -> {
+                p.getSpec().getCapacity().put("storage", requested);
+                return p;
+            });
         }
         Conflicts.retry(() -> client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace())
                 .withName(claim.getMetadata().getName()).editStatus(c -> {
@@ -416,28 +357,27 @@ public final class Provisioner implements AutoCloseable {
     /** A claim's PoolVolume: Ready becomes a PV; a volume whose claim went away before it had a PV is deleted. */
     void reconcilePoolVolume(String name) {
         PoolVolume v = volumes.object(name).orElse(null);
-        if (v == null || v.getSpec() == null || !PoolVolumeStore.CLAIM_KIND.equals(v.getSpec().kind)
-                || v.getMetadata().getDeletionTimestamp() != null || Boolean.TRUE.equals(v.getSpec().released)) {
+        if (!Completion.mayNeedPv(v) || pvs.getStore().getByKey(v.getSpec().name) != null) {
             return;
         }
         PoolVolume.Spec s = v.getSpec();
-        if (s.name == null || s.claimUid == null || pvs.getStore().getByKey(s.name) != null) {
-            return;
-        }
-        PersistentVolumeClaim claim = s.claimNamespace == null ? null : claims.getStore().getByKey(s.claimNamespace + "/" + s.claimName);
-        boolean claimHere = claim != null && s.claimUid.equals(claim.getMetadata().getUid());
-        if (!claimHere || claim.getMetadata().getDeletionTimestamp() != null
-                || (!isBlank(claim.getSpec().getVolumeName()) && !s.name.equals(claim.getSpec().getVolumeName()))) {
-            deleteIfNeverUsed(v);
-            return;
-        }
-        String phase = v.getStatus() == null ? null : v.getStatus().phase;
-        if ("Failed".equals(phase)) {
-            tell(claim, "ProvisioningFailed", "node " + s.node + " could not make the volume: " + v.getStatus().message);
-            return;
-        }
-        if (!"Ready".equals(phase)) {
-            return; // its agent is making it
+        String claimKey = Completion.claimKey(s);
+        PersistentVolumeClaim claim = claimKey == null ? null : claims.getStore().getByKey(claimKey);
+        switch (Completion.state(v, claim)) {
+            case ORPHANED -> {
+                deleteIfNeverUsed(v);
+                return;
+            }
+            case FAILED -> {
+                tell(claim, "ProvisioningFailed", "node " + s.node + " could not make the volume: " + v.getStatus().message);
+                return;
+            }
+            case MAKING -> {
+                return; // its agent is making it
+            }
+            case READY -> {
+                // its PV is due
+            }
         }
         StorageClass sc = claim.getSpec().getStorageClassName() == null ? null : classes.getStore().getByKey(claim.getSpec().getStorageClassName());
         Optional<PoolDefinition> pool = catalog.find(s.pool);
@@ -459,12 +399,11 @@ public final class Provisioner implements AutoCloseable {
         }
         if (s.claimNamespace != null) {
             PersistentVolumeClaim live = client.persistentVolumeClaims().inNamespace(s.claimNamespace).withName(s.claimName).get();
-            if (live != null && s.claimUid.equals(live.getMetadata().getUid()) && live.getMetadata().getDeletionTimestamp() == null
-                    && (isBlank(live.getSpec().getVolumeName()) || s.name.equals(live.getSpec().getVolumeName()))) {
+            if (Completion.wantedBy(s, live)) {
                 return;
             }
         }
-        if (!v.getMetadata().getName().equals(s.name)) {
+        if (Completion.keepsDataWhenOrphaned(v)) {
             // made before names derived from the claim (and before the PV finalizer): a PV it had may have gone unseen
             LOG.warn("PoolVolume {}: its claim {}/{} is gone and it has no PV; its data is kept as a released volume",
                     v.getMetadata().getName(), s.claimNamespace, s.claimName);
@@ -480,7 +419,7 @@ public final class Provisioner implements AutoCloseable {
     private void createPv(PersistentVolumeClaim claim, StorageClass sc, PoolDefinition pool, PoolVolume v) {
         String name = v.getSpec().name;
         Quantity request = claim.getSpec().getResources().getRequests().get("storage");
-        PersistentVolume pv = localVolume(claim, sc, pool, v.getSpec().node, name);
+        PersistentVolume pv = ClaimModel.localVolume(claim, sc, pool, v.getSpec().node, name);
         try {
             client.persistentVolumes().resource(pv).create();
         } catch (KubernetesClientException e) {
@@ -519,28 +458,7 @@ public final class Provisioner implements AutoCloseable {
      * options, provisioned-by and the provisioner's finalizer, bound to the claim by uid.
      */
     public static PersistentVolume localVolume(PersistentVolumeClaim claim, StorageClass sc, PoolDefinition pool, String node, String name) {
-        return new PersistentVolumeBuilder()
-                .withNewMetadata().withName(name)
-                .addToAnnotations(Names.PROVISIONED_BY_ANN, Names.PROVISIONER)
-                .addToLabels(Names.POOL_NAME_LABEL, pool.name())
-                .addToLabels(Names.NODE_LABEL, Names.nodeLabelValue(node))
-                .addToFinalizers(PV_FINALIZER)
-                .endMetadata()
-                .withNewSpec()
-                .addToCapacity("storage", claim.getSpec().getResources().getRequests().get("storage"))
-                .withAccessModes(claim.getSpec().getAccessModes())
-                .withVolumeMode("Filesystem")
-                .withPersistentVolumeReclaimPolicy(sc.getReclaimPolicy() == null ? "Delete" : sc.getReclaimPolicy())
-                .withStorageClassName(sc.getMetadata().getName())
-                .withMountOptions(sc.getMountOptions())
-                .withNewLocal().withPath(pool.path() + "/" + name).endLocal()
-                .withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
-                .withKey(Names.HOSTNAME_LABEL).withOperator("In").withValues(node)
-                .endMatchExpression().endNodeSelectorTerm().endRequired().endNodeAffinity()
-                .withClaimRef(new ObjectReferenceBuilder().withApiVersion("v1").withKind("PersistentVolumeClaim")
-                        .withNamespace(claim.getMetadata().getNamespace()).withName(claim.getMetadata().getName())
-                        .withUid(claim.getMetadata().getUid()).withResourceVersion(claim.getMetadata().getResourceVersion()).build())
-                .endSpec().build();
+        return ClaimModel.localVolume(claim, sc, pool, node, name);
     }
 
     // ---------------------------------------------------------------- volumes
@@ -557,46 +475,32 @@ public final class Provisioner implements AutoCloseable {
             volumeGone(name);
             return;
         }
-        if (!ours(pv)) {
+        if (!ClaimModel.ours(pv)) {
             return;
         }
-        boolean deleting = pv.getMetadata().getDeletionTimestamp() != null;
-        boolean hasFinalizer = pv.getMetadata().getFinalizers() != null && pv.getMetadata().getFinalizers().contains(PV_FINALIZER);
-        String phase = pv.getStatus() == null ? null : pv.getStatus().getPhase();
-        Optional<PoolVolume> volume = volumeOf(pv);
-        if (!deleting && !hasFinalizer) {
-            setFinalizer(name, true);
-        }
-        if ("Bound".equals(phase) || (!deleting && !"Released".equals(phase))) {
-            return; // in use, or not released: nothing to reclaim
-        }
-        if ("Delete".equals(pv.getSpec().getPersistentVolumeReclaimPolicy())) {
-            if (volume.isPresent()) {
-                if (volume.get().getMetadata().getDeletionTimestamp() == null) {
-                    LOG.info("PV {}: Released with policy Delete; deleting its data on node {}", name, volume.get().getSpec().node);
-                    volumes.delete(volume.get().getMetadata().getName());
+        for (PvReclaim.Step step : PvReclaim.plan(pv, volumeOf(pv))) {
+            PoolVolume volume = step.volume();
+            switch (step.action()) {
+                case ADD_FINALIZER -> setFinalizer(name, true);
+                case DELETE_DATA -> {
+                    LOG.info("PV {}: Released with policy Delete; deleting its data on node {}", name, volume.getSpec().node);
+                    volumes.delete(volume.getMetadata().getName());
                 }
-                return; // the PV goes once the node agent has removed the data (its PoolVolume's deletion brings us back)
+                case DELETE_PV -> {
+                    client.persistentVolumes().withName(name).delete();
+                    LOG.info("PV {}: DELETED", name);
+                }
+                case RELEASE_TO_PV -> volumes.release(volume.getMetadata().getName(), Optional.of(ClaimOwner.VOLUME + name));
+                case RELEASE_TO_NOBODY -> {
+                    volumes.release(volume.getMetadata().getName(), Optional.empty());
+                    LOG.info("PV {}: deleted; its volume {} on node {} is kept (policy Retain) as a released volume", name,
+                            volume.getMetadata().getName(), volume.getSpec().node);
+                    events.normal(volume, "VolumeRetained", "PV " + name + " was deleted; policy Retain keeps the data on node "
+                            + volume.getSpec().node + " as released volume " + volume.getMetadata().getName()
+                            + " until it is deleted (DELETE /api/v1/volumes/" + volume.getMetadata().getName() + ")");
+                }
+                case REMOVE_FINALIZER -> setFinalizer(name, false);
             }
-            if (!deleting) {
-                client.persistentVolumes().withName(name).delete();
-                LOG.info("PV {}: DELETED", name);
-                return; // its deletion brings us back to remove the finalizer
-            }
-        } else if (volume.isPresent()) {
-            // Retain: the data stays; while the PV exists it owns the volume, after that nobody does
-            Optional<String> owner = deleting ? Optional.empty() : Optional.of(ClaimOwner.VOLUME + name);
-            volumes.release(volume.get().getMetadata().getName(), owner);
-            if (deleting) {
-                LOG.info("PV {}: deleted; its volume {} on node {} is kept (policy Retain) as a released volume", name,
-                        volume.get().getMetadata().getName(), volume.get().getSpec().node);
-                events.normal(volume.get(), "VolumeRetained", "PV " + name + " was deleted; policy Retain keeps the data on node "
-                        + volume.get().getSpec().node + " as released volume " + volume.get().getMetadata().getName()
-                        + " until it is deleted (DELETE /api/v1/volumes/" + volume.get().getMetadata().getName() + ")");
-            }
-        }
-        if (deleting && hasFinalizer) {
-            setFinalizer(name, false);
         }
     }
 
@@ -662,11 +566,10 @@ public final class Provisioner implements AutoCloseable {
                 if (pv == null) {
                     completions.add(v.getMetadata().getName()); // its PV is due, or its claim is gone
                 }
-                if (pv == null ? Boolean.TRUE.equals(s.released) && s.owner != null : unsettled(pv)) {
+                if (pv == null ? Boolean.TRUE.equals(s.released) && s.owner != null : PvReclaim.unsettled(pv)) {
                     pvQueue.add(s.name);
                 }
-            } else if (VM_DISK_KIND.equals(s.kind) && s.owner != null && !Boolean.TRUE.equals(s.released)
-                    && s.createdAt != null && Instant.parse(s.createdAt).isBefore(cutoff)) {
+            } else if (Completion.vmDiskToCheck(s, cutoff)) {
                 if (vmIds == null) {
                     vmIds = client.resources(PoolVirtualMachine.class).inAnyNamespace().list().getItems().stream()
                             .filter(vm -> vm.getSpec() != null && vm.getSpec().id != null).map(vm -> vm.getSpec().id).collect(Collectors.toSet());
@@ -678,16 +581,9 @@ public final class Provisioner implements AutoCloseable {
         }
     }
 
-    /** A PV of ours that {@link #reconcileVolume} may have work on: not bound, being deleted, or without the finalizer. */
-    private static boolean unsettled(PersistentVolume pv) {
-        return !"Bound".equals(pv.getStatus() == null ? null : pv.getStatus().getPhase()) || pv.getMetadata().getDeletionTimestamp() != null
-                || pv.getMetadata().getFinalizers() == null || !pv.getMetadata().getFinalizers().contains(PV_FINALIZER);
-    }
-
     private void vmGone(PoolVolume disk) {
         PoolVolume.Spec s = disk.getSpec();
-        boolean retain = catalog.find(s.pool).map(p -> p.reclaimPolicy() == ReclaimPolicy.RETAIN).orElse(true);
-        if (retain) {
+        if (Completion.retainsDiskOfGoneVm(catalog, s.pool)) {
             LOG.info("PoolVolume {}: VM {} is gone; pool {} retains its disk, kept as a released volume", disk.getMetadata().getName(), s.owner, s.pool);
             volumes.release(disk.getMetadata().getName(), Optional.empty());
         } else {
@@ -713,73 +609,14 @@ public final class Provisioner implements AutoCloseable {
                 .filter(v -> v.getSpec() != null && pvName.equals(v.getSpec().name));
     }
 
-    private static boolean ours(PersistentVolume pv) {
-        return pv.getMetadata().getAnnotations() != null && Names.PROVISIONER.equals(pv.getMetadata().getAnnotations().get(Names.PROVISIONED_BY_ANN));
-    }
-
-    private static boolean namesUs(PersistentVolumeClaim claim) {
-        Map<String, String> ann = claim.getMetadata().getAnnotations() == null ? Map.of() : claim.getMetadata().getAnnotations();
-        return Names.PROVISIONER.equals(ann.getOrDefault(Names.STORAGE_PROVISIONER_ANN, ann.get(Names.BETA_STORAGE_PROVISIONER_ANN)));
-    }
-
-    private static String selectedNode(PersistentVolumeClaim claim) {
-        Map<String, String> ann = claim.getMetadata().getAnnotations();
-        String node = ann == null ? null : ann.get(Names.SELECTED_NODE_ANN);
-        return isBlank(node) ? null : node;
-    }
-
-    private static List<TopologySelectorTerm> allowedTopologies(StorageClass sc) {
-        return sc.getAllowedTopologies() == null ? List.of() : sc.getAllowedTopologies();
-    }
-
-    /** A node matches when one term's every requirement holds for its labels (terms are ORed, requirements ANDed). */
+    /** The node, as cached, matches the terms (an unknown node matches none). */
     private boolean matches(List<TopologySelectorTerm> terms, String nodeName) {
         Node node = nodes.getStore().getByKey(nodeName);
-        return node != null && matches(terms, node);
-    }
-
-    private static boolean matches(List<TopologySelectorTerm> terms, Node node) {
-        Map<String, String> labels = node.getMetadata().getLabels() == null ? Map.of() : node.getMetadata().getLabels();
-        for (TopologySelectorTerm term : terms) {
-            List<TopologySelectorLabelRequirement> reqs = term.getMatchLabelExpressions() == null ? List.of() : term.getMatchLabelExpressions();
-            if (reqs.stream().allMatch(r -> r.getValues() != null && r.getValues().contains(labels.get(r.getKey())))) {
-                return true;
-            }
-        }
-        return false;
+        return node != null && ClaimModel.matches(terms, node);
     }
 
     private Set<String> nodesMatching(List<TopologySelectorTerm> terms) {
-        return nodes.getStore().list().stream().filter(n -> matches(terms, n)).map(n -> n.getMetadata().getName()).collect(Collectors.toSet());
-    }
-
-    private Optional<PoolDefinition> poolOf(StorageClass sc) {
-        String p = param(sc, "pool");
-        if (p != null) {
-            return catalog.find(p);
-        }
-        return catalog.pools().stream().filter(d -> sc.getMetadata().getName().equals(d.storageClass())).findFirst();
-    }
-
-    private static String param(StorageClass sc, String key) {
-        return sc.getParameters() == null ? null : sc.getParameters().get(key);
-    }
-
-    private static BigInteger bytes(Quantity q) {
-        return q == null ? BigInteger.ZERO : Quantity.getAmountInBytes(q).toBigInteger();
-    }
-
-    static long requestBytes(PersistentVolumeClaim claim) {
-        Quantity q = claim.getSpec().getResources() == null || claim.getSpec().getResources().getRequests() == null
-                ? null : claim.getSpec().getResources().getRequests().get("storage");
-        if (q == null) {
-            throw DomainException.invalid("claim requests no storage (spec.resources.requests.storage)");
-        }
-        try {
-            return Quantity.getAmountInBytes(q).setScale(0, java.math.RoundingMode.UP).longValueExact();
-        } catch (ArithmeticException e) {
-            throw DomainException.invalid("claim requests " + q + ", more than any pool can hold");
-        }
+        return nodes.getStore().list().stream().filter(n -> ClaimModel.matches(terms, n)).map(n -> n.getMetadata().getName()).collect(Collectors.toSet());
     }
 
     private static boolean isBlank(String s) {

@@ -14,7 +14,7 @@ import dsp.kubernetes.Names;
 import dsp.kubernetes.Writes;
 import dsp.kubernetes.crd.StoragePool;
 import dsp.kubernetes.work.WorkQueue;
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -22,9 +22,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -95,18 +93,9 @@ public final class ScalingController implements AutoCloseable {
         for (Server s : ledger.servers()) {
             now.put(s.name(), s.pool());
         }
-        if (lastLabels != null) {
-            for (Map.Entry<String, Optional<String>> e : now.entrySet()) {
-                Optional<String> before = lastLabels.getOrDefault(e.getKey(), Optional.empty());
-                if (!before.equals(e.getValue())) {
-                    serverEvent(ledger, e.getKey(), before, e.getValue());
-                }
-            }
-            for (Map.Entry<String, Optional<String>> e : lastLabels.entrySet()) {
-                if (!now.containsKey(e.getKey()) && e.getValue().isPresent()) {
-                    serverEvent(ledger, e.getKey(), e.getValue(), Optional.empty());
-                }
-            }
+        for (PoolNotices.ServerChange change : PoolNotices.serverChanges(lastLabels, now)) {
+            String share = ledger.server(change.node()).map(s -> Quantity.humanize(ledger.shareOf(s))).orElse("its share");
+            record(nodeRef(change.node()), PoolNotices.serverNotice(change, share));
         }
         lastLabels = now;
     }
@@ -123,10 +112,7 @@ public final class ScalingController implements AutoCloseable {
                 dsp.core.health.ServerFigures f = figures.get();
                 now.add(f.server());
                 if (!tooSmall.contains(f.server())) {
-                    Node ref = new NodeBuilder().withMetadata(new ObjectMetaBuilder().withName(f.server()).build()).build();
-                    events.warning(ref, "DiskTooSmall", "node " + f.server() + "'s disk holds "
-                            + Quantity.humanize(f.disk().map(d -> d.filesystemBytes()).orElse(0L)) + ", less than its share plus the system reserve ("
-                            + Quantity.humanize(f.required()) + ") in pool " + f.pool().orElse("-"));
+                    record(nodeRef(f.server()), PoolNotices.diskTooSmall(f));
                 }
             }
         }
@@ -134,99 +120,34 @@ public final class ScalingController implements AutoCloseable {
         tooSmall.addAll(now);
     }
 
-    private void serverEvent(CapacityLedger ledger, String node, Optional<String> from, Optional<String> to) {
-        Node ref = new NodeBuilder().withMetadata(new ObjectMetaBuilder().withName(node).build()).build();
-        String share = ledger.server(node).map(s -> Quantity.humanize(ledger.shareOf(s))).orElse("its share");
-        if (from.isEmpty()) {
-            events.normal(ref, "ServerJoinedPool", "node " + node + " joined pool " + to.get() + " (+" + share + ")");
-        } else if (to.isEmpty()) {
-            events.normal(ref, "ServerLeftPool", "node " + node + " left pool " + from.get() + "; its data stays where it is");
-        } else {
-            events.normal(ref, "ServerMovedPool", "node " + node + " moved from pool " + from.get() + " to pool " + to.get()
-                    + " (" + share + " moved); its data stays where it is");
-        }
+    private static Node nodeRef(String node) {
+        return new NodeBuilder().withMetadata(new ObjectMetaBuilder().withName(node).build()).build();
     }
 
     private void observeThresholds(PoolFigures p) {
         String name = p.pool().name();
-        StoragePool ref = poolRef(p.pool());
-        Health before = lastHealth.put(name, p.health());
-        if (before != null && before != p.health()) {
-            String figures = "usage " + p.usagePercent() + "% allocated, " + p.measuredPercent() + "% measured";
-            if (p.health() == Health.HEALTHY) {
-                events.normal(ref, "PoolHealthy", "pool " + name + " is healthy again (" + figures + ")");
-            } else {
-                events.warning(ref, p.health() == Health.CRITICAL ? "PoolCritical" : "PoolWarning",
-                        "pool " + name + " is " + p.health().display() + " (" + figures + ")");
-            }
-        }
-        Integer strandedBefore = lastStranded.put(name, p.strandedVolumes());
-        if (p.strandedVolumes() > (strandedBefore == null ? 0 : strandedBefore)) {
-            events.warning(ref, "VolumesStranded", p.strandedVolumes() + " volume(s) of pool " + name + " ("
-                    + Quantity.humanize(p.strandedBytes()) + ") are on nodes outside the pool; their data is untouched");
-        }
+        StoragePool ref = PoolStatusModel.poolRef(p.pool());
+        PoolNotices.thresholdNotice(lastHealth.put(name, p.health()), p).ifPresent(n -> record(ref, n));
+        PoolNotices.strandedNotice(lastStranded.put(name, p.strandedVolumes()), p).ifPresent(n -> record(ref, n));
     }
 
-    private StoragePool poolRef(PoolDefinition d) {
-        StoragePool sp = new StoragePool();
-        sp.setMetadata(new ObjectMetaBuilder().withName(d.name()).build());
-        return sp;
+    private void record(HasMetadata about, PoolNotices.Notice n) {
+        if (n.warning()) {
+            events.warning(about, n.reason(), n.message());
+        } else {
+            events.normal(about, n.reason(), n.message());
+        }
     }
 
     private void writePool(PoolFigures p) {
         PoolDefinition d = p.pool();
         var pool = client.resources(StoragePool.class).withName(d.name());
-        if (Writes.createOrEdit(client, pool, freshPool(d), sp -> sp) == Writes.Result.CREATED) {
+        if (Writes.createOrEdit(client, pool, PoolStatusModel.freshPool(d), sp -> sp) == Writes.Result.CREATED) {
             LOG.info("StoragePool {}: CREATED", d.name());
         }
-        if (Writes.editStatus(client, pool, sp -> withFigures(sp, p)) == Writes.Result.PATCHED) {
+        if (Writes.editStatus(client, pool, sp -> PoolStatusModel.withFigures(sp, p, clock)) == Writes.Result.PATCHED) {
             LOG.info("StoragePool {} status: PATCHED ({} servers, {} GB, {})", d.name(), p.servers(), Quantity.toGb(p.capacity()), p.health().display());
         }
-    }
-
-    private StoragePool freshPool(PoolDefinition d) {
-        StoragePool sp = poolRef(d);
-        StoragePool.Spec spec = new StoragePool.Spec();
-        spec.label = d.label();
-        spec.share = Quantity.humanize(d.shareBytes()).replace(" ", "");
-        spec.storageClass = d.storageClass();
-        spec.path = d.path();
-        spec.reclaimPolicy = d.reclaimPolicy().display();
-        spec.overcommit = d.overcommit();
-        sp.setSpec(spec);
-        return sp;
-    }
-
-    /** The pool's status with these figures; unchanged (so nothing is written) while the figures are the same. */
-    private StoragePool withFigures(StoragePool sp, PoolFigures p) {
-        StoragePool.Status desired = new StoragePool.Status();
-        desired.servers = p.servers();
-        desired.capacityGb = Quantity.toGb(p.capacity());
-        desired.allocatedGb = Quantity.toGb(p.used());
-        desired.usedGb = Quantity.toGb(p.measured());
-        desired.availableGb = Quantity.toGb(p.available());
-        desired.usagePercentage = p.usagePercent();
-        desired.health = p.health().display();
-        desired.strandedVolumes = p.strandedVolumes();
-        StoragePool.Status current = sp.getStatus();
-        if (current != null && sameFigures(current, desired)) {
-            return sp;
-        }
-        java.time.Instant now = clock.instant();
-        desired.observedAt = now.toString();
-        desired.conditions = Conditions.transition(current == null ? null : current.conditions, new ConditionBuilder().withType("Healthy")
-                .withStatus(p.health() == Health.HEALTHY ? "True" : "False")
-                .withReason(p.health() == Health.HEALTHY ? "BelowThresholds" : p.health() == Health.CRITICAL ? "Critical" : "Warning")
-                .withMessage(p.servers() + " server(s), " + p.usagePercent() + "% allocated").build(), now);
-        sp.setStatus(desired);
-        return sp;
-    }
-
-    private static boolean sameFigures(StoragePool.Status a, StoragePool.Status b) {
-        return Objects.equals(a.servers, b.servers) && Objects.equals(a.capacityGb, b.capacityGb)
-                && Objects.equals(a.allocatedGb, b.allocatedGb) && Objects.equals(a.usedGb, b.usedGb)
-                && Objects.equals(a.availableGb, b.availableGb) && Objects.equals(a.usagePercentage, b.usagePercentage)
-                && Objects.equals(a.health, b.health) && Objects.equals(a.strandedVolumes, b.strandedVolumes);
     }
 
     @Override
