@@ -67,7 +67,7 @@ public final class DirectoryStorageMeter implements StorageMeter {
             if (slash > 0 && path.indexOf('/', slash + 1) < 0) {
                 String pool = poolOfDirectory.get(path.substring(0, slash));
                 if (pool != null) {
-                    volumeName(path.substring(slash + 1)).ifPresent(v -> volumeBytes.put(ServerDiskUsage.volumeKey(pool, v), size));
+                    dsp.core.model.VolumeLayout.volumeOf(path.substring(slash + 1)).ifPresent(v -> volumeBytes.put(ServerDiskUsage.volumeKey(pool, v), size));
                 }
             }
         });
@@ -90,12 +90,6 @@ public final class DirectoryStorageMeter implements StorageMeter {
             }
         }
         return new ServerDiskUsage(server, poolBytes, other, fsId, total, free, volumeBytes, Optional.of(clock.instant()));
-    }
-
-    /** The volume an entry of a pool directory holds (see {@link VolumeLayout}); temporaries and trash hold none. */
-    private static Optional<String> volumeName(String entry) {
-        String name = entry.endsWith(".qcow2") ? entry.substring(0, entry.length() - ".qcow2".length()) : entry;
-        return dsp.core.model.Names.isValid(name) ? Optional.of(name) : Optional.empty();
     }
 
     private static String filesystemId(Path path, FileStore store) {

@@ -3,6 +3,7 @@ package dsp.node;
 import dsp.core.model.PoolCatalog;
 import dsp.core.model.PoolDefinition;
 import dsp.core.model.Server;
+import dsp.core.model.VolumeLayout;
 import dsp.core.port.StorageMeter;
 import java.io.IOException;
 import java.nio.file.FileStore;
@@ -14,9 +15,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Measures a real node's disk as its agent sees it: bytes in each pool directory (as du counts
- * them) and the file system holding them; the rest of that file system's used space is the
- * system reserve's use. Never walks the whole node root (it is "/").
+ * Measures a real node's disk as its agent sees it: bytes in each pool directory and in each
+ * volume in it (as du counts them, one du per pool directory) and the file system holding them;
+ * the rest of that file system's used space is the system reserve's use. Never walks the whole
+ * node root (it is "/").
  */
 public final class PoolDirectoryMeter implements StorageMeter {
 
@@ -39,11 +41,19 @@ public final class PoolDirectoryMeter implements StorageMeter {
 
     public ServerDiskUsage measure(String server) {
         Map<String, Long> poolBytes = new HashMap<>();
+        Map<String, Long> volumeBytes = new HashMap<>();
         long pooled = 0;
         for (PoolDefinition p : catalog.pools()) {
-            long b = DiskUsage.byChild(roots.poolRoot(server, p)).getOrDefault("", 0L);
+            // one du per pool directory: its total and each entry in it (a volume's bytes, as the agent reports them)
+            Map<String, Long> byChild = DiskUsage.byChild(roots.poolRoot(server, p));
+            long b = byChild.getOrDefault("", 0L);
             poolBytes.put(p.name(), b);
             pooled += b;
+            byChild.forEach((entry, bytes) -> {
+                if (!entry.isEmpty()) {
+                    VolumeLayout.volumeOf(entry).ifPresent(v -> volumeBytes.put(ServerDiskUsage.volumeKey(p.name(), v), bytes));
+                }
+            });
         }
         long total = 0;
         long free = 0;
@@ -58,6 +68,6 @@ public final class PoolDirectoryMeter implements StorageMeter {
         } catch (IOException e) {
             // not there yet, or unreadable: no size to report
         }
-        return new ServerDiskUsage(server, poolBytes, Math.max(0, total - free - pooled), fs, total, free);
+        return new ServerDiskUsage(server, poolBytes, Math.max(0, total - free - pooled), fs, total, free, volumeBytes, java.util.Optional.empty());
     }
 }

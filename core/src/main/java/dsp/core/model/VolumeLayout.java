@@ -40,6 +40,15 @@ public final class VolumeLayout {
         return relativePath(a).split("/")[0];
     }
 
+    /**
+     * The volume a top-level entry of a pool directory holds ({@link #entry}'s inverse); temporaries
+     * and trash hold none.
+     */
+    public static java.util.Optional<String> volumeOf(String entry) {
+        String name = entry.endsWith(".qcow2") ? entry.substring(0, entry.length() - ".qcow2".length()) : entry;
+        return Names.isValid(name) ? java.util.Optional.of(name) : java.util.Optional.empty();
+    }
+
     /** The data's path relative to the pool directory. */
     public static String relativePath(Allocation a) {
         return switch (a.format()) {

@@ -59,9 +59,23 @@ final class DiskReporter {
         this.peerAddress = address;
     }
 
+    /**
+     * Measures the node once (one {@code du} per pool directory, which gives every volume's bytes too)
+     * and reports what it found: the disk figures on its Node, and each ready volume's bytes in its status.
+     */
+    synchronized void report() {
+        ServerDiskUsage u = usage();
+        writeDiskReport(u);
+        reportVolumes(u.volumeBytes());
+    }
+
     /** Writes this node's disk figures and templates into its Node's annotation. */
     synchronized void reportDisk() {
-        NodeDiskReport r = measure();
+        writeDiskReport(usage());
+    }
+
+    private void writeDiskReport(ServerDiskUsage u) {
+        NodeDiskReport r = report(u);
         String json;
         try {
             json = JSON.writeValueAsString(r);
@@ -80,15 +94,21 @@ final class DiskReporter {
         });
     }
 
-    /** Refreshes each ready volume's measured bytes when they moved by more than 1 MB. */
-    void reportVolumes() {
+    /**
+     * Refreshes each ready volume's measured bytes when they moved by more than 1 MB, from the
+     * node's one measurement ({@code <pool>/<volume>}): never a {@code du} or {@code qemu-img} per volume.
+     */
+    private void reportVolumes(Map<String, Long> measuredBytes) {
         for (PoolVolume v : volumes.get()) {
             PoolVolume.Status s = v.getStatus();
             if (s == null || !"Ready".equals(s.phase) || v.getMetadata().getDeletionTimestamp() != null) {
                 continue;
             }
             PoolVolumeStore.toAllocation(v).ifPresent(a -> {
-                long measured = storage.get().maker().measuredBytes(a);
+                Long measured = measuredBytes.get(ServerDiskUsage.volumeKey(a.pool(), a.name()));
+                if (measured == null) {
+                    return; // not on the disk when it was measured (made since): the next report has it
+                }
                 if (s.measuredBytes == null || Math.abs(s.measuredBytes - measured) > MEASURED_SLACK) {
                     writes.status(v.getMetadata().getName(), PoolVolumeWrites.status("Ready", s.path, s.message, measured, s.presentedBytes));
                 }
@@ -96,11 +116,13 @@ final class DiskReporter {
         }
     }
 
-    private NodeDiskReport measure() {
-        NodeStorage s = storage.get();
-        ServerDiskUsage u = s.meter().measure(List.of(new Server(node, Optional.empty(), Optional.empty(), Instant.EPOCH))).get(0);
+    private ServerDiskUsage usage() {
+        return storage.get().meter().measure(List.of(new Server(node, Optional.empty(), Optional.empty(), Instant.EPOCH))).get(0);
+    }
+
+    private NodeDiskReport report(ServerDiskUsage u) {
         List<NodeDiskReport.TemplateInfo> templates = new ArrayList<>();
-        for (Template x : s.templates().listTemplates()) {
+        for (Template x : storage.get().templates().listTemplates()) {
             templates.add(new NodeDiskReport.TemplateInfo(x.name(), x.format().display(), x.virtualBytes(), x.fileBytes()));
         }
         return new NodeDiskReport(new HashMap<>(u.poolBytes()), u.otherBytes(), u.filesystemBytes(), u.filesystemFreeBytes(), templates,

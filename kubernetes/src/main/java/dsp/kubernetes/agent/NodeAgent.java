@@ -205,8 +205,7 @@ public final class NodeAgent implements AutoCloseable {
             if (!holdsPoolData()) {
                 return;
             }
-            reporter.reportDisk();
-            reporter.reportVolumes();
+            reporter.report();
         } catch (RuntimeException e) {
             LOG.warn("node {}: disk report failed: {}", node, e.getMessage());
         }

@@ -105,17 +105,20 @@ final class VolumeReconciler {
                     + node + "; templates: " + templates.listTemplates().stream().map(Template::name).toList(), null, null));
             return;
         }
-        String path = maker.make(allocation, template);
         boolean image = allocation.format() != VolumeFormat.DIRECTORY;
+        boolean newDirectory = !image && !maker.exists(allocation);
+        String path = maker.make(allocation, template);
         if (image && maker.presentedBytes(allocation) < allocation.sizeBytes()) {
             maker.grow(allocation, allocation.sizeBytes());
         }
         String nodePath = VolumeLayout.nodePath(catalog.require(allocation.pool()).path(), allocation);
-        // a new directory holds nothing yet; the periodic report measures volumes as they fill
         Long presented = image ? maker.presentedBytes(allocation) : allocation.sizeBytes();
         PoolVolume.Status s = v.getStatus();
         if (s == null || !"Ready".equals(s.phase) || !nodePath.equals(s.path) || !presented.equals(s.presentedBytes)) {
-            writes.status(name, PoolVolumeWrites.status("Ready", nodePath, null, image ? maker.measuredBytes(allocation) : null, presented));
+            // a directory made just now holds nothing (so the next disk report has nothing to add, no second write);
+            // one already there keeps what was measured, and the periodic report measures volumes as they fill
+            Long measured = image ? maker.measuredBytes(allocation) : newDirectory ? Long.valueOf(0) : s == null ? null : s.measuredBytes;
+            writes.status(name, PoolVolumeWrites.status("Ready", nodePath, null, measured, presented));
             LOG.info("PoolVolume {}: Ready at {} on node {} ({})", name, path, node, allocation.format().display());
         }
     }
