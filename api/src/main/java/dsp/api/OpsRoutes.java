@@ -99,7 +99,7 @@ final class OpsRoutes implements ApiRoutes {
      */
     private void restore(Context ctx) throws java.io.IOException {
         Backups target = backups();
-        boolean force = flag(ctx, "force");
+        boolean force = Query.flag(ctx, "force");
         Backups.Received sent = target.receive(ctx.req().getInputStream());
         accepted(ctx, services.operations().startChecked("restore", "backup of " + sent.bytes() + " bytes" + (force ? " (forced)" : ""),
                 CHECKS, (checked, progress) -> {
@@ -114,15 +114,6 @@ final class OpsRoutes implements ApiRoutes {
                     out.put("set_aside", r.setAside().orElse(null));
                     return out;
                 }));
-    }
-
-    /** A true/false query parameter, false when absent. */
-    private static boolean flag(Context ctx, String name) {
-        String value = ctx.queryParam(name);
-        if (value != null && !value.equals("true") && !value.equals("false")) {
-            throw DomainException.invalid(name + " must be true or false, not '" + ErrorMapping.printable(value) + "'");
-        }
-        return "true".equals(value);
     }
 
     /**

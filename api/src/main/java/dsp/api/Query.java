@@ -11,12 +11,17 @@ final class Query {
 
     /** {@code ?name=true} or {@code ?name=false}; absent is false; anything else is a 400. */
     static boolean flag(Context ctx, String name) {
+        return flag(ctx, name, false);
+    }
+
+    /** {@code ?name=true} or {@code ?name=false}; absent is {@code whenAbsent}; anything else is a 400. */
+    static boolean flag(Context ctx, String name, boolean whenAbsent) {
         String v = ctx.queryParam(name);
-        if (v == null || v.equals("false")) {
-            return false;
+        if (v == null) {
+            return whenAbsent;
         }
-        if (v.equals("true")) {
-            return true;
+        if (v.equals("true") || v.equals("false")) {
+            return v.equals("true");
         }
         throw DomainException.invalid(name + " must be true or false, not '" + ErrorMapping.printable(v) + "'");
     }

@@ -3,7 +3,11 @@ package dsp.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dsp.core.port.StorageMeter.ServerDiskUsage;
 import dsp.core.usecase.CapacityAdmission;
+import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +53,44 @@ class PoolApiTest {
         assertThat(health.get("pools").get("vm_pool").asText()).isEqualTo("healthy");
         assertThat(health.get("warnings")).isEmpty();
         assertThat(health.get("errors")).isEmpty();
+    }
+
+    @Test
+    void healthListsTheServersWhoseDiskFailsItsCheckUnlessAskedToLeaveThemOut() {
+        label("k8s-1", "k8s");
+        label("vm-1", "vm");
+        label("vm-2", "vm");
+        long gb = 1_000_000_000L;
+        // k8s-1's disk holds its 1.5 TB share and the reserve; the vm servers' 1 TB disks do not
+        h.ledger.measured(new ServerDiskUsage("k8s-1", Map.of("k8s", 0L), 0, "fs-a", 4_000 * gb, 4_000 * gb, Map.of(), Optional.empty()),
+                Instant.parse("2026-11-26T12:00:00Z"));
+        for (String vm : new String[] {"vm-1", "vm-2"}) {
+            h.ledger.measured(new ServerDiskUsage(vm, Map.of("vm", 0L), 0, "fs-" + vm, 1_000 * gb, 1_000 * gb, Map.of(), Optional.empty()),
+                    Instant.parse("2026-11-26T12:00:00Z"));
+        }
+
+        JsonNode full = h.get("/api/v1/pools/health").json();
+        assertThat(full.get("servers").properties()).extracting(Map.Entry::getKey).containsExactly("vm-1", "vm-2");
+        assertThat(withoutCheckedAt(h.get("/api/v1/pools/health?servers=true").json())).isEqualTo(withoutCheckedAt(full));
+
+        ApiHarness.Reply brief = h.get("/api/v1/pools/health?servers=false");
+        assertThat(brief.status()).isEqualTo(200);
+        ObjectNode expected = withoutCheckedAt(full);
+        expected.remove("servers");
+        assertThat(withoutCheckedAt(brief.json())).as("everything else as in the full answer").isEqualTo(expected);
+        assertThat(brief.json().get("warnings").toString()).contains("vm-1", "vm-2");
+        assertThat(brief.json().get("checked_at").asText()).isNotEmpty();
+
+        ApiHarness.Reply bad = h.get("/api/v1/pools/health?servers=no");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.json().get("error").get("message").asText()).isEqualTo("servers must be true or false, not 'no'");
+    }
+
+    /** A copy without the time the figures were read (the harness runs on the real clock). */
+    private static ObjectNode withoutCheckedAt(JsonNode health) {
+        ObjectNode copy = health.deepCopy();
+        copy.remove("checked_at");
+        return copy;
     }
 
     @Test

@@ -14,11 +14,17 @@ public final class HealthCommand extends ApiCommand {
 
     static final int WARNING = 10;
     static final int CRITICAL = 11;
+    /**
+     * Health without its map of servers whose disk fails the check, which the table does not show:
+     * with a whole fleet on too small a disk that map is one entry per server (180 KB at 5,000), and
+     * reading it cost {@code poolctl status} ~50 ms of CPU (530 more page faults) at that size.
+     */
+    static final String WITHOUT_SERVERS = "/api/v1/pools/health?servers=false";
 
     @Override
     public Integer call() throws Exception {
         boolean json = options.json();
-        JsonNode health = options.client().get("/api/v1/pools/health");
+        JsonNode health = options.client().get(json ? "/api/v1/pools/health" : WITHOUT_SERVERS);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Output.json(spec, health);

@@ -39,7 +39,7 @@ public final class StatusCommand extends ApiCommand {
             Output.json(spec, status);
         } else {
             PrintWriter out = spec.commandLine().getOut();
-            out.print(render(status, client.get("/api/v1/pools/health")));
+            out.print(render(status, client.get(HealthCommand.WITHOUT_SERVERS)));
             out.flush();
         }
         return 0;

@@ -60,6 +60,11 @@ public final class StatusJson {
 
     /** {@code GET /api/v1/pools/health}. */
     public static Map<String, Object> health(FleetStatus status) {
+        return health(status, true);
+    }
+
+    /** {@code GET /api/v1/pools/health}, with or without the map of servers whose disk fails its check. */
+    public static Map<String, Object> health(FleetStatus status, boolean withServers) {
         Map<String, Object> pools = new LinkedHashMap<>();
         for (PoolFigures p : status.pools()) {
             pools.put(p.pool().statusKey(), p.health().display());
@@ -70,9 +75,11 @@ public final class StatusJson {
         out.put("warnings", status.warnings());
         out.put("errors", status.errors());
         out.put("notes", status.notes());
-        Map<String, Object> servers = new LinkedHashMap<>();
-        status.diskFindings().forEach(f -> servers.put(f.server(), "disk " + f.check().display()));
-        out.put("servers", servers);
+        if (withServers) {
+            Map<String, Object> servers = new LinkedHashMap<>();
+            status.diskFindings().forEach(f -> servers.put(f.server(), "disk " + f.check().display()));
+            out.put("servers", servers);
+        }
         out.put("checked_at", status.checkedAt().toString());
         out.put("measured_at", status.measuredAt().map(Object::toString).orElse(null));
         return out;
