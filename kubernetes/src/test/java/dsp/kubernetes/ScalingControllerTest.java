@@ -82,7 +82,8 @@ class ScalingControllerTest {
         assertThat(critical.getInvolvedObject().getName()).isEqualTo("k8s");
         assertThat(critical.getMessage()).contains("pool k8s is critical").contains("93.33");
         await(() -> "critical".equals(cluster.client.resources(StoragePool.class).withName("k8s").get().getStatus().health));
-        assertThat(poolStatus().at("/k8s_pool/usage_percentage").asDouble()).isEqualTo(93.33);
+        // the ConfigMap key is written after the StoragePools in the same pass: wait for it, don't race it
+        await(() -> poolStatus().at("/k8s_pool/usage_percentage").asDouble() == 93.33);
     }
 
     /** Figures change without the health changing: the Healthy condition keeps the time it became so. */
