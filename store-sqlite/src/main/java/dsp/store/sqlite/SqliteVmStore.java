@@ -16,6 +16,7 @@ import java.util.Optional;
 public final class SqliteVmStore implements VmStore {
 
     private static final String COLUMNS = "id, name, namespace, image, server_type, cpu, memory_gb, disk_id, status, created_at";
+    private static final String INSERT = "INSERT INTO vms (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     private final SqliteDatabase db;
 
     public SqliteVmStore(SqliteDatabase db) {
@@ -52,19 +53,18 @@ public final class SqliteVmStore implements VmStore {
     public void addVm(VirtualMachine vm) {
         try {
             db.adding(c -> {
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO vms (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                    ps.setString(1, vm.id());
-                    ps.setString(2, vm.name());
-                    ps.setString(3, vm.namespace());
-                    ps.setString(4, vm.image());
-                    ps.setString(5, vm.serverType().orElse(null));
-                    ps.setInt(6, vm.cpu());
-                    ps.setInt(7, vm.memoryGb());
-                    ps.setString(8, vm.diskId());
-                    ps.setString(9, vm.status().name());
-                    ps.setString(10, vm.createdAt().toString());
-                    return ps.executeUpdate();
-                }
+                PreparedStatement ps = db.prepared(INSERT);
+                ps.setString(1, vm.id());
+                ps.setString(2, vm.name());
+                ps.setString(3, vm.namespace());
+                ps.setString(4, vm.image());
+                ps.setString(5, vm.serverType().orElse(null));
+                ps.setInt(6, vm.cpu());
+                ps.setInt(7, vm.memoryGb());
+                ps.setString(8, vm.diskId());
+                ps.setString(9, vm.status().name());
+                ps.setString(10, vm.createdAt().toString());
+                return ps.executeUpdate();
             });
         } catch (StoreException e) {
             if (e.getMessage().contains("UNIQUE")) {
@@ -77,21 +77,19 @@ public final class SqliteVmStore implements VmStore {
     @Override
     public void updateVm(VirtualMachine vm) {
         db.changing(c -> {
-            try (PreparedStatement ps = c.prepareStatement("UPDATE vms SET status = ? WHERE id = ?")) {
-                ps.setString(1, vm.status().name());
-                ps.setString(2, vm.id());
-                return ps.executeUpdate();
-            }
+            PreparedStatement ps = db.prepared("UPDATE vms SET status = ? WHERE id = ?");
+            ps.setString(1, vm.status().name());
+            ps.setString(2, vm.id());
+            return ps.executeUpdate();
         });
     }
 
     @Override
     public void removeVm(String id) {
         db.changing(c -> {
-            try (PreparedStatement ps = c.prepareStatement("DELETE FROM vms WHERE id = ?")) {
-                ps.setString(1, id);
-                return ps.executeUpdate();
-            }
+            PreparedStatement ps = db.prepared("DELETE FROM vms WHERE id = ?");
+            ps.setString(1, id);
+            return ps.executeUpdate();
         });
     }
 

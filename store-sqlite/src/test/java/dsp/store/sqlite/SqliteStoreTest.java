@@ -64,7 +64,13 @@ class SqliteStoreTest {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> vms.addVm(new dsp.core.vm.VirtualMachine("vm-2", "test-vm",
                             "default", "ubuntu22", Optional.empty(), 1, 1, "d2", dsp.core.vm.VmStatus.CREATING, t)))
                     .hasMessageContaining("already exists");
+            // the insert that failed on UNIQUE is kept (prepared once): the next one writes its own values
+            var other = new dsp.core.vm.VirtualMachine("vm-3", "other-vm", "team-a", "debian12", Optional.empty(), 1, 2, "d3",
+                    dsp.core.vm.VmStatus.CREATING, t);
+            vms.addVm(other);
+            assertThat(vms.findVm("vm-3")).contains(other);
             vms.removeVm("vm-1");
+            vms.removeVm("vm-3");
             assertThat(vms.listVms()).isEmpty();
         }
     }
