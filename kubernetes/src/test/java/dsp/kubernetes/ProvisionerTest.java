@@ -270,6 +270,24 @@ class ProvisionerTest {
     }
 
     /**
+     * Handing a claim back to the scheduler whose answer was lost: the selected-node annotation is gone
+     * on the server, so the retry sees a claim waiting for the scheduler and does nothing. The user
+     * must still be told why (a run at load 13 lost a timed-out answer this way and the Event never came).
+     */
+    @Test
+    void aClaimHandedBackToTheSchedulerWhoseAnswerWasLostStillSaysWhy() throws Exception {
+        world = new ProvisioningWorld(disks);
+        Faults faults = new Faults(world.cluster.clientAs(TestCluster.Workload.PROVISIONER))
+                .loseAnswer("PATCH", ".*/persistentvolumeclaims/wrong-pool", 1);
+        world.startController(faults.client, Clock.systemUTC(), Set.of(Role.PROVISIONER, Role.SCALING));
+        ProvisioningWorld.NODES.forEach(world::startAgent);
+        world.claim("wrong-pool", "k8s-pool-storage", "10Gi", "vm-1");
+        await().until(() -> faults.pending() == 0 && !world.annotations("wrong-pool").containsKey(Names.SELECTED_NODE_ANN));
+        await().until(() -> world.hasEvent("wrong-pool", "ProvisioningFailed", "pick another node"));
+        assertThat(world.poolVolumes()).isEmpty();
+    }
+
+    /**
      * The PoolVolume's create reached the API server but its answer was lost: the retry finds the
      * object of the same name (named after the claim) and goes on with it; a second one is never made.
      */

@@ -265,10 +265,16 @@ public final class Provisioner implements AutoCloseable {
         // the PV follows when the node agent reports the directory ready
     }
 
-    /** Hands the claim back to the scheduler: without selected-node it picks a node again. */
+    /**
+     * Hands the claim back to the scheduler: without selected-node it picks a node again. The Event
+     * comes first: a patch whose answer is lost may have been applied, and the retry then sees a
+     * claim waiting for the scheduler, with nothing left to say why.
+     */
     private void reschedule(PersistentVolumeClaim claim, String node, String why) {
         LOG.info("PVC {}: cannot provision on node {} ({}); rescheduling", key(claim), node, why);
         recordClaim(claim, Optional.of("rescheduled"));
+        told.remove(claim.getMetadata().getUid());
+        events.warning(claim, "ProvisioningFailed", why + "; asked the scheduler to pick another node");
         try {
             client.persistentVolumeClaims().inNamespace(claim.getMetadata().getNamespace()).withName(claim.getMetadata().getName())
                     .patch(PatchContext.of(PatchType.JSON), new JsonPatch().test(JsonPatch.pointer("metadata", "uid"), claim.getMetadata().getUid())
@@ -278,8 +284,6 @@ public final class Provisioner implements AutoCloseable {
                 throw e;
             }
         }
-        told.remove(claim.getMetadata().getUid());
-        events.warning(claim, "ProvisioningFailed", why + "; asked the scheduler to pick another node");
     }
 
     /** Records a refusal as a Warning Event on the claim, once per distinct refusal. */
