@@ -230,48 +230,18 @@ class NodeAgentTest {
     }
 
     /** The node's real volume maker, counting the volumes it is asked to measure one by one. */
-    private record CountingMaker(dsp.core.port.VolumeMaker real, java.util.concurrent.atomic.AtomicInteger measured)
-            implements dsp.core.port.VolumeMaker {
+    private static final class CountingMaker extends dsp.testing.ForwardingVolumeMaker {
+        private final java.util.concurrent.atomic.AtomicInteger measured;
 
-        @Override
-        public String make(Allocation a, Optional<dsp.core.vm.Template> template) {
-            return real.make(a, template);
-        }
-
-        @Override
-        public void grow(Allocation a, long newSizeBytes) {
-            real.grow(a, newSizeBytes);
-        }
-
-        @Override
-        public void delete(Allocation a) {
-            real.delete(a);
-        }
-
-        @Override
-        public boolean exists(Allocation a) {
-            return real.exists(a);
-        }
-
-        @Override
-        public long presentedBytes(Allocation a) {
-            return real.presentedBytes(a);
+        CountingMaker(dsp.core.port.VolumeMaker real, java.util.concurrent.atomic.AtomicInteger measured) {
+            super(real);
+            this.measured = measured;
         }
 
         @Override
         public long measuredBytes(Allocation a) {
             measured.incrementAndGet();
-            return real.measuredBytes(a);
-        }
-
-        @Override
-        public String pathOf(Allocation a) {
-            return real.pathOf(a);
-        }
-
-        @Override
-        public int sweepTemporaries() {
-            return real.sweepTemporaries();
+            return delegate.measuredBytes(a);
         }
     }
 

@@ -560,13 +560,12 @@ class ServerDrainTest {
     }
 
     /** The real maker, whose deletes of chosen volumes fail (once, or for good). */
-    static final class FaultyMaker implements VolumeMaker {
-        private final VolumeMaker inner;
+    static final class FaultyMaker extends dsp.testing.ForwardingVolumeMaker {
         private volatile Predicate<Allocation> failDeletes = a -> false;
         private volatile boolean forGood;
 
         FaultyMaker(VolumeMaker inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         void failDeletes(Predicate<Allocation> which, boolean crash) {
@@ -586,42 +585,7 @@ class ServerDrainTest {
                 }
                 throw DomainException.conflict("disk " + a.name() + " is in use by a running VM (injected)");
             }
-            inner.delete(a);
-        }
-
-        @Override
-        public String make(Allocation a, Optional<Template> template) {
-            return inner.make(a, template);
-        }
-
-        @Override
-        public void grow(Allocation a, long newSizeBytes) {
-            inner.grow(a, newSizeBytes);
-        }
-
-        @Override
-        public boolean exists(Allocation a) {
-            return inner.exists(a);
-        }
-
-        @Override
-        public long presentedBytes(Allocation a) {
-            return inner.presentedBytes(a);
-        }
-
-        @Override
-        public long measuredBytes(Allocation a) {
-            return inner.measuredBytes(a);
-        }
-
-        @Override
-        public String pathOf(Allocation a) {
-            return inner.pathOf(a);
-        }
-
-        @Override
-        public int sweepTemporaries() {
-            return inner.sweepTemporaries();
+            delegate.delete(a);
         }
     }
 }
