@@ -86,9 +86,8 @@ public final class DiskUsage {
 
     /** One {@code du} over every root; each root's own file system only ({@code -x}, as du applies it per argument). */
     private static Map<Path, Map<String, Long>> viaDu(List<Path> roots, int depth) throws IOException, InterruptedException {
-        // -a: files count as entries too (a qcow2 disk is a file in its pool directory)
-        List<String> cmd = new ArrayList<>(depth > 1 ? List.of("du", "-a", "-B1", "-d" + depth, "-x", "--")
-                : List.of("du", "-B1", "-d" + depth, "-x", "--"));
+        // -a: files count as entries too, at every depth (a qcow2 disk is a file in its pool directory), as in the walk
+        List<String> cmd = new ArrayList<>(List.of("du", "-a", "-B1", "-d" + depth, "-x", "--"));
         roots.forEach(r -> cmd.add(r.toString()));
         // the output is drained while we wait, so the time limit holds even when du hangs
         String out = ProcessRunner.run(cmd, TIMEOUT).out();

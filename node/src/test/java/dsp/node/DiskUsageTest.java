@@ -68,6 +68,9 @@ class DiskUsageTest {
         Map<String, Long> one = DiskUsage.byChild(root);
         assertThat(one).containsKeys("", "a", "c", "empty").doesNotContainKeys("a/x", "a/dense", "c/d");
         assertThat(one.get("a")).isEqualTo(two.get("a"));
+        // a file in the root is an entry too (a qcow2 volume is a file in its pool directory), as in the walk
+        assertThat(one).containsKey("b").containsEntry("b", two.get("b"));
+        assertThat(one.keySet()).isEqualTo(DiskUsage.viaWalk(root).keySet());
     }
 
     @Test

@@ -111,13 +111,19 @@ class NodeAssemblyTest {
         Path root = roots.prepare("k8s-1", catalog.pools());
         Files.write(root.resolve("k8s-storage-pool").resolve("data.bin"), new byte[3 << 20]);
         Files.write(root.resolve("vm-storage-pool").resolve("disk.img"), new byte[1 << 20]);
+        // a directory volume and a qcow2 volume (a file): the agent reports each one's bytes from this measurement
+        Files.write(Files.createDirectory(root.resolve("k8s-storage-pool").resolve("app-data")).resolve("f"), new byte[1 << 20]);
+        Files.write(root.resolve("vm-storage-pool").resolve("web-disk.qcow2"), new byte[2 << 20]);
         PoolDirectoryMeter meter = new PoolDirectoryMeter(roots, catalog);
 
         ServerDiskUsage u = meter.measure(List.of(new Server("k8s-1", Optional.of("k8s"), Optional.empty(), Instant.EPOCH))).get(0);
+        assertThat(u.volumeBytes()).containsOnlyKeys(ServerDiskUsage.volumeKey("k8s", "app-data"), ServerDiskUsage.volumeKey("vm", "web-disk"));
+        assertThat(u.volumeBytes().get(ServerDiskUsage.volumeKey("k8s", "app-data"))).isBetween(1L << 20, (1L << 20) + 65536);
+        assertThat(u.volumeBytes().get(ServerDiskUsage.volumeKey("vm", "web-disk"))).isEqualTo(2L << 20);
 
         assertThat(u.server()).isEqualTo("k8s-1");
-        assertThat(u.poolBytes().get("k8s")).isBetween(3L << 20, (3L << 20) + 65536);
-        assertThat(u.poolBytes().get("vm")).isBetween(1L << 20, (1L << 20) + 65536);
+        assertThat(u.poolBytes().get("k8s")).isBetween(4L << 20, (4L << 20) + 65536);
+        assertThat(u.poolBytes().get("vm")).isBetween(3L << 20, (3L << 20) + 65536);
         assertThat(u.pooledBytes()).isEqualTo(u.poolBytes().get("k8s") + u.poolBytes().get("vm"));
         var store = Files.getFileStore(root);
         assertThat(u.filesystemBytes()).isEqualTo(store.getTotalSpace());
