@@ -14,6 +14,7 @@ import dsp.kubernetes.crd.PoolTemplate;
 import dsp.node.QemuImg;
 import dsp.node.TemplateDownloader;
 import dsp.testing.RequiredTool;
+import dsp.kubernetes.Conflicts;
 import dsp.kubernetes.TestCluster;
 import dsp.kubernetes.RunningRoles;
 import dsp.kubernetes.NodeAgents;
@@ -56,6 +57,8 @@ class TemplatesByUrlTest {
     private HttpServer images;
     private String api;
     private byte[] image;
+    /** GET requests per image path: how often the agents fetched each one. */
+    private final java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> fetches = new java.util.concurrent.ConcurrentHashMap<>();
 
     @BeforeEach
     void start() throws Exception {
@@ -64,7 +67,8 @@ class TemplatesByUrlTest {
         qemu.create(made, "qcow2", 10_000_000_000L, Optional.empty(), "qcow2");
         image = Files.readAllBytes(made);
         images = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        images.createContext("/images/ubuntu22.qcow2", x -> {
+        images.createContext("/images/", x -> {
+            fetches.computeIfAbsent(x.getRequestURI().getPath(), k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
             x.sendResponseHeaders(200, image.length);
             try (OutputStream out = x.getResponseBody()) {
                 out.write(image);
@@ -89,8 +93,12 @@ class TemplatesByUrlTest {
         for (int i = running.size() - 1; i >= 0; i--) {
             running.get(i).close();
         }
-        cluster.close();
-        images.stop(0);
+        if (cluster != null) {
+            cluster.close();
+        }
+        if (images != null) {
+            images.stop(0);
+        }
     }
 
     private NodeAgent agent(String node) {
@@ -109,7 +117,11 @@ class TemplatesByUrlTest {
     }
 
     private String url() {
-        return "http://127.0.0.1:" + images.getAddress().getPort() + "/images/ubuntu22.qcow2";
+        return url("ubuntu22.qcow2");
+    }
+
+    private String url(String file) {
+        return "http://127.0.0.1:" + images.getAddress().getPort() + "/images/" + file;
     }
 
     private Path templateOn(String node) {
@@ -176,5 +188,41 @@ class TemplatesByUrlTest {
         assertThat(error.at("/error/message").asText()).contains("http or https");
         call("POST", "/api/v1/templates", "{\"name\": \"x\", \"url\": \"" + url() + "\"}", 400);
         assertThat(cluster.client.resources(PoolTemplate.class).list().getItems()).hasSize(1);
+    }
+
+    @Test
+    void aRefusedTemplateIsFetchedOncePerNodeAndNotAgainWhenItsNodeChanges() throws Exception {
+        call("POST", "/api/v1/templates", "{\"name\": \"bad\", \"url\": \"" + url("bad.qcow2") + "\", \"sha256\": \"" + "0".repeat(64) + "\"}", 202);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            JsonNode servers = call("GET", "/api/v1/templates", null, 200).get("imports").get(0).get("servers");
+            assertThat(servers.get("vm-1").asText()).startsWith("Failed: ");
+            assertThat(servers.get("vm-2").asText()).startsWith("Failed: ");
+        });
+        // the vm nodes' Node objects change, as they do all day (annotations, conditions, the agents' own disk reports)
+        for (int i = 0; i < 5; i++) {
+            for (String node : List.of("vm-1", "vm-2")) {
+                String touch = Integer.toString(i);
+                Conflicts.retry(() -> cluster.client.nodes().withName(node).edit(n -> {
+                    n.getMetadata().setAnnotations(new java.util.HashMap<>(Optional.ofNullable(n.getMetadata().getAnnotations()).orElse(java.util.Map.of())));
+                    n.getMetadata().getAnnotations().put("example.com/touched", touch);
+                    return n;
+                }));
+            }
+        }
+        // each node's templates are handled one at a time in order: once a later template is ready on
+        // both, whatever those Node changes queued before it has run
+        Path good = disks.resolve("good");
+        Files.write(good, image);
+        call("POST", "/api/v1/templates", "{\"name\": \"good\", \"url\": \"" + url("good.qcow2") + "\", \"sha256\": \""
+                + TemplateDownloader.sha256(good) + "\"}", 202);
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            JsonNode imports = call("GET", "/api/v1/templates", null, 200).get("imports");
+            assertThat(imports).as("imports").hasSize(2);
+            assertThat(imports.get(1).path("ready").asBoolean()).as(imports.toString()).isTrue();
+        });
+        assertThat(fetches.get("/images/bad.qcow2").get()).as("a refused image is fetched once per vm node, not retried").isEqualTo(2);
+        JsonNode servers = call("GET", "/api/v1/templates", null, 200).get("imports").get(0).get("servers");
+        assertThat(servers.get("vm-1").asText()).startsWith("Failed: ");
+        assertThat(servers.get("vm-2").asText()).startsWith("Failed: ");
     }
 }

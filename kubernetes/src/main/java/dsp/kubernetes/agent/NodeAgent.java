@@ -46,6 +46,8 @@ public final class NodeAgent implements AutoCloseable {
     private final String vmPoolLabel;
     private final SharedIndexInformer<PoolTemplate> templates;
     private final WorkQueue templateQueue;
+    /** Whether its Node was in the vm pool at its last change: joining it is what fetches every template. */
+    private final java.util.concurrent.atomic.AtomicBoolean wasInVmPool = new java.util.concurrent.atomic.AtomicBoolean();
     private final KubernetesClient client;
     private volatile MoveSource moveSource;
     private final MoveTarget moveTarget;
@@ -121,7 +123,7 @@ public final class NodeAgent implements AutoCloseable {
 
             @Override
             public void onUpdate(PoolTemplate old, PoolTemplate t) {
-                if (!java.util.Objects.equals(old.getSpec() == null ? null : old.getSpec().url, t.getSpec() == null ? null : t.getSpec().url)) {
+                if (!java.util.Objects.equals(source(old), source(t))) { // a new source: fetched again, even where it was refused
                     templateQueue.add(t.getMetadata().getName());
                 }
             }
@@ -152,10 +154,17 @@ public final class NodeAgent implements AutoCloseable {
         background.scheduleWithFixedDelay(this::reportQuietly, 0, reportEvery.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    private static List<String> source(PoolTemplate t) {
+        return t.getSpec() == null ? List.of() : java.util.Arrays.asList(t.getSpec().url, t.getSpec().sha256);
+    }
+
     private void changed(Node n) {
         if (node.equals(n.getMetadata().getName())) {
             background.execute(() -> answerCleanup(n));
-            if (inVmPool()) { // joined the vm pool (or still in it): every template, the ones it lacks are fetched
+            boolean inVmPool = inVmPool();
+            // joined the vm pool: every template, the ones it lacks are fetched. Not on every other change of
+            // its Node (its own disk reports among them): that re-fetched refused images again and again
+            if (inVmPool != wasInVmPool.getAndSet(inVmPool) && inVmPool) {
                 templates.getStore().list().forEach(t -> templateQueue.add(t.getMetadata().getName()));
             }
         }
