@@ -140,6 +140,12 @@ public class StandaloneScale {
                 }
             }
         } finally {
+            String keep = System.getenv("KEEP"); // a directory to keep each size's filled data dir in (to profile start-up)
+            if (keep != null) {
+                Path kept = Path.of(keep).resolve(size.servers + "-" + size.allocations);
+                Files.createDirectories(kept.getParent());
+                new ProcessBuilder("mv", data.toString(), kept.toString()).inheritIO().start().waitFor();
+            }
             new ProcessBuilder("rm", "-rf", work.toString()).inheritIO().start().waitFor();
         }
         return f;
