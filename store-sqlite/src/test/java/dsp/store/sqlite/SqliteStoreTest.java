@@ -175,4 +175,16 @@ class SqliteStoreTest {
                 .as("a database behind the current schema goes through Flyway (which validates the history)")
                 .isNotNull();
     }
+
+    @Test
+    void textColumnsAreReadAsUtf8AndNullStaysNull() throws Exception {
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite::memory:");
+             java.sql.Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT 'Grüße, 世界 🙂', NULL, ''")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(SqliteAllocationStore.text(rs, 1)).isEqualTo("Grüße, 世界 🙂").isEqualTo(rs.getString(1));
+            assertThat(SqliteAllocationStore.text(rs, 2)).isNull();
+            assertThat(SqliteAllocationStore.text(rs, 3)).isEmpty();
+        }
+    }
 }
