@@ -224,5 +224,17 @@ class TemplatesByUrlTest {
         JsonNode servers = call("GET", "/api/v1/templates", null, 200).get("imports").get(0).get("servers");
         assertThat(servers.get("vm-1").asText()).startsWith("Failed: ");
         assertThat(servers.get("vm-2").asText()).startsWith("Failed: ");
+
+        // the checksum corrected in the PoolTemplate: a new source, fetched again on every vm node
+        String right = TemplateDownloader.sha256(good);
+        Conflicts.retry(() -> cluster.client.resources(PoolTemplate.class).withName("bad").edit(t -> {
+            t.getSpec().sha256 = right;
+            return t;
+        }));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            JsonNode imports = call("GET", "/api/v1/templates", null, 200).get("imports");
+            assertThat(imports.get(0).path("ready").asBoolean()).as(imports.toString()).isTrue();
+        });
+        assertThat(fetches.get("/images/bad.qcow2").get()).isEqualTo(4);
     }
 }
