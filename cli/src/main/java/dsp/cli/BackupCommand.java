@@ -6,33 +6,35 @@ import dsp.cli.client.CliFailure;
 import dsp.cli.client.JsonTrees;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** The guide's "Regular backups of critical data": the whole state in one file. */
-@Command(name = "backup", mixinStandardHelpOptions = true,
-        description = {"Back up a standalone server into FILE (a zip): its state (SQLite's online backup, taken while it serves),",
-                "its configuration and its templates; --with-disks adds stopped VMs' disks, flattened. Shows progress.",
-                "Kubernetes mode: poolctl backup FILE --kubeconfig FILE saves the StoragePool, PoolVolume and",
-                "PoolVirtualMachine objects and the configuration."})
 public final class BackupCommand extends ApiCommand {
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "where to write the backup, e.g. pools-backup.zip")
-    Path file;
+    private final PositionalParamSpec file = add(CommandModel.parameter(0, "FILE", Path.class).description("where to write the backup, e.g. pools-backup.zip"));
 
-    @Option(names = "--with-disks", description = "also the disks of stopped VMs (a running VM's disk is refused)")
-    boolean withDisks;
+    private final OptionSpec withDisks = add(CommandModel.flag("--with-disks", "also the disks of stopped VMs (a running VM's disk is refused)"));
 
-    @Option(names = "--kubeconfig", description = "Kubernetes mode: back up the cluster's objects instead of a standalone server")
-    Path kubeconfig;
+    private final OptionSpec kubeconfig = add(CommandModel.option("--kubeconfig", "kubeconfig", Path.class)
+            .description("Kubernetes mode: back up the cluster's objects instead of a standalone server"));
 
-    @Option(names = "--force", description = "overwrite FILE if it exists")
-    boolean force;
+    private final OptionSpec force = add(CommandModel.flag("--force", "overwrite FILE if it exists"));
+
+    BackupCommand() {
+        super("backup", "Back up a standalone server into FILE (a zip): its state (SQLite's online backup, taken while it serves),",
+                "its configuration and its templates; --with-disks adds stopped VMs' disks, flattened. Shows progress.",
+                "Kubernetes mode: poolctl backup FILE --kubeconfig FILE saves the StoragePool, PoolVolume and",
+                "PoolVirtualMachine objects and the configuration.");
+    }
 
     @Override
     public Integer call() {
         boolean json = options.json();
+        Path file = this.file.getValue();
+        Path kubeconfig = this.kubeconfig.getValue();
+        boolean withDisks = CommandModel.given(this.withDisks);
+        boolean force = CommandModel.given(this.force);
         if (Files.exists(file) && !force) {
             throw new CliFailure(CliFailure.USAGE, file + " exists; choose another name or add --force to overwrite it");
         }
@@ -40,7 +42,7 @@ public final class BackupCommand extends ApiCommand {
             Progress.Local progress = Progress.local("backup", spec.commandLine().getErr(), Progress.terminal(), Progress.Unit.OBJECTS);
             JsonNode r = KubernetesBackup.backup(kubeconfig, file, progress);
             progress.done();
-            report(json, r);
+            report(json, r, file);
             return 0;
         }
         ApiClient client = options.client();
@@ -48,11 +50,11 @@ public final class BackupCommand extends ApiCommand {
         JsonNode result = Progress.follow(client, op, spec.commandLine().getErr(), Progress.terminal());
         client.download(result.path("download").asText(), file);
         client.delete(result.path("download").asText()); // the server keeps no copy once it is here
-        report(json, result);
+        report(json, result, file);
         return 0;
     }
 
-    private void report(boolean json, JsonNode r) {
+    private void report(boolean json, JsonNode r, Path file) {
         if (json) {
             Output.json(spec, r);
         } else {

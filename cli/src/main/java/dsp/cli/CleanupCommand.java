@@ -9,23 +9,23 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.OptionSpec;
 
 /**
  * The guide's pool cleanup (what the pool-cleanup CronJob runs daily at 02:00). In Kubernetes
  * mode each node's agent cleans its own disk and answers later: this waits (bounded) for every
  * node, prints what each moved, and fails when a node did not answer or could not clean.
  */
-@Command(name = "cleanup", mixinStandardHelpOptions = true,
-        description = {"Move orphaned entries of every pool directory to the pool's trash (nothing is deleted; referenced data stays).",
-                "Progress shows on stderr: a bar on a terminal, plain lines otherwise."})
 public final class CleanupCommand extends ApiCommand {
-    @Option(names = "--dry-run", description = "show what would be moved, move nothing")
-    boolean dryRun;
+    private final OptionSpec dryRun = add(CommandModel.flag("--dry-run", "show what would be moved, move nothing"));
 
-    @Option(names = "--wait", defaultValue = "300", description = "seconds to wait for every node's answer (default: ${DEFAULT-VALUE})")
-    int waitSeconds;
+    private final OptionSpec waitSeconds = add(CommandModel.option("--wait", "waitSeconds", int.class).defaultValue("300")
+            .description("seconds to wait for every node's answer (default: ${DEFAULT-VALUE})"));
+
+    CleanupCommand() {
+        super("cleanup", "Move orphaned entries of every pool directory to the pool's trash (nothing is deleted; referenced data stays).",
+                "Progress shows on stderr: a bar on a terminal, plain lines otherwise.");
+    }
 
     static final List<Output.Column> COLUMNS = List.of(Output.col("SERVER", "server"), Output.col("POOL", "pool"),
             Output.col("ENTRY", "entry"), Output.col("BYTES", "bytes"), Output.col("TRASH", "trash"));
@@ -33,6 +33,8 @@ public final class CleanupCommand extends ApiCommand {
     @Override
     public Integer call() {
         boolean json = options.json();
+        boolean dryRun = CommandModel.given(this.dryRun);
+        int waitSeconds = this.waitSeconds.getValue();
         if (waitSeconds < 0) {
             throw new CliFailure(CliFailure.USAGE, "--wait must be 0 or more seconds");
         }
@@ -49,7 +51,7 @@ public final class CleanupCommand extends ApiCommand {
         if (json) {
             Output.json(spec, r);
         } else {
-            print(r);
+            print(r, dryRun);
         }
         List<String> problems = new ArrayList<>();
         r.path("pending").forEach(p -> problems.add(p.asText() + " did not answer within " + waitSeconds + " s"));
@@ -61,7 +63,7 @@ public final class CleanupCommand extends ApiCommand {
     }
 
     /** One line per server (what it moved, or why not), then the moved entries. */
-    private void print(JsonNode r) {
+    private void print(JsonNode r, boolean dryRun) {
         PrintWriter out = spec.commandLine().getOut();
         String verb = dryRun ? "would move" : "moved";
         for (JsonNode server : r.path("servers")) {

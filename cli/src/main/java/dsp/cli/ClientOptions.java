@@ -2,23 +2,39 @@ package dsp.cli;
 
 import dsp.cli.client.ApiClient;
 import dsp.cli.client.CliFailure;
-import picocli.CommandLine.Option;
+import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
-/** Options every client command shares. */
+/** Options every client command shares, added to its model by {@link #addTo}. */
 public final class ClientOptions {
 
-    @Option(names = "--server", defaultValue = "${env:POOLCTL_SERVER:-http://localhost:8080}",
-            description = "API base URL (default: ${DEFAULT-VALUE}; env POOLCTL_SERVER)")
-    String server;
+    private final OptionSpec server = CommandModel.option("--server", "server", String.class)
+            .defaultValue("${env:POOLCTL_SERVER:-http://localhost:8080}")
+            .description("API base URL (default: ${DEFAULT-VALUE}; env POOLCTL_SERVER)").build();
 
-    @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default: ${DEFAULT-VALUE})")
-    String output;
+    private final OptionSpec output = CommandModel.option(new String[] {"-o", "--output"}, "output", String.class)
+            .defaultValue("table").description("table or json (default: ${DEFAULT-VALUE})").build();
 
-    @Option(names = "--token-file", defaultValue = "${env:POOLCTL_TOKEN_FILE}",
-            description = "send the token in this file (read at each request; e.g. a projected ServiceAccount token) instead of $POOLCTL_TOKEN")
-    java.nio.file.Path tokenFile;
+    private final OptionSpec tokenFile = CommandModel.option("--token-file", "tokenFile", Path.class)
+            .defaultValue("${env:POOLCTL_TOKEN_FILE}")
+            .description("send the token in this file (read at each request; e.g. a projected ServiceAccount token) instead of $POOLCTL_TOKEN")
+            .build();
+
+    /** These options, added to {@code spec}; their values are the ones its command line gave. */
+    ClientOptions addTo(CommandSpec spec) {
+        spec.addOption(server).addOption(output).addOption(tokenFile);
+        return this;
+    }
+
+    /** The API's base URL. */
+    String server() {
+        return server.getValue();
+    }
 
     ApiClient client() {
+        String server = server();
+        Path tokenFile = this.tokenFile.getValue();
         if (tokenFile == null) {
             return new ApiClient(server);
         }
@@ -32,6 +48,7 @@ public final class ClientOptions {
     }
 
     boolean json() {
+        String output = this.output.getValue();
         return switch (output) {
             case "json" -> true;
             case "table" -> false;

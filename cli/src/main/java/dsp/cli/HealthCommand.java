@@ -2,14 +2,8 @@ package dsp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
-import picocli.CommandLine.Command;
 
 /** Pool health, with exit codes a monitoring check can use. */
-@Command(name = "health", mixinStandardHelpOptions = true,
-        description = "Show pool health. Exit code follows the monitoring convention.",
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:healthy", "1:the API refused the request", "3:the API could not be reached",
-                "10:warning (a pool above the warning threshold, stranded volumes, ...)", "11:critical"})
 public final class HealthCommand extends ApiCommand {
 
     static final int WARNING = 10;
@@ -20,6 +14,12 @@ public final class HealthCommand extends ApiCommand {
      * reading it cost {@code poolctl status} ~50 ms of CPU (530 more page faults) at that size.
      */
     static final String WITHOUT_SERVERS = "/api/v1/pools/health?servers=false";
+
+    HealthCommand() {
+        super("health", "Show pool health. Exit code follows the monitoring convention.");
+        CommandModel.exitCodes(spec, "0:healthy", "1:the API refused the request", "3:the API could not be reached",
+                "10:warning (a pool above the warning threshold, stranded volumes, ...)", "11:critical");
+    }
 
     @Override
     public Integer call() throws Exception {

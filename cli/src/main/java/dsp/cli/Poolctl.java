@@ -5,28 +5,22 @@ import dsp.core.DomainException;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import picocli.CommandLine.Command;
+import java.util.function.Supplier;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code poolctl}: the daemons and the client commands of Dynamic Storage Pools. */
-@Command(name = "poolctl", mixinStandardHelpOptions = true, version = "poolctl 0.1.0",
-        description = "Dynamic Storage Pools: run the standalone server, inspect pools and manage servers.",
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {"0:success", "1:the API refused the request", "2:bad command line or configuration",
-                "3:the API could not be reached"})
+/**
+ * {@code poolctl}: the daemons and the client commands of Dynamic Storage Pools. Its model, and the
+ * client commands', are built in code ({@link CommandModel}); the daemons' come from their annotations.
+ */
 public final class Poolctl implements Runnable {
 
     /**
-     * The subcommands by name, in the order help lists them. A command line naming one of them gets
-     * only that one: picocli reads the annotations of every command it is given, and reading all of
-     * them (with the daemons' options) was most of a client command's start-up.
+     * The subcommands by name, in the order help lists them, each made when it is added. A command line
+     * naming one of them gets only that one: making every model (the daemons' from their annotations)
+     * was most of a client command's start-up. A daemon is given as its annotated class, a client command as its model ({@code model()}).
      */
-    static final Map<String, Class<?>> SUBCOMMANDS = subcommands(
-            "standalone", StandaloneCommand.class, "status", StatusCommand.class, "health", HealthCommand.class,
-            "servers", ServersCommand.class, "vms", VmsCommand.class, "volumes", VolumesCommand.class,
-            "templates", TemplatesCommand.class, "cleanup", CleanupCommand.class, "controller", ControllerCommand.class,
-            "agent", AgentCommand.class, "backup", BackupCommand.class, "restore", RestoreCommand.class,
-            "completion", CompletionCommand.class);
+    static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
 
     static final String PICOCLI_CONVERTER_EXCLUDES = "picocli.converters.excludes";
     /** Types no option of ours has (CommandTreeTest checks): picocli looks their converters up by reflection. */
@@ -39,8 +33,9 @@ public final class Poolctl implements Runnable {
         }
     }
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    final CommandSpec spec = CommandModel.withStandardHelp(CommandModel.exitCodes(CommandModel.command(this, "poolctl",
+            "Dynamic Storage Pools: run the standalone server, inspect pools and manage servers.").version("poolctl 0.1.0"),
+            "0:success", "1:the API refused the request", "2:bad command line or configuration", "3:the API could not be reached"));
 
     public static void main(String[] args) {
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
@@ -57,8 +52,8 @@ public final class Poolctl implements Runnable {
 
     /** The command line with every subcommand and one-line error reporting: no stack traces for users. */
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Poolctl());
-        SUBCOMMANDS.values().forEach(cl::addSubcommand);
+        CommandLine cl = new CommandLine(new Poolctl().spec);
+        SUBCOMMANDS.forEach((name, command) -> cl.addSubcommand(name, command.get()));
         return reportingErrors(cl.addSubcommand(new CommandLine.HelpCommand()));
     }
 
@@ -67,19 +62,29 @@ public final class Poolctl implements Runnable {
      * are the same as in the full one), or every one for help, completion, options and unknown names.
      */
     static CommandLine commandLineFor(String... args) {
-        Class<?> named = args.length == 0 || args[0].equals("completion") ? null : SUBCOMMANDS.get(args[0]);
+        Supplier<Object> named = args.length == 0 || args[0].equals("completion") ? null : SUBCOMMANDS.get(args[0]);
         if (named == null) {
             return commandLine();
         }
-        return reportingErrors(new CommandLine(new Poolctl()).addSubcommand(named));
+        return reportingErrors(new CommandLine(new Poolctl().spec).addSubcommand(args[0], named.get()));
     }
 
-    /** Names written out (each its command's {@code @Command} name): reading the annotations costs what is saved. */
-    private static Map<String, Class<?>> subcommands(Object... nameThenClass) {
-        Map<String, Class<?>> byName = new LinkedHashMap<>();
-        for (int i = 0; i < nameThenClass.length; i += 2) {
-            byName.put((String) nameThenClass[i], (Class<?>) nameThenClass[i + 1]);
-        }
+    /** Names written out (each its command's own name; ClientStartTest checks): a daemon's is in its annotation. */
+    private static Map<String, Supplier<Object>> subcommands() {
+        Map<String, Supplier<Object>> byName = new LinkedHashMap<>();
+        byName.put("standalone", () -> StandaloneCommand.class);
+        byName.put("status", () -> new StatusCommand().model());
+        byName.put("health", () -> new HealthCommand().model());
+        byName.put("servers", () -> new ServersCommand().model());
+        byName.put("vms", () -> new VmsCommand().model());
+        byName.put("volumes", () -> new VolumesCommand().model());
+        byName.put("templates", () -> new TemplatesCommand().model());
+        byName.put("cleanup", () -> new CleanupCommand().model());
+        byName.put("controller", () -> ControllerCommand.class);
+        byName.put("agent", () -> AgentCommand.class);
+        byName.put("backup", () -> new BackupCommand().model());
+        byName.put("restore", () -> new RestoreCommand().model());
+        byName.put("completion", () -> CompletionCommand.class);
         return byName;
     }
 

@@ -9,47 +9,51 @@ import dsp.core.DomainException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** Puts a backup back: into an empty data dir (standalone) or an empty cluster (Kubernetes). */
-@Command(name = "restore", mixinStandardHelpOptions = true,
-        description = {"Restore a backup FILE made by poolctl backup.",
-                "Standalone, server running: --server URL sends FILE to the server, which must hold nothing yet (no volumes, VMs or",
-                "templates beyond a fresh start's) and run with the backup's pools; same pools, servers, allocations, VMs and templates.",
-                "Standalone, server stopped: into its data dir (--data-dir, default ./data), then start the server on it:",
-                "same pools, servers, allocations, VMs and templates; VM disks from a --with-disks backup, fresh ones otherwise.",
-                "Kubernetes: --kubeconfig FILE recreates the StoragePool, PoolVolume and PoolVirtualMachine objects and the configuration.",
-                "A target that is not empty is refused unless --force (standalone: what was there is moved aside to",
-                "<data-dir>/pre-restore-<time>/, never deleted).",
-                "Progress shows on stderr: a bar on a terminal, plain lines otherwise."})
 public final class RestoreCommand implements Callable<Integer> {
 
-    @Spec
-    CommandSpec spec;
+    final CommandSpec spec = CommandModel.command(this, "restore", "Restore a backup FILE made by poolctl backup.",
+            "Standalone, server running: --server URL sends FILE to the server, which must hold nothing yet (no volumes, VMs or",
+            "templates beyond a fresh start's) and run with the backup's pools; same pools, servers, allocations, VMs and templates.",
+            "Standalone, server stopped: into its data dir (--data-dir, default ./data), then start the server on it:",
+            "same pools, servers, allocations, VMs and templates; VM disks from a --with-disks backup, fresh ones otherwise.",
+            "Kubernetes: --kubeconfig FILE recreates the StoragePool, PoolVolume and PoolVirtualMachine objects and the configuration.",
+            "A target that is not empty is refused unless --force (standalone: what was there is moved aside to",
+            "<data-dir>/pre-restore-<time>/, never deleted).",
+            "Progress shows on stderr: a bar on a terminal, plain lines otherwise.");
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "a backup written by poolctl backup")
-    Path file;
+    private final PositionalParamSpec file = CommandModel.parameter(0, "FILE", Path.class)
+            .description("a backup written by poolctl backup").build();
 
-    @Option(names = "--data-dir", defaultValue = "./data", description = "standalone: the data dir to restore into (default: ${DEFAULT-VALUE})")
-    Path dataDir;
+    private final OptionSpec dataDir = CommandModel.option("--data-dir", "dataDir", Path.class).defaultValue("./data")
+            .description("standalone: the data dir to restore into (default: ${DEFAULT-VALUE})").build();
 
-    @Option(names = "--kubeconfig", description = "Kubernetes mode: restore the objects into this cluster")
-    Path kubeconfig;
+    private final OptionSpec kubeconfig = CommandModel.option("--kubeconfig", "kubeconfig", Path.class)
+            .description("Kubernetes mode: restore the objects into this cluster").build();
 
-    @Option(names = "--force", description = "restore over what is there (standalone: moved aside to <data-dir>/pre-restore-<time>/)")
-    boolean force;
+    private final OptionSpec force = CommandModel.flag("--force",
+            "restore over what is there (standalone: moved aside to <data-dir>/pre-restore-<time>/)").build();
 
-    @Mixin
-    ClientOptions options;
+    /** After this command's own options, as they were listed (help sorts them; completion does not). */
+    private final ClientOptions options = new ClientOptions().addTo(spec.addPositional(file).addOption(dataDir).addOption(kubeconfig)
+            .addOption(force));
+
+    /** This command's model, finished with the standard help options. */
+    CommandSpec model() {
+        return spec.mixinStandardHelpOptions() ? spec : CommandModel.withStandardHelp(spec);
+    }
 
     @Override
     public Integer call() {
         var out = spec.commandLine().getOut();
+        Path file = this.file.getValue();
+        Path dataDir = this.dataDir.getValue();
+        Path kubeconfig = this.kubeconfig.getValue();
+        boolean force = CommandModel.given(this.force);
         if (kubeconfig != null) {
             Progress.Local progress = Progress.local("restore", spec.commandLine().getErr(), Progress.terminal(), Progress.Unit.OBJECTS);
             JsonNode r = KubernetesBackup.restore(kubeconfig, file, force, progress);
@@ -63,7 +67,7 @@ public final class RestoreCommand implements Callable<Integer> {
             if (spec.commandLine().getParseResult().hasMatchedOption("--data-dir")) {
                 throw new CliFailure(CliFailure.USAGE, "--server restores into a running server, --data-dir into a stopped one's data dir: give one");
             }
-            return intoRunningServer(out);
+            return intoRunningServer(out, file, force);
         }
         try {
             Progress.Local progress = Progress.local("restore", spec.commandLine().getErr(), Progress.terminal());
@@ -82,7 +86,7 @@ public final class RestoreCommand implements Callable<Integer> {
     }
 
     /** POST /api/v1/restore with FILE as the body, then the operation followed to its end. */
-    private Integer intoRunningServer(java.io.PrintWriter out) {
+    private Integer intoRunningServer(java.io.PrintWriter out, Path file, boolean force) {
         if (!java.nio.file.Files.isRegularFile(file)) {
             throw new CliFailure(CliFailure.USAGE, "backup file " + file + " does not exist");
         }
@@ -93,7 +97,7 @@ public final class RestoreCommand implements Callable<Integer> {
             Output.json(spec, r);
             return 0;
         }
-        out.println("restored into " + options.server + ": " + r.path("servers").asInt() + " servers, " + r.path("volumes").asInt() + " volumes, "
+        out.println("restored into " + options.server() + ": " + r.path("servers").asInt() + " servers, " + r.path("volumes").asInt() + " volumes, "
                 + r.path("vms").asInt() + " VMs, " + r.path("templates").asInt() + " templates, " + r.path("disks").asInt() + " VM disks"
                 + (r.path("recreated").asInt() > 0 ? "; " + r.path("recreated").asInt() + " volume(s) made again without their data"
                         + " (the backup did not hold it)" : ""));

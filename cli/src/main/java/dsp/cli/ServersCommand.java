@@ -5,19 +5,21 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dsp.cli.client.JsonTrees;
 import dsp.core.model.Names;
 import java.io.PrintWriter;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** The server inventory: the standalone counterpart of {@code kubectl label node X pool=...}. */
-@Command(name = "servers", mixinStandardHelpOptions = true, description = "List servers and put them in pools.",
-        subcommands = {ServersCommand.List.class, ServersCommand.SetPool.class, ServersCommand.Remove.class, ServersCommand.Drain.class})
 public final class ServersCommand implements Runnable {
 
-    @Spec
-    CommandSpec spec;
+    final CommandSpec spec = CommandModel.withStandardHelp(CommandModel.subcommands(
+            CommandModel.command(this, "servers", "List servers and put them in pools."),
+            new List().model(), new SetPool().model(), new Remove().model(), new Drain().model()));
+
+    /** This command's model, with its subcommands'. */
+    CommandSpec model() {
+        return spec;
+    }
 
     @Override
     public void run() {
@@ -31,8 +33,11 @@ public final class ServersCommand implements Runnable {
             Output.col("VOLS", "allocations"),
             new Output.Column("STRANDED", n -> n.path("stranded_allocations").asInt() > 0 ? n.path("stranded_allocations").asText() : "-"));
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List every server with its pool and figures.")
     static final class List extends ApiCommand {
+        List() {
+            super("list", "List every server with its pool and figures.");
+        }
+
         @Override
         public Integer call() throws Exception {
             boolean json = options.json();
@@ -41,20 +46,23 @@ public final class ServersCommand implements Runnable {
         }
     }
 
-    @Command(name = "set-pool", mixinStandardHelpOptions = true,
-            description = "Add a server to a pool or move it (like `kubectl label node NAME pool=POOL --overwrite`); "
-                    + "POOL 'none' takes it out of its pool and keeps its data (like `pool-`).")
     static final class SetPool extends ApiCommand {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
-        @Parameters(index = "1", paramLabel = "POOL")
-        String pool;
-        @Option(names = "--capacity", description = "override the pool's per-server share, e.g. 2T or 2000G")
-        String capacity;
+        private final PositionalParamSpec name = add(CommandModel.parameter(0, "NAME", String.class));
+        private final PositionalParamSpec pool = add(CommandModel.parameter(1, "POOL", String.class));
+        private final OptionSpec capacity = add(CommandModel.option("--capacity", "capacity", String.class)
+                .description("override the pool's per-server share, e.g. 2T or 2000G"));
+
+        SetPool() {
+            super("set-pool", "Add a server to a pool or move it (like `kubectl label node NAME pool=POOL --overwrite`); "
+                    + "POOL 'none' takes it out of its pool and keeps its data (like `pool-`).");
+        }
 
         @Override
         public Integer call() throws Exception {
             boolean json = options.json();
+            String name = this.name.getValue();
+            String pool = this.pool.getValue();
+            String capacity = this.capacity.getValue();
             Names.requireServer(name);
             ObjectNode body = JsonTrees.nodes().objectNode();
             if (pool.equals("none") || pool.equals("-")) {
@@ -79,14 +87,16 @@ public final class ServersCommand implements Runnable {
         }
     }
 
-    @Command(name = "remove", mixinStandardHelpOptions = true,
-            description = "Forget a server that holds no allocations (refused while it holds any).")
     static final class Remove extends ApiCommand {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
+        private final PositionalParamSpec name = add(CommandModel.parameter(0, "NAME", String.class));
+
+        Remove() {
+            super("remove", "Forget a server that holds no allocations (refused while it holds any).");
+        }
 
         @Override
         public Integer call() {
+            String name = this.name.getValue();
             Names.requireServer(name);
             options.client().delete("/api/v1/servers/" + name);
             say("server " + name + " removed");
@@ -100,18 +110,20 @@ public final class ServersCommand implements Runnable {
             new Output.Column("TARGET", n -> n.path("target").isNull() ? "-" : n.path("target").asText()),
             new Output.Column("REASON", n -> n.path("reason").isNull() ? "" : n.path("reason").asText()));
 
-    @Command(name = "drain", mixinStandardHelpOptions = true,
-            description = "Before a server leaves or changes pool: show what it holds and move the disks of stopped VMs to other "
-                    + "servers of their pool (copied, checked with qemu-img compare, switched, then the original deleted); "
-                    + "what cannot move is listed with the reason. Exits non-zero when something stays.")
     static final class Drain extends ApiCommand {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
-        @Option(names = "--dry-run", description = "show what would move and what would stay; change nothing")
-        boolean dryRun;
+        private final PositionalParamSpec name = add(CommandModel.parameter(0, "NAME", String.class));
+        private final OptionSpec dryRun = add(CommandModel.flag("--dry-run", "show what would move and what would stay; change nothing"));
+
+        Drain() {
+            super("drain", "Before a server leaves or changes pool: show what it holds and move the disks of stopped VMs to other "
+                    + "servers of their pool (copied, checked with qemu-img compare, switched, then the original deleted); "
+                    + "what cannot move is listed with the reason. Exits non-zero when something stays.");
+        }
 
         @Override
         public Integer call() {
+            String name = this.name.getValue();
+            boolean dryRun = CommandModel.given(this.dryRun);
             Names.requireServer(name);
             var client = options.client();
             String path = "/api/v1/servers/" + name + "/drain";

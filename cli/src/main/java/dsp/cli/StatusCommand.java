@@ -9,12 +9,13 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine.Command;
 
 /** What the guide's monitor-pools.sh is for: capacity, use and health of every pool. */
-@Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Show every pool: servers, capacity, used, available, usage and health.")
 public final class StatusCommand extends ApiCommand {
+
+    StatusCommand() {
+        super("status", "Show every pool: servers, capacity, used, available, usage and health.");
+    }
 
     private static final String RESERVE = "system_reserve";
     private static final int BAR = 20;

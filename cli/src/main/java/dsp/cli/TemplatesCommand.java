@@ -6,15 +6,18 @@ import dsp.cli.client.CliFailure;
 import dsp.cli.client.JsonTrees;
 import java.nio.file.Path;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** VM templates: the read-only images under the vm pool. */
-@Command(name = "templates", mixinStandardHelpOptions = true, description = "List, import and delete VM templates.",
-        subcommands = {TemplatesCommand.ListTemplates.class, TemplatesCommand.Import.class, TemplatesCommand.Optimize.class,
-                TemplatesCommand.Delete.class})
 public final class TemplatesCommand extends ApiCommand {
+
+    TemplatesCommand() {
+        super("templates", "List, import and delete VM templates.");
+        CommandModel.subcommands(spec, new ListTemplates().model(), new Import().model(), new Optimize().model(), new Delete().model());
+    }
+
     static final List<Output.Column> COLUMNS = List.of(Output.col("NAME", "name"), Output.col("FORMAT", "format"),
             new Output.Column("VIRTUAL SIZE", n -> n.path("virtual_size_gb").asText() + " GB"),
             new Output.Column("FILE SIZE", n -> n.path("file_size_gb").asText() + " GB"), Output.col("DISKS", "children"));
@@ -31,31 +34,38 @@ public final class TemplatesCommand extends ApiCommand {
         return 0;
     }
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List templates.")
     static final class ListTemplates extends ApiCommand {
+        ListTemplates() {
+            super("list", "List templates.");
+        }
+
         @Override
         public Integer call() {
             return list(spec, options);
         }
     }
 
-    @Command(name = "import", mixinStandardHelpOptions = true,
-            description = {"Register a qcow2 or raw image FILE as template NAME (FILE must be in the server's <data-dir>/imports;",
-                    "a bare file name means a file there; the copy's progress is shown),",
-                    "or fetch it with --url URL --sha256 HEX (on Kubernetes every vm node fetches its own copy)."})
     static final class Import extends ApiCommand {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
-        @Parameters(index = "1", paramLabel = "FILE", arity = "0..1")
-        Path file;
-        @picocli.CommandLine.Option(names = "--url", paramLabel = "URL", description = "http or https URL of the image")
-        String url;
-        @picocli.CommandLine.Option(names = "--sha256", paramLabel = "HEX", description = "the image's SHA-256 (required with --url)")
-        String sha256;
+        private final PositionalParamSpec name = add(CommandModel.parameter(0, "NAME", String.class));
+        private final PositionalParamSpec file = add(CommandModel.parameter(1, "FILE", Path.class).arity("0..1").required(false));
+        private final OptionSpec url = add(OptionSpec.builder("--url").paramLabel("URL").type(String.class)
+                .description("http or https URL of the image"));
+        private final OptionSpec sha256 = add(OptionSpec.builder("--sha256").paramLabel("HEX").type(String.class)
+                .description("the image's SHA-256 (required with --url)"));
+
+        Import() {
+            super("import", "Register a qcow2 or raw image FILE as template NAME (FILE must be in the server's <data-dir>/imports;",
+                    "a bare file name means a file there; the copy's progress is shown),",
+                    "or fetch it with --url URL --sha256 HEX (on Kubernetes every vm node fetches its own copy).");
+        }
 
         @Override
         public Integer call() {
             boolean json = options.json();
+            String name = this.name.getValue();
+            Path file = this.file.getValue();
+            String url = this.url.getValue();
+            String sha256 = this.sha256.getValue();
             ObjectNode body = JsonTrees.nodes().objectNode().put("name", name);
             if ((file == null) == (url == null)) {
                 throw new CliFailure(CliFailure.USAGE, "give either FILE or --url URL --sha256 HEX");
@@ -84,15 +94,17 @@ public final class TemplatesCommand extends ApiCommand {
         }
     }
 
-    @Command(name = "optimize", mixinStandardHelpOptions = true,
-            description = "Compress a qcow2 template, verified identical before it replaces the original (the guide's Pool Optimization).")
     static final class Optimize extends ApiCommand {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
+        private final PositionalParamSpec name = add(CommandModel.parameter(0, "NAME", String.class));
+
+        Optimize() {
+            super("optimize", "Compress a qcow2 template, verified identical before it replaces the original (the guide's Pool Optimization).");
+        }
 
         @Override
         public Integer call() {
             boolean json = options.json();
+            String name = this.name.getValue();
             var client = options.client();
             var r = Progress.follow(client, client.postAsync("/api/v1/templates/" + Paths.segment(name) + "/optimize",
                     JsonTrees.nodes().objectNode()), spec.commandLine().getErr(), Progress.terminal());
@@ -106,13 +118,16 @@ public final class TemplatesCommand extends ApiCommand {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a template no disk is made from.")
     static final class Delete extends ApiCommand {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
+        private final PositionalParamSpec name = add(CommandModel.parameter(0, "NAME", String.class));
+
+        Delete() {
+            super("delete", "Delete a template no disk is made from.");
+        }
 
         @Override
         public Integer call() {
+            String name = this.name.getValue();
             options.client().delete("/api/v1/templates/" + Paths.segment(name));
             say("template " + name + " deleted");
             return 0;

@@ -6,19 +6,21 @@ import dsp.cli.client.JsonTrees;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** Volumes (every allocation; VM disks included). */
-@Command(name = "volumes", mixinStandardHelpOptions = true, description = "Create, list and delete volumes.",
-        subcommands = {VolumesCommand.ListVolumes.class, VolumesCommand.Get.class, VolumesCommand.Create.class, VolumesCommand.Delete.class})
 public final class VolumesCommand implements Runnable {
 
-    @Spec
-    CommandSpec spec;
+    final CommandSpec spec = CommandModel.withStandardHelp(CommandModel.subcommands(
+            CommandModel.command(this, "volumes", "Create, list and delete volumes."),
+            new ListVolumes().model(), new Get().model(), new Create().model(), new Delete().model()));
+
+    /** This command's model, with its subcommands'. */
+    CommandSpec model() {
+        return spec;
+    }
 
     @Override
     public void run() {
@@ -29,34 +31,42 @@ public final class VolumesCommand implements Runnable {
             Output.col("NODE", "node"), new Output.Column("SIZE", n -> n.path("size_gb").asText() + " GB"),
             Output.col("FORMAT", "format"), Output.col("PHASE", "phase"), Output.col("OWNER", "owner"));
 
-    @Command(name = "list", mixinStandardHelpOptions = true, description = "List volumes.")
     static final class ListVolumes extends ApiCommand {
-        @Option(names = "--pool")
-        String pool;
+        private final OptionSpec pool = add(CommandModel.option("--pool", "pool", String.class));
+
+        ListVolumes() {
+            super("list", "List volumes.");
+        }
 
         @Override
         public Integer call() {
             boolean json = options.json();
+            String pool = this.pool.getValue();
             String q = pool == null ? "" : "?pool=" + URLEncoder.encode(pool, StandardCharsets.UTF_8);
             Output.many(spec, json, options.client().get("/api/v1/volumes" + q), "volumes", COLUMNS);
             return 0;
         }
     }
 
-    @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a volume (a directory unless --format).")
     static final class Create extends ApiCommand {
-        @Parameters(index = "0", paramLabel = "NAME")
-        String name;
-        @Option(names = "--pool", required = true)
-        String pool;
-        @Option(names = "--size", required = true, description = "e.g. 100Gi, 50G, 1.5T")
-        String size;
-        @Option(names = "--format", description = "directory (default), qcow2 or raw")
-        String format;
+        private final PositionalParamSpec name = add(CommandModel.parameter(0, "NAME", String.class));
+        private final OptionSpec pool = add(CommandModel.option("--pool", "pool", String.class).required(true));
+        private final OptionSpec size = add(CommandModel.option("--size", "size", String.class).required(true)
+                .description("e.g. 100Gi, 50G, 1.5T"));
+        private final OptionSpec format = add(CommandModel.option("--format", "format", String.class)
+                .description("directory (default), qcow2 or raw"));
+
+        Create() {
+            super("create", "Create a volume (a directory unless --format).");
+        }
 
         @Override
         public Integer call() {
             boolean json = options.json();
+            String name = this.name.getValue();
+            String pool = this.pool.getValue();
+            String size = this.size.getValue();
+            String format = this.format.getValue();
             ObjectNode body = JsonTrees.nodes().objectNode().put("name", name).put("pool", pool).put("size", size);
             if (format != null) {
                 body.put("format", format);
@@ -68,20 +78,31 @@ public final class VolumesCommand implements Runnable {
 
     /** Names a volume by id or by name; the pool narrows a name found in several. */
     static final class VolumeRef {
-        @Parameters(index = "0", paramLabel = "VOLUME", description = "the volume's id or name")
-        String ref;
-        @Option(names = "--pool", description = "the pool of a volume given by name")
-        String pool;
+        private final PositionalParamSpec ref = CommandModel.parameter(0, "VOLUME", String.class).description("the volume's id or name").build();
+        private final OptionSpec pool = CommandModel.option("--pool", "pool", String.class)
+                .description("the pool of a volume given by name").build();
+
+        /** Its parameter and option, added to {@code command}. */
+        VolumeRef(ApiCommand command) {
+            command.spec.addPositional(ref).addOption(pool);
+        }
+
+        /** The volume as the command line gave it: an id or a name. */
+        String ref() {
+            return ref.getValue();
+        }
 
         String id(ClientOptions options) {
-            return Lookup.volume(options.client(), ref, java.util.Optional.ofNullable(pool)).path("id").asText();
+            return Lookup.volume(options.client(), ref(), java.util.Optional.ofNullable(pool.getValue())).path("id").asText();
         }
     }
 
-    @Command(name = "get", mixinStandardHelpOptions = true, description = "Show one volume (by id or name) with the bytes it uses on disk.")
     static final class Get extends ApiCommand {
-        @picocli.CommandLine.Mixin
-        VolumeRef volume;
+        private final VolumeRef volume = new VolumeRef(this);
+
+        Get() {
+            super("get", "Show one volume (by id or name) with the bytes it uses on disk.");
+        }
 
         static final List<Output.Column> DETAIL = new java.util.ArrayList<>(COLUMNS);
 
@@ -101,19 +122,20 @@ public final class VolumesCommand implements Runnable {
         }
     }
 
-    @Command(name = "delete", mixinStandardHelpOptions = true,
-            description = "Delete a volume (by id or name); in a Retain pool the first delete releases it, --purge removes its data.")
     static final class Delete extends ApiCommand {
-        @picocli.CommandLine.Mixin
-        VolumeRef volume;
-        @Option(names = "--purge", description = "remove the data of a retained volume too")
-        boolean purge;
+        private final VolumeRef volume = new VolumeRef(this);
+        private final OptionSpec purge = add(CommandModel.flag("--purge", "remove the data of a retained volume too"));
+
+        Delete() {
+            super("delete", "Delete a volume (by id or name); in a Retain pool the first delete releases it, --purge removes its data.");
+        }
 
         @Override
         public Integer call() {
+            boolean purge = CommandModel.given(this.purge);
             String id = volume.id(options);
             JsonNode r = options.client().delete("/api/v1/volumes/" + Paths.segment(id) + (purge ? "?purge=true" : ""));
-            say("volume " + volume.ref + (volume.ref.equals(id) ? "" : " (" + id + ")") + " " + r.path("result").asText());
+            say("volume " + volume.ref() + (volume.ref().equals(id) ? "" : " (" + id + ")") + " " + r.path("result").asText());
             return 0;
         }
     }
