@@ -3,9 +3,7 @@ package dsp.cli;
 import dsp.cli.client.CliFailure;
 import dsp.core.DomainException;
 import java.io.PrintWriter;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.function.Supplier;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -16,11 +14,12 @@ import picocli.CommandLine.Model.CommandSpec;
 public final class Poolctl implements Runnable {
 
     /**
-     * The subcommands by name, in the order help lists them, each made when it is added. A command line
-     * naming one of them gets only that one: making every model (the daemons' from their annotations)
-     * was most of a client command's start-up. A daemon is given as its annotated class, a client command as its model ({@code model()}).
+     * The subcommands' names, in the order help lists them ({@link #subcommand} makes each). A command
+     * line naming one of them gets only that one: making every model (the daemons' from their
+     * annotations) was most of a client command's start-up.
      */
-    static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+    static final List<String> SUBCOMMANDS = List.of("standalone", "status", "health", "servers", "vms", "volumes", "templates",
+            "cleanup", "controller", "agent", "backup", "restore", "completion");
 
     static final String PICOCLI_CONVERTER_EXCLUDES = "picocli.converters.excludes";
     /** Types no option of ours has (CommandTreeTest checks): picocli looks their converters up by reflection. */
@@ -53,7 +52,7 @@ public final class Poolctl implements Runnable {
     /** The command line with every subcommand and one-line error reporting: no stack traces for users. */
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Poolctl().spec);
-        SUBCOMMANDS.forEach((name, command) -> cl.addSubcommand(name, command.get()));
+        SUBCOMMANDS.forEach(name -> cl.addSubcommand(name, subcommand(name)));
         return reportingErrors(cl.addSubcommand(new CommandLine.HelpCommand()));
     }
 
@@ -62,30 +61,33 @@ public final class Poolctl implements Runnable {
      * are the same as in the full one), or every one for help, completion, options and unknown names.
      */
     static CommandLine commandLineFor(String... args) {
-        Supplier<Object> named = args.length == 0 || args[0].equals("completion") ? null : SUBCOMMANDS.get(args[0]);
-        if (named == null) {
+        if (args.length == 0 || args[0].equals("completion") || !SUBCOMMANDS.contains(args[0])) {
             return commandLine();
         }
-        return reportingErrors(new CommandLine(new Poolctl().spec).addSubcommand(args[0], named.get()));
+        return reportingErrors(new CommandLine(new Poolctl().spec).addSubcommand(args[0], subcommand(args[0])));
     }
 
-    /** Names written out (each its command's own name; ClientStartTest checks): a daemon's is in its annotation. */
-    private static Map<String, Supplier<Object>> subcommands() {
-        Map<String, Supplier<Object>> byName = new LinkedHashMap<>();
-        byName.put("standalone", () -> StandaloneCommand.class);
-        byName.put("status", () -> new StatusCommand().model());
-        byName.put("health", () -> new HealthCommand().model());
-        byName.put("servers", () -> new ServersCommand().model());
-        byName.put("vms", () -> new VmsCommand().model());
-        byName.put("volumes", () -> new VolumesCommand().model());
-        byName.put("templates", () -> new TemplatesCommand().model());
-        byName.put("cleanup", () -> new CleanupCommand().model());
-        byName.put("controller", () -> ControllerCommand.class);
-        byName.put("agent", () -> AgentCommand.class);
-        byName.put("backup", () -> new BackupCommand().model());
-        byName.put("restore", () -> new RestoreCommand().model());
-        byName.put("completion", () -> CompletionCommand.class);
-        return byName;
+    /**
+     * The subcommand called {@code name} (one of {@link #SUBCOMMANDS}; each is called by its own name, ClientStartTest
+     * checks): a client command's model, made now, or a daemon's annotated class, which picocli reads as it is added.
+     */
+    static Object subcommand(String name) {
+        return switch (name) {
+            case "standalone" -> StandaloneCommand.class;
+            case "status" -> new StatusCommand().model();
+            case "health" -> new HealthCommand().model();
+            case "servers" -> new ServersCommand().model();
+            case "vms" -> new VmsCommand().model();
+            case "volumes" -> new VolumesCommand().model();
+            case "templates" -> new TemplatesCommand().model();
+            case "cleanup" -> new CleanupCommand().model();
+            case "controller" -> ControllerCommand.class;
+            case "agent" -> AgentCommand.class;
+            case "backup" -> new BackupCommand().model();
+            case "restore" -> new RestoreCommand().model();
+            case "completion" -> CompletionCommand.class;
+            default -> throw new IllegalArgumentException("no subcommand " + name);
+        };
     }
 
     /** Set once the subcommands are there: picocli hands settings down only to the subcommands it already has. */
