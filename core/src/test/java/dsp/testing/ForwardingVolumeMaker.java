@@ -39,6 +39,11 @@ public abstract class ForwardingVolumeMaker implements VolumeMaker {
     }
 
     @Override
+    public boolean placeTaken(Allocation pending) {
+        return delegate.placeTaken(pending);
+    }
+
+    @Override
     public boolean exists(Allocation allocation) {
         return delegate.exists(allocation);
     }

@@ -107,6 +107,19 @@ class NodeAgentTest {
     }
 
     @Test
+    void aVolumeItsAgentMadeBeforeTheApiAskedIsThereButNotSomeoneElsesData() throws Exception {
+        cluster.addNode("k8s-1", "k8s");
+        agent("k8s-1");
+        volume("pvc-quick", "k8s-1", 1L << 30); // admission wrote the PoolVolume; the API thread is slow to go on
+        await().atMost(WAIT).until(() -> ready("pvc-quick") && store.object("pvc-quick").map(v -> v.getStatus() != null
+                && "Ready".equals(v.getStatus().phase)).orElse(false));
+        var requests = new dsp.kubernetes.adapter.PoolVolumeRequests(store, PoolCatalog.guideDefaults());
+        Allocation made = store.findAllocation("pvc-quick").orElseThrow();
+        assertThat(requests.exists(made)).isTrue();
+        assertThat(requests.placeTaken(made)).as("made for its own record: a create going on now is not refused").isFalse();
+    }
+
+    @Test
     void cleanupAnswersRunByRunAndSparesEveryVolume() throws Exception {
         cluster.addNode("k8s-1", "k8s");
         cluster.addNode("no-agent", "k8s");

@@ -28,7 +28,16 @@ public interface VolumeMaker {
     /** Deletes the data; refuses (CONFLICT) while an image is in use. Gone already is fine. */
     void delete(Allocation allocation);
 
+    /** Whether the allocation's data is there (made, or lying at its place). */
     boolean exists(Allocation allocation);
+
+    /**
+     * Whether the place of an allocation just admitted is taken by data no record owns, which making
+     * it would adopt. Where data is made only when asked, that is data being there already.
+     */
+    default boolean placeTaken(Allocation pending) {
+        return exists(pending);
+    }
 
     /** The size the data presents (an image's virtual size; a directory's allocation size). */
     long presentedBytes(Allocation allocation);

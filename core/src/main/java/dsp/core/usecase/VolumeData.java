@@ -36,7 +36,7 @@ final class VolumeData {
     String make(Allocation pending, Optional<Template> template, dsp.core.operation.Operations.Progress progress) {
         String path;
         try {
-            if (maker.exists(pending)) {
+            if (maker.placeTaken(pending)) {
                 throw DomainException.conflict("server " + pending.server() + " already has '" + VolumeLayout.entry(pending)
                         + "' in pool " + pending.pool() + ", which no volume owns; it is left alone: choose another name,"
                         + " or run cleanup to move it to the pool's trash");

@@ -26,6 +26,7 @@ final class ScriptedVolumes implements VolumeMaker, TemplateLibrary {
     final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     private final Set<String> failing = ConcurrentHashMap.newKeySet();
     private final Set<String> strays = ConcurrentHashMap.newKeySet();
+    private final Set<String> madeBeforeAsked = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> measured = new ConcurrentHashMap<>();
     private final Map<String, UrlImport> urlImports = new ConcurrentHashMap<>();
     private Optional<Set<String>> holders = Optional.empty();
@@ -43,6 +44,14 @@ final class ScriptedVolumes implements VolumeMaker, TemplateLibrary {
     /** Data no record owns, lying where a volume of this name would go. */
     void stray(String name) {
         strays.add(name);
+    }
+
+    /**
+     * The volume of this name is made for its own record by someone quicker than the caller (in
+     * Kubernetes mode, its node agent): there before it is asked for, but not a stray.
+     */
+    void madeBeforeAsked(String name) {
+        madeBeforeAsked.add(name);
     }
 
     void measure(Allocation a, long bytes) {
@@ -81,7 +90,12 @@ final class ScriptedVolumes implements VolumeMaker, TemplateLibrary {
 
     @Override
     public boolean exists(Allocation a) {
-        return strays.contains(a.name()) || real.exists(a);
+        return strays.contains(a.name()) || madeBeforeAsked.contains(a.name()) || real.exists(a);
+    }
+
+    @Override
+    public boolean placeTaken(Allocation pending) {
+        return strays.contains(pending.name()) || real.exists(pending);
     }
 
     @Override

@@ -204,6 +204,14 @@ class VmUseCaseTest {
     }
 
     @Test
+    void aDiskMadeForItBeforeItIsAskedForIsNotTakenForSomeoneElsesData() {
+        volumes.madeBeforeAsked("vm-1"); // Kubernetes mode: the node agent answered the PoolVolume before the API got here
+        assertThat(service.create(body("web", "ubuntu22", "cx21")).disk().name()).isEqualTo("vm-1");
+        assertThat(store.listVms()).hasSize(1);
+        assertThat(fleet.store.listAllocations()).hasSize(1);
+    }
+
+    @Test
     void aDiskThatCannotBeMadeLeavesNoVmAndNoAllocation() {
         volumes.failNext("make");
         refused(() -> service.create(body("web", "ubuntu22", "cx21")), Code.NO_SPACE, "No space left on device");

@@ -42,6 +42,16 @@ public final class PoolVolumeRequests implements VolumeMaker {
         return status(a).map(s -> "Ready".equals(s.phase)).orElse(false);
     }
 
+    /**
+     * Never: the PoolVolume admission wrote is this allocation's own record, and its node agent may
+     * have made the data and reported it Ready before this is asked (a loaded API server), which is
+     * not someone else's data. Asking the status here turned such a create into a 409.
+     */
+    @Override
+    public boolean placeTaken(Allocation pending) {
+        return false;
+    }
+
     @Override
     public long presentedBytes(Allocation a) {
         return status(a).map(s -> s.presentedBytes).orElse(a.sizeBytes());
