@@ -42,10 +42,18 @@ class ProvisioningBenchmark {
     static final int WARM_UP_BURSTS = 3;
 
     /**
-     * Each run starts on a collected heap: the runs before it (a closed cluster's whole store, 1,000
-     * claims' objects) are garbage that a collection would otherwise charge to whichever run it falls in.
+     * Each run starts on a quiet JVM: the threads of the run before it have ended (a burst's clients,
+     * agents and controller end theirs asynchronously after closing: 60-90 of them were still there when
+     * the next floor started, and the floor slowed from 3.3 to 9.8 s over five rounds), and the heap is
+     * collected (a closed cluster's store is garbage a collection would charge to whichever run it falls in).
      */
-    static void settle() {
+    static void settle(int quietThreads) {
+        try {
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(1)).pollInterval(java.time.Duration.ofMillis(50))
+                    .until(() -> Thread.activeCount() <= quietThreads);
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            System.out.printf("[bench] %d threads still running after a minute (quiet: %d)%n", Thread.activeCount(), quietThreads);
+        }
         System.gc();
     }
 
@@ -67,6 +75,7 @@ class ProvisioningBenchmark {
         int nodes = 10;
         int claims = Integer.getInteger("bench.claims", 1000);
         int rounds = Integer.getInteger("bench.rounds", 5);
+        int quietThreads = Thread.activeCount() + 5; // this JVM's own threads before any cluster, with some slack
         // the burst's path (provisioner, agents, watches) takes longer to compile than the floor's loop:
         // after one warm-up burst the next ones were still getting faster round by round (8.2 s to 4.4 s)
         for (int w = 0; w < WARM_UP_BURSTS; w++) {
@@ -76,9 +85,9 @@ class ProvisioningBenchmark {
         List<Long> floors = new ArrayList<>();
         List<ProvisioningScenarios.Burst> bursts = new ArrayList<>();
         for (int round = 0; round < rounds; round++) {
-            settle();
+            settle(quietThreads);
             floors.add(ProvisioningScenarios.floor(nodes, claims));
-            settle();
+            settle(quietThreads);
             bursts.add(ProvisioningScenarios.burst(disks.resolve("round-" + round), nodes, claims));
             System.out.printf("[bench] round %d: floor %.2f s, burst %.2f s, p50 %.2f s, p99 %.2f s%n", round, floors.get(round) / 1e9,
                     bursts.get(round).totalNanos() / 1e9, bursts.get(round).percentile(0.5) / 1e9, bursts.get(round).percentile(0.99) / 1e9);
@@ -97,7 +106,8 @@ class ProvisioningBenchmark {
                 client threads. The floor is the same writes per claim (claim, PoolVolume, agent's Ready
                 status, PV, Event) in one plain client loop on a fresh cluster, measured in the same run.
                 Three full-size bursts and a floor run first as a warm-up and are discarded; then floor and
-                burst alternate for %d rounds, each run starting on a collected heap (System.gc() before it).
+                burst alternate for %d rounds, each run starting on a quiet JVM (the threads of the run before it
+                ended, then System.gc()).
                 Median of %d rounds (min in brackets); the rounds' ratios were %s.
 
                 | figure | result | target |
