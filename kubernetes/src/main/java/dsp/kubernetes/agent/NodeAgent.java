@@ -164,7 +164,8 @@ public final class NodeAgent implements AutoCloseable {
             boolean inVmPool = inVmPool();
             // joined the vm pool: every template, the ones it lacks are fetched. Not on every other change of
             // its Node (its own disk reports among them): that re-fetched refused images again and again
-            if (inVmPool != wasInVmPool.getAndSet(inVmPool) && inVmPool) {
+            boolean joined = !wasInVmPool.getAndSet(inVmPool) && inVmPool;
+            if (joined) {
                 templates.getStore().list().forEach(t -> templateQueue.add(t.getMetadata().getName()));
             }
         }
